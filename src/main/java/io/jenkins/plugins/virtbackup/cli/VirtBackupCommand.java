@@ -1,0 +1,190 @@
+package io.jenkins.plugins.virtbackup.cli;
+
+import io.jenkins.plugins.virtbackup.engine.BackupEngine;
+import io.jenkins.plugins.virtbackup.engine.BackupException;
+import io.jenkins.plugins.virtbackup.engine.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.BackupRequest;
+import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.HypervisorException;
+import io.jenkins.plugins.virtbackup.engine.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.ToolErrorLog;
+import io.jenkins.plugins.virtbackup.engine.ToolVersion;
+import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
+import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code virt-backup [options] DOMAIN [BLKDEV...]}: the command line over the engine. */
+@Command(name = "virt-backup", sortOptions = false, usageHelpAutoWidth = true,
+        description = "Back up a libvirt domain: its definition, its disks and, in suspend mode, its RAM state.%n"
+                + "Run with -m for the whole manual.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every requested file was written and verified",
+            "1:backup failed; the domain was left as it was found",
+            "2:usage error",
+            "3:domain or disk not found",
+            "4:hypervisor unreachable",
+            "5:the domain could NOT be put back as it was found"})
+public final class VirtBackupCommand implements Callable<Integer> {
+    static final Path DEFAULT_BACKUP_ROOT = Path.of("/var/backups/virt-backup");
+    static final String ERROR_LOG_NAME = "virt-backup-errors.log";
+    /** Jenkins kills 5 s after SIGTERM; leave the cleanup most of that. */
+    private static final long SIGNAL_GRACE_SECONDS = 4;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show usage and exit.")
+    boolean help;
+
+    @Option(names = {"-m", "--manual"}, description = "Show the manual page and exit.")
+    boolean manual;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Show the version and exit.")
+    boolean version;
+
+    @Option(names = {"-c", "--connect"}, paramLabel = "URI",
+            description = "Hypervisor URI, e.g. qemu:///system (default: libvirt's default, which honours "
+                    + "LIBVIRT_DEFAULT_URI).")
+    String uri;
+
+    @Option(names = {"-b", "--mode"}, paramLabel = "MODE", defaultValue = "suspend",
+            description = "shutdown, suspend, snapshot-libvirt or snapshot-dm (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = {"-d", "--dir"}, paramLabel = "DIR",
+            description = "Backup root; each backup goes to DIR/DOMAIN/YYYYMMDDTHHMMSSZ "
+                    + "(default: /var/backups/virt-backup).")
+    Path backupRoot;
+
+    @Option(names = "--error-log", paramLabel = "FILE",
+            description = "Where error reports of libvirt and external tools go (default: DIR/" + ERROR_LOG_NAME + ").")
+    Path errorLog;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "How long shutdown mode waits for the guest to power off (default: ${DEFAULT-VALUE}).")
+    long shutdownTimeoutSeconds;
+
+    @Option(names = "--force-off",
+            description = "In shutdown mode, force the domain off when the timeout passes instead of failing.")
+    boolean forceOff;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
+    boolean verbose;
+
+    @Parameters(index = "0", paramLabel = "DOMAIN", arity = "0..1", description = "The domain to back up.")
+    String domain;
+
+    @Parameters(index = "1..*", paramLabel = "BLKDEV",
+            description = "Back up only these disks, by target (vda) or source path.")
+    List<String> disks = new ArrayList<>();
+
+    private final PrintStream out;
+    private final SyslogSink syslog;
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile BackupEngine engine;
+
+    VirtBackupCommand(PrintStream out, SyslogSink syslog) {
+        this.out = out;
+        this.syslog = syslog;
+    }
+
+    public static void main(String[] args) {
+        VirtBackupCommand command = new VirtBackupCommand(System.out, NativeSyslog.forThisProcess());
+        Runtime.getRuntime().addShutdownHook(new Thread(command::onSignal, "virt-backup-signal"));
+        int code = execute(command, args, System.err);
+        command.finished.countDown();
+        System.exit(code);
+    }
+
+    /** Parses {@code args} and runs; returns the exit code. Usage errors go to {@code err}. */
+    static int execute(VirtBackupCommand command, String[] args, PrintStream err) {
+        CommandLine commandLine = new CommandLine(command)
+                .setOut(new PrintWriter(command.out, true, StandardCharsets.UTF_8))
+                .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
+                .setCaseInsensitiveEnumValuesAllowed(false);
+        commandLine.getCommandSpec().version("virt-backup " + ToolVersion.get());
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        if (manual) {
+            out.print(ManualPage.text());
+            return ExitStatus.OK.code();
+        }
+        try {
+            BackupRequest request = request();
+            Path errorLogFile = errorLog != null ? errorLog : request.backupRoot().resolve(ERROR_LOG_NAME);
+            return backUp(request, new ToolErrorLog(errorLogFile)).code();
+        } catch (BackupException e) {
+            new BackupLog(out, verbose, syslog).error(e.getMessage());
+            return e.status().code();
+        }
+    }
+
+    private ExitStatus backUp(BackupRequest request, ToolErrorLog errors) {
+        try (BackupLog log = new BackupLog(out, verbose, syslog)) {
+            try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
+                log.detail("connected to " + hypervisor.uri());
+                engine = new BackupEngine(hypervisor, log);
+                engine.run(request);
+                return ExitStatus.OK;
+            } catch (HypervisorException e) {
+                log.error(e.getMessage());
+                return ExitStatus.HYPERVISOR_UNREACHABLE;
+            } catch (BackupException e) {
+                // The engine has logged it; point at the details when there are any.
+                if (java.nio.file.Files.exists(errors.file())) {
+                    log.detail("error reports of libvirt and external tools are in " + errors.file());
+                }
+                return e.status();
+            }
+        }
+    }
+
+    private BackupRequest request() throws BackupException {
+        if (domain == null) {
+            throw new BackupException(ExitStatus.USAGE, "no DOMAIN given (see virt-backup -h)");
+        }
+        BackupMode backupMode = BackupMode.fromCliName(mode).orElseThrow(() -> new BackupException(ExitStatus.USAGE,
+                "unknown mode '" + mode + "'; the modes are: " + BackupMode.allCliNames()));
+        if (shutdownTimeoutSeconds <= 0) {
+            throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
+        }
+        return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff);
+    }
+
+    /**
+     * Runs on SIGTERM and SIGINT (and on every exit): puts the domain back at once, then gives the
+     * main thread a few seconds to clean up the unfinished backup before the JVM goes.
+     */
+    private void onSignal() {
+        if (finished.getCount() == 0 || engine == null) {
+            return;
+        }
+        try {
+            engine.cancel();
+        } catch (BackupException e) {
+            // cancel() logged nothing itself: this is the one report of it.
+            new BackupLog(out, verbose, syslog).critical(e.getMessage());
+        }
+        try {
+            finished.await(SIGNAL_GRACE_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

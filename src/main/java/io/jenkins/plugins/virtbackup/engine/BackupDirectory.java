@@ -1,0 +1,195 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The directory one backup is written to: {@code ROOT/DOMAIN/YYYYMMDDTHHMMSSZ}. It is built under a
+ * {@code .partial} name and renamed only once every file in it is complete and synced, so a crash
+ * at any moment never leaves a directory that looks finished.
+ */
+public final class BackupDirectory {
+    static final String PARTIAL_SUFFIX = ".partial";
+    private static final DateTimeFormatter STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Path partial;
+    private final Path complete;
+    /** Directories this run created above the backup, removed again if the run fails. */
+    private final List<Path> createdParents;
+
+    private BackupDirectory(Path partial, Path complete, List<Path> createdParents) {
+        this.partial = partial;
+        this.complete = complete;
+        this.createdParents = createdParents;
+    }
+
+    /**
+     * Creates the {@code .partial} directory for a backup of {@code domain} started at {@code start}.
+     *
+     * @throws BackupException {@link ExitStatus#USAGE} for a domain name that is not a safe directory
+     *         name, {@link ExitStatus#BACKUP_FAILED} when the directory cannot be made
+     */
+    public static BackupDirectory create(Path root, String domain, Instant start) throws BackupException {
+        checkSafeName(domain);
+        Path domainDir = root.resolve(domain);
+        List<Path> created = new ArrayList<>();
+        try {
+            createDirectories(domainDir, created);
+            String stamp = STAMP.format(start);
+            for (int attempt = 1; ; attempt++) {
+                String name = attempt == 1 ? stamp : stamp + "-" + attempt;
+                Path complete = domainDir.resolve(name);
+                Path partial = domainDir.resolve(name + PARTIAL_SUFFIX);
+                if (Files.exists(complete, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try {
+                    Files.createDirectory(partial);
+                    return new BackupDirectory(partial, complete, created);
+                } catch (FileAlreadyExistsException e) {
+                    // Another run started in the same second: take the next name.
+                }
+            }
+        } catch (IOException e) {
+            removeEmpty(created);
+            throw new BackupException(ExitStatus.BACKUP_FAILED,
+                    "cannot create the backup directory under " + root + ": " + describe(e), e);
+        }
+    }
+
+    /** Refuses names that would put the backup anywhere but directly below the backup root. */
+    static void checkSafeName(String domain) throws BackupException {
+        boolean unsafe = domain.isEmpty() || domain.equals(".") || domain.equals("..")
+                || domain.indexOf('/') >= 0 || domain.indexOf('\0') >= 0
+                || domain.chars().anyMatch(Character::isISOControl);
+        if (unsafe) {
+            throw new BackupException(ExitStatus.USAGE,
+                    "domain name '" + printable(domain) + "' cannot be used as a directory name");
+        }
+    }
+
+    public Path partialPath() {
+        return partial;
+    }
+
+    /** Where the backup will be once {@link #commit} succeeds. */
+    public Path completePath() {
+        return complete;
+    }
+
+    public Path file(String name) {
+        return partial.resolve(name);
+    }
+
+    /** Fails unless the file system holding the backup has {@code bytes} free. */
+    public void requireSpace(long bytes) throws BackupException {
+        try {
+            long usable = Files.getFileStore(partial).getUsableSpace();
+            if (usable < bytes) {
+                throw new BackupException(ExitStatus.BACKUP_FAILED, String.format(
+                        "not enough space in %s: the backup needs up to %s, %s is free",
+                        partial.getParent(), Sizes.human(bytes), Sizes.human(usable)));
+            }
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED,
+                    "cannot check free space in " + partial.getParent() + ": " + describe(e), e);
+        }
+    }
+
+    /** Syncs the directory and renames it to its final name: from here on the backup counts. */
+    public void commit() throws IOException {
+        syncDirectory(partial);
+        Files.move(partial, complete, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(complete.getParent());
+    }
+
+    /** Deletes the unfinished backup and any directory this run created for it. */
+    public void discard() throws IOException {
+        if (Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> walk = Files.walk(partial)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+        removeEmpty(createdParents);
+    }
+
+    private static void createDirectories(Path dir, List<Path> created) throws IOException {
+        List<Path> missing = new ArrayList<>();
+        for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
+            missing.add(0, p);
+        }
+        for (Path p : missing) {
+            Files.createDirectory(p);
+            created.add(0, p);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new FileSystemException(dir.toString(), null, "not a directory");
+        }
+    }
+
+    /** Removes the given directories, innermost first, as long as they are empty. */
+    private static void removeEmpty(List<Path> dirs) {
+        for (Path dir : dirs) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                if (entries.iterator().hasNext()) {
+                    return;
+                }
+            } catch (IOException e) {
+                return;
+            }
+            try {
+                Files.delete(dir);
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    /** A one-line reason for an I/O failure, without the Java exception class names. */
+    static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied: " + e.getMessage();
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getFile() + ": " + fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static String printable(String s) {
+        StringBuilder out = new StringBuilder();
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                out.append(String.format("\\x%02x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
+    }
+}

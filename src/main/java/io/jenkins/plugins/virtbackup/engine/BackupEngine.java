@@ -1,0 +1,343 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Backs up one domain: its definition, its disks and, when the mode saves one, its RAM state,
+ * into a new directory that only gets its final name once everything in it is written and verified.
+ *
+ * <p>Whatever fails, the domain is put back in the state it was found in before the failure is
+ * reported; when even that fails, the run ends with {@link ExitStatus#VM_NOT_RESTORED} and says what
+ * state the domain is in and how to bring it back.
+ */
+public final class BackupEngine {
+    public static final String DEFINITION_FILE = "domain.xml";
+    public static final String MEMORY_FILE = "memory.state";
+    public static final String RUN_LOG_FILE = "virt-backup.log";
+
+    private final Hypervisor hypervisor;
+    private final BackupLog log;
+    private final DiskCopier copier;
+    private volatile boolean cancelled;
+    /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
+    private GuestHold activeHold;
+
+    public BackupEngine(Hypervisor hypervisor, BackupLog log) {
+        this.hypervisor = hypervisor;
+        this.log = log;
+        this.copier = new DiskCopier(() -> cancelled);
+    }
+
+    /**
+     * Runs one backup.
+     *
+     * @return the manifest of the complete backup
+     * @throws BackupException a one-line reason and the exit status, already logged
+     */
+    public Manifest run(BackupRequest request) throws BackupException {
+        try {
+            return backUp(request);
+        } catch (BackupException e) {
+            report(e);
+            throw e;
+        }
+    }
+
+    /** Logs a failure once, at its level, while the run log may still be recording. */
+    private void report(BackupException e) {
+        if (e.isReported()) {
+            return;
+        }
+        e.markReported();
+        if (e.status() == ExitStatus.VM_NOT_RESTORED) {
+            log.critical(e.getMessage());
+        } else {
+            log.error(e.getMessage());
+        }
+    }
+
+    /**
+     * Stops a run from another thread (a signal handler): the domain is put back at once, without
+     * waiting for the copy in progress, which then fails. Safe to call at any time, more than once.
+     */
+    public void cancel() throws BackupException {
+        cancelled = true;
+        GuestHold hold;
+        synchronized (this) {
+            hold = activeHold;
+        }
+        if (hold != null) {
+            log.warning("stopping: putting the domain back first");
+            hold.putBack();
+        }
+    }
+
+    private Manifest backUp(BackupRequest request) throws BackupException {
+        Instant start = Instant.now();
+        String name = request.domain();
+        if (!request.mode().isAvailable()) {
+            throw new BackupException(ExitStatus.USAGE, "mode '" + request.mode()
+                    + "' is not available in this version; use shutdown or suspend");
+        }
+        BackupDirectory.checkSafeName(name);
+        VirtualMachine vm = lookUp(name);
+        DomainState found = inspect(() -> vm.state(), name);
+        DiskSelection selection = DiskSelection.choose(name, inspect(vm::disks, name), request.disks());
+        checkModeFits(request.mode(), found, vm, name);
+
+        log.milestone("backup of domain '" + name + "' started: mode " + request.mode() + ", domain "
+                + found.name().toLowerCase(Locale.ROOT) + ", " + selection.toCopy().size() + " disk(s), to "
+                + request.backupRoot());
+        BackupDirectory directory = BackupDirectory.create(request.backupRoot(), name, start);
+        boolean committed = false;
+        boolean keepForRecovery = false;
+        try {
+            log.recordTo(directory.file(RUN_LOG_FILE));
+            boolean savesMemory = request.mode() == BackupMode.SUSPEND && found.isActive();
+            directory.requireSpace(estimateBytes(vm, selection, savesMemory, name));
+            selection.skipped().forEach((target, why) -> log.notice("disk " + target + " skipped: " + why));
+
+            List<BackedUpFile> files = new ArrayList<>();
+            files.add(writeDefinition(vm, name, directory));
+            GuestHold hold = holdFor(request, vm, found, directory);
+            long downtime = copyWhileHeld(hold, selection, directory, files, found.isActive());
+            if (savesMemory) {
+                files.add(new BackedUpFile(MEMORY_FILE, "memory", syncAndDigest(directory.file(MEMORY_FILE)),
+                        null, hypervisor.uri(), null));
+            }
+            verify(directory, files);
+            Manifest manifest = new Manifest(ToolVersion.get(), name, inspect(vm::uuid, name), hypervisor.uri(),
+                    request.mode(), found, start, Instant.now(), downtime, files, selection.skipped());
+            writeSynced(directory.file(Manifest.FILE_NAME), manifest.toJson());
+            log.milestone(String.format(Locale.ROOT,
+                    "backup of domain '%s' complete: %d file(s), %s, guest downtime %d ms, in %s",
+                    name, files.size(), Sizes.human(manifest.totalBytes()), downtime, directory.completePath()));
+            log.stopRecording();
+            directory.commit();
+            committed = true;
+            return manifest;
+        } catch (BackupException | IOException e) {
+            BackupException failure = asBackupFailure(e);
+            report(failure);
+            // The saved RAM state may be the only way back to the running domain: never delete it.
+            keepForRecovery = failure.status() == ExitStatus.VM_NOT_RESTORED;
+            throw failure;
+        } finally {
+            if (!committed) {
+                abandon(directory, keepForRecovery);
+            }
+        }
+    }
+
+    private static BackupException asBackupFailure(Exception e) {
+        if (e instanceof BackupException backupException) {
+            return backupException;
+        }
+        if (e instanceof CopyCancelledException) {
+            return new BackupException(ExitStatus.BACKUP_FAILED, "backup stopped before it was complete", e);
+        }
+        return new BackupException(ExitStatus.BACKUP_FAILED,
+                "cannot write the backup: " + BackupDirectory.describe((IOException) e), e);
+    }
+
+    private VirtualMachine lookUp(String name) throws BackupException {
+        try {
+            return hypervisor.lookup(name);
+        } catch (HypervisorException e) {
+            throw translate(e, name);
+        }
+    }
+
+    /** A hypervisor query before anything changed: its failure leaves nothing to undo. */
+    private <T> T inspect(HypervisorQuery<T> query, String name) throws BackupException {
+        try {
+            return query.get();
+        } catch (HypervisorException e) {
+            throw translate(e, name);
+        }
+    }
+
+    private static BackupException translate(HypervisorException e, String name) {
+        switch (e.kind()) {
+            case NOT_FOUND:
+                return new BackupException(ExitStatus.NOT_FOUND, "domain '" + name + "' not found", e);
+            case UNREACHABLE:
+                return new BackupException(ExitStatus.HYPERVISOR_UNREACHABLE,
+                        "lost the hypervisor connection: " + e.getMessage(), e);
+            default:
+                return new BackupException(ExitStatus.BACKUP_FAILED,
+                        "cannot read domain '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkModeFits(BackupMode mode, DomainState found, VirtualMachine vm, String name)
+            throws BackupException {
+        if (found == DomainState.OTHER) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "domain '" + name
+                    + "' is neither running, paused nor shut off; not touching it");
+        }
+        if (mode != BackupMode.SHUTDOWN || !found.isActive()) {
+            return;
+        }
+        if (found == DomainState.PAUSED) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "domain '" + name
+                    + "' is paused and cannot shut down; use mode suspend, or resume it first");
+        }
+        boolean persistent;
+        try {
+            persistent = vm.isPersistent();
+        } catch (HypervisorException e) {
+            throw translate(e, name);
+        }
+        if (!persistent) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "domain '" + name
+                    + "' is transient: it would vanish when shut down; use mode suspend");
+        }
+    }
+
+    private long estimateBytes(VirtualMachine vm, DiskSelection selection, boolean savesMemory, String name)
+            throws BackupException {
+        long bytes = 1 << 20;
+        for (Disk disk : selection.toCopy()) {
+            bytes += inspect(() -> vm.estimatedCopyBytes(disk), name);
+        }
+        if (savesMemory) {
+            bytes += inspect(vm::memoryBytes, name);
+        }
+        return bytes + bytes / 100;
+    }
+
+    private BackedUpFile writeDefinition(VirtualMachine vm, String name, BackupDirectory directory)
+            throws BackupException, IOException {
+        String xml = inspect(vm::definitionXml, name);
+        FileDigest digest = writeSynced(directory.file(DEFINITION_FILE), xml);
+        return new BackedUpFile(DEFINITION_FILE, "definition", digest, null, hypervisor.uri(), null);
+    }
+
+    private GuestHold holdFor(BackupRequest request, VirtualMachine vm, DomainState found, BackupDirectory directory) {
+        if (!found.isActive()) {
+            return GuestHold.NONE;
+        }
+        if (request.mode() == BackupMode.SHUTDOWN) {
+            return new ShutdownHold(vm, request.domain(), request.shutdownTimeout(), request.forceOff(), log);
+        }
+        return new SaveHold(hypervisor, vm, request.domain(), directory.file(MEMORY_FILE),
+                found == DomainState.PAUSED, log);
+    }
+
+    /** Holds the guest, copies the disks, puts the guest back; returns the guest's downtime in ms. */
+    private long copyWhileHeld(GuestHold hold, DiskSelection selection, BackupDirectory directory,
+                               List<BackedUpFile> files, boolean wasActive) throws BackupException, IOException {
+        synchronized (this) {
+            if (cancelled) {
+                throw new CopyCancelledException("backup stopped before the domain was touched");
+            }
+            activeHold = hold;
+        }
+        long held = System.nanoTime();
+        Exception failure = null;
+        try {
+            hold.hold();
+            for (Disk disk : selection.toCopy()) {
+                files.add(copyDisk(disk, directory));
+            }
+        } catch (BackupException | IOException | RuntimeException e) {
+            failure = e;
+        } finally {
+            putBack(hold, failure);
+        }
+        long downtime = wasActive ? Duration.ofNanos(System.nanoTime() - held).toMillis() : 0;
+        if (failure instanceof BackupException backupFailure) {
+            throw backupFailure;
+        }
+        if (failure instanceof IOException ioFailure) {
+            throw ioFailure;
+        }
+        if (failure != null) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "internal error: " + failure, failure);
+        }
+        return downtime;
+    }
+
+    private void putBack(GuestHold hold, Exception failure) throws BackupException {
+        try {
+            hold.putBack();
+        } catch (BackupException notRestored) {
+            if (failure instanceof BackupException || failure instanceof IOException) {
+                // The cause is worth a line of its own before the louder news.
+                report(asBackupFailure(failure));
+            }
+            throw notRestored;
+        } finally {
+            synchronized (this) {
+                activeHold = null;
+            }
+        }
+    }
+
+    private BackedUpFile copyDisk(Disk disk, BackupDirectory directory) throws IOException {
+        Path target = directory.file(disk.backupFileName());
+        log.detail("copying disk " + disk.target() + " from " + disk.source() + " to " + target);
+        long started = System.nanoTime();
+        FileDigest digest = copier.copy(Path.of(disk.source()), target);
+        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        log.detail(String.format(Locale.ROOT, "copied disk %s: %s in %.1f s (%.0f MiB/s), sha256 %s",
+                disk.target(), Sizes.human(digest.size()), seconds, digest.size() / seconds / (1 << 20),
+                digest.sha256()));
+        return new BackedUpFile(disk.backupFileName(), "disk", digest, disk.target(), disk.source(), disk.format());
+    }
+
+    /** Re-reads every file from disk and compares it with what was written. */
+    private void verify(BackupDirectory directory, List<BackedUpFile> files) throws BackupException, IOException {
+        for (BackedUpFile file : files) {
+            FileDigest reread = copier.digest(directory.file(file.name()));
+            if (!reread.equals(file.digest())) {
+                throw new BackupException(ExitStatus.BACKUP_FAILED, "verification failed for " + file.name()
+                        + ": wrote " + file.digest() + ", read back " + reread);
+            }
+        }
+        log.detail("verified " + files.size() + " file(s) by reading them back");
+    }
+
+    private FileDigest syncAndDigest(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        return copier.digest(file);
+    }
+
+    private FileDigest writeSynced(Path file, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        Files.write(file, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.DSYNC);
+        return copier.digest(file);
+    }
+
+    private void abandon(BackupDirectory directory, boolean keepForRecovery) {
+        try {
+            if (keepForRecovery) {
+                log.critical("the unfinished backup is kept for recovery in " + directory.partialPath());
+                log.stopRecording();
+            } else {
+                log.stopRecording();
+                directory.discard();
+            }
+        } catch (IOException e) {
+            log.warning("cannot remove the unfinished backup " + directory.partialPath() + ": " + e.getMessage());
+        }
+    }
+
+    @FunctionalInterface
+    private interface HypervisorQuery<T> {
+        T get() throws HypervisorException;
+    }
+}

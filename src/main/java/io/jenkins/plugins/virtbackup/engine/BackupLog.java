@@ -1,0 +1,138 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The run's messages, routed as the original tool did: start, end and problems to the console and
+ * syslog; details to the console only with {@code -v}, never to syslog. Every message, details
+ * included, is also recorded in the backup's own {@code virt-backup.log}, so a run can be read back
+ * later (Jenkins archives that file).
+ */
+public final class BackupLog implements AutoCloseable {
+    private final PrintStream console;
+    private final boolean verbose;
+    private final SyslogSink syslog;
+    private final List<String> pending = new ArrayList<>();
+    private BufferedWriter record;
+    private String lastProblem;
+
+    public BackupLog(PrintStream console, boolean verbose, SyslogSink syslog) {
+        this.console = console;
+        this.verbose = verbose;
+        this.syslog = syslog;
+    }
+
+    /** Start and end of a run: console and syslog. */
+    public void milestone(String message) {
+        emit(Severity.INFO, message, true, true);
+    }
+
+    /** Progress and decisions: console with {@code -v}, run log always. */
+    public void detail(String message) {
+        emit(Severity.DETAIL, message, verbose, false);
+    }
+
+    /** Something a user should know that is not a failure, like a skipped cdrom. */
+    public void notice(String message) {
+        emit(Severity.NOTICE, message, true, true);
+    }
+
+    public void warning(String message) {
+        emit(Severity.WARNING, message, true, true);
+    }
+
+    public void error(String message) {
+        lastProblem = message;
+        emit(Severity.ERROR, message, true, true);
+    }
+
+    /** The domain is not as it was found. Loud everywhere. */
+    public void critical(String message) {
+        lastProblem = message;
+        emit(Severity.CRITICAL, message, true, true);
+    }
+
+    /** The last error or critical message, for callers that report one line (the Jenkins step). */
+    public String lastProblem() {
+        return lastProblem;
+    }
+
+    /** From now on, also append every message to {@code file}, starting with those logged so far. */
+    public synchronized void recordTo(Path file) throws IOException {
+        record = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        for (String line : pending) {
+            writeRecord(line);
+        }
+        pending.clear();
+        record.flush();
+    }
+
+    /** Stops recording and flushes the run log; later messages go to the console and syslog only. */
+    public synchronized void stopRecording() throws IOException {
+        if (record != null) {
+            record.close();
+            record = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            stopRecording();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private synchronized void emit(Severity severity, String message, boolean toConsole, boolean toSyslog) {
+        if (toConsole) {
+            console.println(consoleLine(severity, message));
+            console.flush();
+        }
+        if (toSyslog) {
+            syslog.send(severity, message);
+        }
+        String line = Instant.now().truncatedTo(ChronoUnit.MILLIS) + " " + severity + " " + message;
+        if (record == null) {
+            pending.add(line);
+        } else {
+            writeRecord(line);
+        }
+    }
+
+    private static String consoleLine(Severity severity, String message) {
+        switch (severity) {
+            case CRITICAL:
+                return "virt-backup: CRITICAL: " + message;
+            case ERROR:
+                return "virt-backup: error: " + message;
+            case WARNING:
+                return "virt-backup: warning: " + message;
+            default:
+                return "virt-backup: " + message;
+        }
+    }
+
+    private void writeRecord(String line) {
+        try {
+            record.write(line);
+            record.newLine();
+            record.flush();
+        } catch (IOException e) {
+            // A full disk must not hide the message itself, which already reached the console.
+            console.println("virt-backup: warning: cannot write the run log: " + e.getMessage());
+        }
+    }
+}

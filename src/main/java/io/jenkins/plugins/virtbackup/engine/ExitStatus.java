@@ -1,0 +1,30 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+/**
+ * The documented exit codes of {@code virt-backup}. Scripts, cron mails and the Jenkins step key on
+ * these numbers, so they never change meaning; new outcomes get new numbers.
+ */
+public enum ExitStatus {
+    /** Every requested file was written, synced and verified. */
+    OK(0),
+    /** The backup failed; the domain was left in the state it was found in. */
+    BACKUP_FAILED(1),
+    /** The command line was wrong: unknown option, bad value, a mode not available. */
+    USAGE(2),
+    /** The domain, or a disk named on the command line, does not exist. */
+    NOT_FOUND(3),
+    /** The hypervisor could not be reached (bad URI, daemon down, connection lost). */
+    HYPERVISOR_UNREACHABLE(4),
+    /** The domain could NOT be put back into the state it was found in: act now. */
+    VM_NOT_RESTORED(5);
+
+    private final int code;
+
+    ExitStatus(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+}

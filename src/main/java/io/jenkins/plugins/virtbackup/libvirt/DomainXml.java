@@ -1,0 +1,80 @@
+package io.jenkins.plugins.virtbackup.libvirt;
+
+import io.jenkins.plugins.virtbackup.engine.Disk;
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+
+/** Reads what the engine needs from libvirt's domain XML. */
+final class DomainXml {
+    private DomainXml() {
+    }
+
+    /** The {@code <disk>} elements under {@code <devices>}, in document order. */
+    static List<Disk> disks(String domainXml) {
+        Element devices = firstChild(parse(domainXml).getDocumentElement(), "devices");
+        List<Disk> disks = new ArrayList<>();
+        if (devices == null) {
+            return disks;
+        }
+        NodeList children = devices.getElementsByTagName("disk");
+        for (int i = 0; i < children.getLength(); i++) {
+            Element disk = (Element) children.item(i);
+            if (disk.getParentNode() == devices) {
+                disks.add(toDisk(disk));
+            }
+        }
+        return disks;
+    }
+
+    private static Disk toDisk(Element disk) {
+        String type = attribute(disk, "type", "file");
+        String device = attribute(disk, "device", "disk");
+        Element target = firstChild(disk, "target");
+        Element driver = firstChild(disk, "driver");
+        Element source = firstChild(disk, "source");
+        String path = null;
+        if (source != null) {
+            path = "block".equals(type) ? attribute(source, "dev", null) : attribute(source, "file", null);
+        }
+        return new Disk(target == null ? "" : attribute(target, "dev", ""), device, type, path,
+                driver == null ? "raw" : attribute(driver, "type", "raw"),
+                firstChild(disk, "readonly") != null, firstChild(disk, "shareable") != null);
+    }
+
+    private static Document parse(String xml) {
+        try {
+            DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+            // Domain XML comes from the hypervisor, but an XML parser is no place for trust.
+            factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            factory.setExpandEntityReferences(false);
+            return factory.newDocumentBuilder().parse(new InputSource(new StringReader(xml)));
+        } catch (ParserConfigurationException | SAXException | IOException e) {
+            throw new IllegalArgumentException("the hypervisor returned unreadable domain XML: " + e.getMessage(), e);
+        }
+    }
+
+    private static Element firstChild(Element parent, String name) {
+        for (var node = parent.getFirstChild(); node != null; node = node.getNextSibling()) {
+            if (node instanceof Element element && element.getTagName().equals(name)) {
+                return element;
+            }
+        }
+        return null;
+    }
+
+    private static String attribute(Element element, String name, String fallback) {
+        String value = element.getAttribute(name);
+        return value.isEmpty() ? fallback : value;
+    }
+}

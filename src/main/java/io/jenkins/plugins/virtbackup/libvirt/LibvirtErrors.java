@@ -1,0 +1,66 @@
+package io.jenkins.plugins.virtbackup.libvirt;
+
+import io.jenkins.plugins.virtbackup.engine.HypervisorException;
+import java.util.function.Consumer;
+import org.libvirt.Error;
+import org.libvirt.LibvirtException;
+
+/**
+ * The one place libvirt's errors become the engine's: a short message for the user, a kind for the
+ * engine's decisions, and libvirt's full record for the separate error log.
+ */
+final class LibvirtErrors {
+    private final Consumer<String> reports;
+
+    LibvirtErrors(Consumer<String> reports) {
+        this.reports = reports;
+    }
+
+    @FunctionalInterface
+    interface LibvirtCall<T> {
+        T call() throws LibvirtException;
+    }
+
+    <T> T call(String what, LibvirtCall<T> call) throws HypervisorException {
+        try {
+            return call.call();
+        } catch (LibvirtException e) {
+            HypervisorException.Kind kind = kindOf(e.getError());
+            if (kind != HypervisorException.Kind.NOT_FOUND) {
+                // "No such domain" is an answer, not a hypervisor failure worth a report.
+                report(what, e);
+            }
+            throw new HypervisorException(kind, oneLine(e), e);
+        }
+    }
+
+    void report(String what, LibvirtException e) {
+        Error error = e.getError();
+        reports.accept("libvirt: " + what + " failed: " + (error == null ? e.getMessage()
+                : error.getMessage() + " (code " + error.getCode() + ", domain " + error.getDomain()
+                + ", level " + error.getLevel() + ")"));
+    }
+
+    static String oneLine(LibvirtException e) {
+        String message = e.getError() == null ? e.getMessage() : e.getError().getMessage();
+        return message == null ? "unknown libvirt error" : message.replace('\n', ' ').strip();
+    }
+
+    private static HypervisorException.Kind kindOf(Error error) {
+        if (error == null || error.getCode() == null) {
+            return HypervisorException.Kind.OTHER;
+        }
+        switch (error.getCode()) {
+            case VIR_ERR_NO_DOMAIN:
+                return HypervisorException.Kind.NOT_FOUND;
+            case VIR_ERR_NO_CONNECT:
+            case VIR_ERR_INVALID_CONN:
+            case VIR_ERR_RPC:
+                return HypervisorException.Kind.UNREACHABLE;
+            case VIR_ERR_NO_SUPPORT:
+                return HypervisorException.Kind.UNSUPPORTED;
+            default:
+                return HypervisorException.Kind.OTHER;
+        }
+    }
+}
