@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -86,6 +87,9 @@ public final class TestDriverNode {
         StringBuilder xml = new StringBuilder()
                 .append("  <domain type='test' xmlns:test='").append(TEST_NS).append("'>\n")
                 .append("    <name>").append(escape(name)).append("</name>\n")
+                // A fixed UUID: every connection re-reads the XML, and a saved state names its UUID.
+                .append("    <uuid>").append(UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)))
+                .append("</uuid>\n")
                 .append("    <memory unit='MiB'>16</memory>\n")
                 .append("    <os><type>hvm</type></os>\n")
                 .append("    <test:runstate>").append(state.number).append("</test:runstate>\n");

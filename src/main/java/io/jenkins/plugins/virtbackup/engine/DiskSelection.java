@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.engine;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,8 @@ public record DiskSelection(List<Disk> toCopy, Map<String, String> skipped) {
                 toCopy.add(disk);
             }
         }
-        return new DiskSelection(List.copyOf(toCopy), Map.copyOf(skipped));
+        // Keep the domain's disk order: the log and the manifest list disks as the domain does.
+        return new DiskSelection(List.copyOf(toCopy), Collections.unmodifiableMap(skipped));
     }
 
     private static List<Disk> findRequested(String domain, List<Disk> disks, List<String> requested)

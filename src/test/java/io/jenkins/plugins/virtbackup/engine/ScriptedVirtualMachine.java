@@ -1,0 +1,97 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A domain whose behaviour a unit test scripts: for the paths the test driver cannot take, like a
+ * guest that ignores the shutdown request, or a start that fails. Records every call.
+ */
+final class ScriptedVirtualMachine implements VirtualMachine {
+    final List<String> calls = new ArrayList<>();
+    DomainState state = DomainState.RUNNING;
+    boolean guestObeysShutdown = true;
+    boolean startFails;
+
+    @Override
+    public String name() {
+        return "scripted";
+    }
+
+    @Override
+    public String uuid() {
+        return "00000000-0000-0000-0000-000000000000";
+    }
+
+    @Override
+    public DomainState state() {
+        return state;
+    }
+
+    @Override
+    public boolean isPersistent() {
+        return true;
+    }
+
+    @Override
+    public String definitionXml() {
+        return "<domain/>";
+    }
+
+    @Override
+    public List<Disk> disks() {
+        return List.of();
+    }
+
+    @Override
+    public long memoryBytes() {
+        return 0;
+    }
+
+    @Override
+    public long estimatedCopyBytes(Disk disk) {
+        return 0;
+    }
+
+    @Override
+    public void requestShutdown() {
+        calls.add("shutdown");
+        if (guestObeysShutdown) {
+            state = DomainState.SHUT_OFF;
+        }
+    }
+
+    @Override
+    public void forceOff() {
+        calls.add("forceOff");
+        state = DomainState.SHUT_OFF;
+    }
+
+    @Override
+    public void start() throws HypervisorException {
+        calls.add("start");
+        if (startFails) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "no memory left on host", null);
+        }
+        state = DomainState.RUNNING;
+    }
+
+    @Override
+    public void pause() {
+        calls.add("pause");
+        state = DomainState.PAUSED;
+    }
+
+    @Override
+    public void resume() {
+        calls.add("resume");
+        state = DomainState.RUNNING;
+    }
+
+    @Override
+    public void saveState(Path file) {
+        calls.add("save");
+        state = DomainState.SHUT_OFF;
+    }
+}

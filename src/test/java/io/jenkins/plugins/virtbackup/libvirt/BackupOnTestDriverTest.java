@@ -1,0 +1,192 @@
+package io.jenkins.plugins.virtbackup.libvirt;
+
+import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.MIB;
+import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.Json;
+import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
+import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Whole backups through the engine against libvirt's test driver, on real image files. */
+class BackupOnTestDriverTest {
+    @TempDir
+    Path dir;
+    TestDriverBed bed;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        bed = new TestDriverBed(dir);
+    }
+
+    @AfterEach
+    void tearDown() {
+        bed.close();
+    }
+
+    @Test
+    void suspendModeSavesRamCopiesDisksAndLeavesTheDomainRunning() throws Exception {
+        Manifest manifest = bed.backUp(request("web", BackupMode.SUSPEND, bed.backups));
+
+        Path backup = onlyBackupOf("web");
+        assertThat(backup.getFileName().toString()).matches("\\d{8}T\\d{6}Z");
+        assertThat(names(backup)).containsExactlyInAnyOrder(
+                "domain.xml", "vda.raw", "vdb.qcow2", "memory.state", "manifest.json", "virt-backup.log");
+        assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
+        assertThat(manifest.downtimeMillis()).isPositive();
+        assertThat(manifest.skipped()).containsOnlyKeys("hdc", "vdc");
+
+        assertManifestMatchesFiles(backup);
+        assertThat(Trees.sha256(backup.resolve("vda.raw"))).isEqualTo(Trees.sha256(bed.images.resolve("web-root.raw")));
+        assertThat(Trees.sha256(backup.resolve("vdb.qcow2")))
+                .isEqualTo(Trees.sha256(bed.images.resolve("web-data.qcow2")));
+    }
+
+    @Test
+    void theSavedStateRestoresTheDomain() throws Exception {
+        bed.backUp(request("web", BackupMode.SUSPEND, bed.backups));
+        Path state = onlyBackupOf("web").resolve("memory.state");
+
+        // A fresh connection starts from the node XML again; take the domain down, then restore it.
+        try (LibvirtHypervisor other = LibvirtHypervisor.connect(bed.uri, report -> { })) {
+            other.lookup("web").forceOff();
+            other.restoreState(state);
+            assertThat(other.lookup("web").state()).isEqualTo(DomainState.RUNNING);
+        }
+    }
+
+    @Test
+    void shutdownModeStartsTheDomainAgainAndSavesNoRam() throws Exception {
+        Manifest manifest = bed.backUp(request("web", BackupMode.SHUTDOWN, bed.backups));
+
+        Path backup = onlyBackupOf("web");
+        assertThat(names(backup)).doesNotContain("memory.state").contains("vda.raw", "vdb.qcow2");
+        assertThat(manifest.mode()).isEqualTo(BackupMode.SHUTDOWN);
+        assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
+        assertManifestMatchesFiles(backup);
+    }
+
+    @Test
+    void aShutOffDomainIsCopiedAsItIsInAnyMode() throws Exception {
+        for (BackupMode mode : List.of(BackupMode.SUSPEND, BackupMode.SHUTDOWN)) {
+            Manifest manifest = bed.backUp(request("off", mode, bed.backups.resolve(mode.cliName())));
+            assertThat(manifest.downtimeMillis()).isZero();
+            assertThat(manifest.files()).extracting(f -> f.name()).containsExactly("domain.xml", "vda.raw");
+            assertThat(bed.state("off")).isEqualTo(DomainState.SHUT_OFF);
+        }
+    }
+
+    @Test
+    void aPausedDomainIsPausedAgainAfterASuspendBackup() throws Exception {
+        bed.backUp(request("paused", BackupMode.SUSPEND, bed.backups));
+
+        assertThat(bed.state("paused")).isEqualTo(DomainState.PAUSED);
+        assertThat(names(onlyBackupOf("paused"))).contains("memory.state");
+    }
+
+    @Test
+    void aTransientDomainIsBackedUpInSuspendMode() throws Exception {
+        bed.backUp(request("transient", BackupMode.SUSPEND, bed.backups));
+
+        assertThat(bed.state("transient")).isEqualTo(DomainState.RUNNING);
+        assertManifestMatchesFiles(onlyBackupOf("transient"));
+    }
+
+    @Test
+    void aDomainWithoutDisksStillGetsItsDefinitionAndState() throws Exception {
+        Manifest manifest = bed.backUp(request("diskless", BackupMode.SUSPEND, bed.backups));
+
+        assertThat(manifest.files()).extracting(f -> f.name()).containsExactly("domain.xml", "memory.state");
+        assertThat(bed.state("diskless")).isEqualTo(DomainState.RUNNING);
+    }
+
+    @Test
+    void blkdevSelectsDisksByTargetOrSourcePath() throws Exception {
+        Manifest byTarget = bed.backUp(request("web", BackupMode.SUSPEND, bed.backups.resolve("a"), "vdb"));
+        Manifest byPath = bed.backUp(request("web", BackupMode.SUSPEND, bed.backups.resolve("b"),
+                bed.images.resolve("web-root.raw").toString()));
+
+        assertThat(byTarget.files()).extracting(f -> f.name()).containsExactly("domain.xml", "vdb.qcow2", "memory.state");
+        assertThat(byTarget.skipped()).containsEntry("vda", "not requested");
+        assertThat(byPath.files()).extracting(f -> f.name()).containsExactly("domain.xml", "vda.raw", "memory.state");
+    }
+
+    @Test
+    void aSparseDiskStaysSparse() throws Exception {
+        bed.backUp(request("web", BackupMode.SUSPEND, bed.backups, "vda"));
+
+        Path copy = onlyBackupOf("web").resolve("vda.raw");
+        assertThat(Files.size(copy)).isEqualTo(64 * MIB);
+        // 2 MiB of data at the start and 2 MiB in the middle; the other 60 MiB are holes.
+        assertThat(TmpfsMount.allocatedBytes(copy)).isLessThanOrEqualTo(5 * MIB);
+    }
+
+    @Test
+    void theDefinitionIsTheInactiveOneWithoutSecureInfo() throws Exception {
+        bed.backUp(request("web", BackupMode.SUSPEND, bed.backups));
+
+        String xml = Files.readString(onlyBackupOf("web").resolve("domain.xml"));
+        assertThat(xml).contains("<name>web</name>").doesNotContain("<domain type='test' id=");
+    }
+
+    @Test
+    void oddButHarmlessNamesBecomeTheirOwnDirectory() throws Exception {
+        bed.backUp(request(TestDriverBed.ODD_NAME, BackupMode.SUSPEND, bed.backups));
+
+        assertThat(bed.backups.resolve(TestDriverBed.ODD_NAME)).isDirectory();
+        assertThat(bed.state(TestDriverBed.ODD_NAME)).isEqualTo(DomainState.RUNNING);
+    }
+
+    @Test
+    void startAndEndGoToSyslogAndConsoleButDetailsDoNot() throws Exception {
+        bed.backUp(request("web", BackupMode.SUSPEND, bed.backups));
+
+        assertThat(bed.syslog).hasSize(4);
+        assertThat(bed.syslog.get(0)).startsWith("INFO backup of domain 'web' started");
+        assertThat(bed.syslog.subList(1, 3)).anyMatch(line -> line.startsWith("NOTICE disk hdc skipped: it is a cdrom"))
+                .anyMatch(line -> line.startsWith("NOTICE disk vdc skipped: its source is of type 'network'"));
+        assertThat(bed.syslog.get(3)).startsWith("INFO backup of domain 'web' complete");
+        assertThat(bed.consoleText().lines()).hasSize(4);
+        assertThat(Files.readString(onlyBackupOf("web").resolve("virt-backup.log")))
+                .contains("saving the state of domain 'web'").contains("verified 4 file(s)");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void assertManifestMatchesFiles(Path backup) throws Exception {
+        Map<String, Object> manifest = (Map<String, Object>) Json.parse(Files.readString(backup.resolve("manifest.json")));
+        assertThat(manifest).containsEntry("result", "complete").containsEntry("tool", "virt-backup");
+        List<Map<String, Object>> files = (List<Map<String, Object>>) manifest.get("files");
+        assertThat(files).isNotEmpty();
+        for (Map<String, Object> file : files) {
+            Path path = backup.resolve((String) file.get("name"));
+            assertThat(Files.size(path)).as("size of " + path).isEqualTo(file.get("size"));
+            assertThat(Trees.sha256(path)).as("sha256 of " + path).isEqualTo(file.get("sha256"));
+        }
+    }
+
+    private Path onlyBackupOf(String domain) throws Exception {
+        try (Stream<Path> entries = Files.list(bed.backups.resolve(domain))) {
+            List<Path> all = entries.toList();
+            assertThat(all).hasSize(1);
+            return all.get(0);
+        }
+    }
+
+    private static List<String> names(Path dir) throws Exception {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+}
