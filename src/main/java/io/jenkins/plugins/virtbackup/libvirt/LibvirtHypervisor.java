@@ -7,10 +7,18 @@ import java.nio.file.Path;
 import java.util.function.Consumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.ErrorCallback;
 import org.libvirt.LibvirtException;
 
 /** The engine's {@link Hypervisor} on libvirt, through libvirt-java. */
 public final class LibvirtHypervisor implements Hypervisor {
+    /**
+     * Without a handler of its own, libvirt prints every error to stderr itself, also those that fail
+     * a connection. They reach us as exceptions anyway; their full records go to the error log via
+     * {@link LibvirtErrors}. Held in a static field because the native side keeps only a pointer.
+     */
+    private static final ErrorCallback SILENT = new ErrorCallback();
+
     private final Connect connect;
     private final String uri;
     private final LibvirtErrors errors;
@@ -30,6 +38,7 @@ public final class LibvirtHypervisor implements Hypervisor {
     public static LibvirtHypervisor connect(String uri, Consumer<String> errorReports) throws HypervisorException {
         LibvirtErrors errors = new LibvirtErrors(errorReports);
         try {
+            Connect.setErrorCallback(SILENT);
             Connect connect = new Connect(uri, false);
             return new LibvirtHypervisor(connect, connect.getURI(), errors);
         } catch (LibvirtException e) {

@@ -1,0 +1,117 @@
+package io.jenkins.plugins.virtbackup.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
+import io.jenkins.plugins.virtbackup.libvirt.SyslogListener;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged command line ({@code target/virt-backup-cli.jar}) run as a real process. */
+class CliProcessIT {
+    private static final Path JAR = Path.of(System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar"));
+
+    @TempDir
+    Path dir;
+    String uri;
+    Path backups;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        TestDriverNode node = new TestDriverNode(dir.resolve("images"));
+        uri = node
+                .domain("web", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("web.raw", 8 << 20, 1 << 20, 5), "raw"))
+                // Big enough that copying its zeros takes seconds: time to send a signal mid-copy.
+                .domain("big", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("big.raw", 16L << 30, 1 << 20, 6), "raw"))
+                .write();
+        backups = dir.resolve("backups");
+    }
+
+    @Test
+    void startEndAndErrorsArriveInSyslog() throws Exception {
+        try (SyslogListener log = new SyslogListener(dir.resolve("log.sock"))) {
+            Result ok = run(log.path(), "-c", uri, "-d", backups.toString(), "web");
+            Result missing = run(log.path(), "-c", uri, "-d", backups.toString(), "nosuch");
+
+            assertThat(ok.code).isZero();
+            assertThat(missing.code).isEqualTo(3);
+            List<String> messages = log.drain();
+            // <14> is facility user, severity info; <11> user, err.
+            assertThat(messages).hasSize(3);
+            assertThat(messages.get(0)).matches("<14>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d virt-backup\\[\\d+\\]: "
+                    + "backup of domain 'web' started: .*");
+            assertThat(messages.get(1)).matches("<14>.* virt-backup\\[\\d+\\]: backup of domain 'web' complete: .*");
+            assertThat(messages.get(2)).matches("<11>.* virt-backup\\[\\d+\\]: domain 'nosuch' not found");
+        }
+    }
+
+    @Test
+    void exitCodesOfTheRealProcess() throws Exception {
+        Path noLog = dir.resolve("no.sock");
+        assertThat(run(noLog, "-h").code).isZero();
+        assertThat(run(noLog).code).isEqualTo(2);
+        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "nosuch").code).isEqualTo(3);
+        Result unreachable = run(noLog, "-c", "qemu+tcp://127.0.0.1:1/system", "web");
+        assertThat(unreachable.code).isEqualTo(4);
+        assertThat(unreachable.output).singleElement().asString().startsWith("virt-backup: error: cannot connect to");
+    }
+
+    @Test
+    void sigtermMidCopyPutsTheDomainBackAndLeavesNothingThatLooksComplete() throws Exception {
+        Process process = start(dir.resolve("no.sock"), "-v", "-c", uri, "-d", backups.toString(), "big");
+        List<String> output = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null) {
+                output.add(line);
+                if (line.contains("copying disk vda")) {
+                    process.toHandle().destroy();  // SIGTERM, as Jenkins sends on abort
+                }
+            }
+        }
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).isEqualTo(143);
+        assertThat(output).contains("virt-backup: warning: stopping: putting the domain back first");
+        assertThat(output).anyMatch(line -> line.startsWith("virt-backup: restoring domain 'big'"));
+        assertThat(output).last().asString().isEqualTo("virt-backup: error: backup stopped before it was complete");
+        assertThat(backups).as("the run created it, and removed it with the unfinished backup").doesNotExist();
+    }
+
+    private record Result(int code, List<String> output) {
+    }
+
+    private Result run(Path syslogSocket, String... args) throws Exception {
+        Process process = start(syslogSocket, args);
+        List<String> output;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            output = out.lines().toList();
+        }
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(process.exitValue(), output);
+    }
+
+    private static Process start(Path syslogSocket, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put(NativeSyslog.SOCKET_ENV, syslogSocket.toString());
+        return builder.start();
+    }
+}

@@ -1,0 +1,153 @@
+package io.jenkins.plugins.virtbackup.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.Severity;
+import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line, parsed and run in this JVM against libvirt's test driver. */
+class VirtBackupCommandTest {
+    @TempDir
+    Path dir;
+    String uri;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    final List<String> syslog = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        TestDriverNode node = new TestDriverNode(dir.resolve("images"));
+        uri = node.domain("web", RunState.RUNNING, true,
+                TestDriverNode.fileDisk("vda", node.rawImage("web.raw", 4 << 20, 1 << 20, 3), "raw")).write();
+    }
+
+    private int run(String... args) {
+        VirtBackupCommand command = new VirtBackupCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
+                (Severity severity, String message) -> syslog.add(severity + " " + message));
+        return VirtBackupCommand.execute(command, args, new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String stdout() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void backsUpQuietlyWithStartAndEndOnly() throws Exception {
+        Path backups = dir.resolve("backups");
+
+        assertThat(run("-c", uri, "-d", backups.toString(), "web")).isZero();
+
+        assertThat(stdout().lines()).hasSize(2);
+        assertThat(stdout()).startsWith("virt-backup: backup of domain 'web' started: mode suspend")
+                .contains("virt-backup: backup of domain 'web' complete");
+        assertThat(syslog).hasSize(2);
+        try (Stream<Path> backupsOfWeb = Files.list(backups.resolve("web"))) {
+            assertThat(backupsOfWeb.toList()).singleElement()
+                    .satisfies(b -> assertThat(b.resolve("manifest.json")).exists());
+        }
+    }
+
+    @Test
+    void verboseAddsDetailsOnStdoutButNotToSyslog() {
+        assertThat(run("-v", "-c", uri, "-d", dir.resolve("b").toString(), "--mode", "shutdown", "web")).isZero();
+
+        assertThat(stdout()).contains("asking domain 'web' to shut down").contains("copying disk vda");
+        assertThat(syslog).hasSize(2).noneMatch(line -> line.contains("copying"));
+    }
+
+    @Test
+    void usageAndVersionAndManual() {
+        assertThat(run("-h")).isZero();
+        assertThat(stdout()).contains("Usage: virt-backup", "DOMAIN", "BLKDEV", "--mode", "Exit codes:");
+        out.reset();
+
+        assertThat(run("-V")).isZero();
+        assertThat(stdout()).startsWith("virt-backup ");
+        out.reset();
+
+        assertThat(run("-m")).isZero();
+        String manual = stdout();
+        for (String option : new String[] {"-h, --help", "-m, --manual", "-V, --version", "-c, --connect", "-b, --mode",
+                "-d, --dir", "--error-log", "--shutdown-timeout", "--force-off", "-v, --verbose"}) {
+            assertThat(manual).as("manual documents " + option).contains("    " + option);
+        }
+        for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "LOGGING", "EXIT CODES", "EXAMPLES",
+                "shutdown\n", "suspend (default)\n", "snapshot-libvirt\n", "snapshot-dm\n"}) {
+            assertThat(manual).contains(section);
+        }
+        for (ExitStatus status : ExitStatus.values()) {
+            assertThat(manual).as("manual documents exit code " + status).contains("\n    " + status.code() + "   ");
+        }
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() {
+        assertThat(run()).isEqualTo(2);
+        assertThat(stdout()).isEqualTo("virt-backup: error: no DOMAIN given (see virt-backup -h)\n");
+        out.reset();
+
+        assertThat(run("--bogus", "web")).isEqualTo(2);
+        assertThat(stderr()).contains("Unknown option: '--bogus'");
+
+        assertThat(run("-c", uri, "-b", "hibernate", "web")).isEqualTo(2);
+        assertThat(stdout()).isEqualTo(
+                "virt-backup: error: unknown mode 'hibernate'; the modes are: shutdown, suspend, snapshot-libvirt, "
+                        + "snapshot-dm\n");
+        out.reset();
+
+        assertThat(run("-c", uri, "--shutdown-timeout", "0", "web")).isEqualTo(2);
+        assertThat(run("-c", uri, "--shutdown-timeout", "soon", "web")).isEqualTo(2);
+    }
+
+    @Test
+    void aBadUriIsAnUnreachableHypervisor() {
+        assertThat(run("-c", "nosuchdriver:///x", "-d", dir.resolve("b").toString(), "web")).isEqualTo(4);
+
+        assertThat(stdout().lines()).singleElement().asString()
+                .startsWith("virt-backup: error: cannot connect to nosuchdriver:///x:");
+        assertThat(dir.resolve("b")).doesNotExist();
+    }
+
+    @Test
+    void anUnknownDomainExitsWithThreeAndWritesNothing() {
+        assertThat(run("-c", uri, "-d", dir.resolve("b").toString(), "nosuch")).isEqualTo(3);
+
+        assertThat(stdout()).isEqualTo("virt-backup: error: domain 'nosuch' not found\n");
+        assertThat(syslog).containsExactly("ERROR domain 'nosuch' not found");
+        assertThat(dir.resolve("b")).doesNotExist();
+    }
+
+    @Test
+    void libvirtErrorReportsGoToTheSeparateErrorLogOnlyWhenThereAreAny() throws Exception {
+        Path errorLog = dir.resolve("errors.log");
+        assertThat(run("-c", uri, "-d", dir.resolve("b").toString(), "--error-log", errorLog.toString(), "nosuch"))
+                .isEqualTo(3);
+        assertThat(errorLog).as("no libvirt failure, no error log").doesNotExist();
+
+        // Room for the directories, the run log and domain.xml, not for memory.state: libvirt's save fails.
+        try (TmpfsMount target = TmpfsMount.mount(dir.resolve("full"), "size=64m,nr_inodes=5")) {
+            assertThat(run("-c", uri, "-d", target.dir().toString(), "--error-log", errorLog.toString(), "web"))
+                    .isEqualTo(1);
+        }
+        assertThat(stdout()).contains("virt-backup: error: cannot save the state of domain 'web'");
+        assertThat(Files.readString(errorLog)).contains("[libvirt] libvirt: save state to").contains("code VIR_ERR_");
+    }
+}
