@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,6 +71,15 @@ class CliProcessIT {
     }
 
     @Test
+    void withoutConnectLibvirtDefaultUriIsHonoured() throws Exception {
+        Result result = run(dir.resolve("no.sock"), Map.of("LIBVIRT_DEFAULT_URI", uri),
+                "-v", "-d", backups.toString(), "web");
+
+        assertThat(result.code).isZero();
+        assertThat(result.output).contains("virt-backup: connected to " + uri);
+    }
+
+    @Test
     void sigtermMidCopyPutsTheDomainBackAndLeavesNothingThatLooksComplete() throws Exception {
         Process process = start(dir.resolve("no.sock"), "-v", "-c", uri, "-d", backups.toString(), "big");
         List<String> output = new ArrayList<>();
@@ -96,7 +106,11 @@ class CliProcessIT {
     }
 
     private Result run(Path syslogSocket, String... args) throws Exception {
-        Process process = start(syslogSocket, args);
+        return run(syslogSocket, Map.of(), args);
+    }
+
+    private Result run(Path syslogSocket, Map<String, String> environment, String... args) throws Exception {
+        Process process = start(syslogSocket, environment, args);
         List<String> output;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
@@ -107,10 +121,17 @@ class CliProcessIT {
     }
 
     private static Process start(Path syslogSocket, String... args) throws IOException {
+        return start(syslogSocket, Map.of(), args);
+    }
+
+    private static Process start(Path syslogSocket, Map<String, String> environment, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove("LIBVIRT_DEFAULT_URI");
+        builder.environment().putAll(environment);
         builder.environment().put(NativeSyslog.SOCKET_ENV, syslogSocket.toString());
         return builder.start();
     }
