@@ -25,7 +25,10 @@ public record Manifest(String toolVersion, String domainName, String domainUuid,
         json.put("format", FORMAT_VERSION);
         json.put("tool", "virt-backup");
         json.put("version", toolVersion);
-        json.put("domain", Map.of("name", domainName, "uuid", domainUuid));
+        Map<String, Object> domain = new LinkedHashMap<>();
+        domain.put("name", domainName);
+        domain.put("uuid", domainUuid);
+        json.put("domain", domain);
         json.put("hypervisor", hypervisorUri);
         json.put("mode", mode.cliName());
         json.put("stateFound", stateFound.name().toLowerCase(java.util.Locale.ROOT));
