@@ -70,6 +70,12 @@ public final class TestDriverNode {
                 + "<source file='" + escape(image.toString()) + "'/><target dev='" + target + "' bus='virtio'/></disk>";
     }
 
+    /** XML of a disk on a block device. */
+    public static String blockDisk(String target, Path device) {
+        return "<disk type='block' device='disk'><driver name='qemu' type='raw'/>"
+                + "<source dev='" + escape(device.toString()) + "'/><target dev='" + target + "' bus='virtio'/></disk>";
+    }
+
     /** XML of an empty cdrom drive. */
     public static String emptyCdrom(String target) {
         return "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"

@@ -5,8 +5,9 @@ import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.libvirt.Domain;
 import org.libvirt.DomainBlockInfo;
@@ -74,12 +75,9 @@ final class LibvirtDomain implements VirtualMachine {
     public long estimatedCopyBytes(Disk disk) throws HypervisorException {
         // A sparse-aware copy writes what is allocated. libvirt knows that for images of a running
         // domain; not every driver answers, and some answer nonsense (the test driver says 1 TiB),
-        // so a file's length caps the figure. A block device has no file length to go by.
+        // so the source's length (a block device's size) caps the figure.
+        long length = sourceLength(disk);
         long reported = reportedAllocation(disk);
-        if ("block".equals(disk.type())) {
-            return Math.max(reported, 0);
-        }
-        long length = fileLength(disk);
         return reported >= 0 ? Math.min(reported, length) : length;
     }
 
@@ -138,9 +136,10 @@ final class LibvirtDomain implements VirtualMachine {
         });
     }
 
-    private static long fileLength(Disk disk) throws HypervisorException {
-        try {
-            return Files.size(Path.of(disk.source()));
+    /** The length of a file, or the size of a block device (which a file's length would call 0). */
+    private static long sourceLength(Disk disk) throws HypervisorException {
+        try (FileChannel source = FileChannel.open(Path.of(disk.source()), StandardOpenOption.READ)) {
+            return source.size();
         } catch (IOException e) {
             throw new HypervisorException(HypervisorException.Kind.OTHER,
                     "cannot read disk " + disk.target() + " at " + disk.source() + ": " + e.getMessage(), e);

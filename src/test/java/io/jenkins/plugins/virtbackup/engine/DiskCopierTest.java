@@ -3,7 +3,7 @@ package io.jenkins.plugins.virtbackup.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
+import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -43,7 +43,7 @@ class DiskCopierTest {
         FileDigest digest = new DiskCopier(() -> false).copy(source, copy);
 
         assertThat(Files.size(copy)).isEqualTo(512L * MIB);
-        assertThat(TmpfsMount.allocatedBytes(copy)).as("blocks allocated by the copy").isLessThan(4L * MIB);
+        assertThat(Host.allocatedBytes(copy)).as("blocks allocated by the copy").isLessThan(4L * MIB);
         assertThat(digest.sha256()).isEqualTo(Trees.sha256(source)).isEqualTo(Trees.sha256(copy));
     }
 

@@ -8,7 +8,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.Json;
 import io.jenkins.plugins.virtbackup.engine.Manifest;
-import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
+import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,7 +130,7 @@ class BackupOnTestDriverTest {
         Path copy = onlyBackupOf("web").resolve("vda.raw");
         assertThat(Files.size(copy)).isEqualTo(64 * MIB);
         // 2 MiB of data at the start and 2 MiB in the middle; the other 60 MiB are holes.
-        assertThat(TmpfsMount.allocatedBytes(copy)).isLessThanOrEqualTo(5 * MIB);
+        assertThat(Host.allocatedBytes(copy)).isLessThanOrEqualTo(5 * MIB);
     }
 
     @Test
