@@ -93,18 +93,12 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public void requestShutdown() throws HypervisorException {
-        errors.call("shut down", () -> {
-            domain.shutdown();
-            return null;
-        });
+        errors.run("shut down", domain::shutdown);
     }
 
     @Override
     public void forceOff() throws HypervisorException {
-        errors.call("force off", () -> {
-            domain.destroy();
-            return null;
-        });
+        errors.run("force off", domain::destroy);
     }
 
     @Override
@@ -114,26 +108,17 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public void pause() throws HypervisorException {
-        errors.call("pause", () -> {
-            domain.suspend();
-            return null;
-        });
+        errors.run("pause", domain::suspend);
     }
 
     @Override
     public void resume() throws HypervisorException {
-        errors.call("resume", () -> {
-            domain.resume();
-            return null;
-        });
+        errors.run("resume", domain::resume);
     }
 
     @Override
     public void saveState(Path file) throws HypervisorException {
-        errors.call("save state to " + file, () -> {
-            domain.save(file.toString());
-            return null;
-        });
+        errors.run("save state to " + file, () -> domain.save(file.toString()));
     }
 
     /** The length of a file, or the size of a block device (which a file's length would call 0). */

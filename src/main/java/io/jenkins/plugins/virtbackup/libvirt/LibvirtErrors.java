@@ -21,6 +21,19 @@ final class LibvirtErrors {
         T call() throws LibvirtException;
     }
 
+    @FunctionalInterface
+    interface LibvirtAction {
+        void run() throws LibvirtException;
+    }
+
+    /** Runs a libvirt call that returns nothing; see {@link #call}. */
+    void run(String what, LibvirtAction action) throws HypervisorException {
+        call(what, () -> {
+            action.run();
+            return null;
+        });
+    }
+
     <T> T call(String what, LibvirtCall<T> call) throws HypervisorException {
         try {
             return call.call();

@@ -61,10 +61,7 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void restoreState(Path file) throws HypervisorException {
-        errors.call("restore from " + file, () -> {
-            connect.restore(file.toString());
-            return null;
-        });
+        errors.run("restore from " + file, () -> connect.restore(file.toString()));
     }
 
     @Override
