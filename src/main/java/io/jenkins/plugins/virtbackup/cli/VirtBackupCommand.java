@@ -60,7 +60,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
     String uri;
 
     @Option(names = {"-b", "--mode"}, paramLabel = "MODE", defaultValue = "suspend",
-            description = "shutdown, suspend, snapshot-libvirt or snapshot-dm (default: ${DEFAULT-VALUE}).")
+            description = "shutdown, suspend, snapshot-libvirt, live or snapshot-dm (default: ${DEFAULT-VALUE}).")
     String mode;
 
     @Option(names = {"-d", "--dir"}, paramLabel = "DIR",
@@ -80,6 +80,11 @@ public final class VirtBackupCommand implements Callable<Integer> {
             description = "In shutdown mode, force the domain off when the timeout passes instead of failing.")
     boolean forceOff;
 
+    @Option(names = "--quiesce",
+            description = "In the live modes, freeze the guest's file systems through its agent while the "
+                    + "point in time is taken.")
+    boolean quiesce;
+
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
     boolean verbose;
 
@@ -92,16 +97,24 @@ public final class VirtBackupCommand implements Callable<Integer> {
 
     private final PrintStream out;
     private final SyslogSink syslog;
+    /** Standard output is a terminal: progress is redrawn in place. */
+    private final boolean interactive;
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile BackupEngine engine;
 
     VirtBackupCommand(PrintStream out, SyslogSink syslog) {
+        this(out, syslog, false);
+    }
+
+    VirtBackupCommand(PrintStream out, SyslogSink syslog, boolean interactive) {
         this.out = out;
         this.syslog = syslog;
+        this.interactive = interactive;
     }
 
     public static void main(String[] args) {
-        VirtBackupCommand command = new VirtBackupCommand(System.out, NativeSyslog.forThisProcess());
+        VirtBackupCommand command = new VirtBackupCommand(System.out, NativeSyslog.forThisProcess(),
+                System.console() != null);
         Runtime.getRuntime().addShutdownHook(new Thread(command::onSignal, "virt-backup-signal"));
         int code = execute(command, args, System.err);
         command.finished.countDown();
@@ -135,7 +148,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
     }
 
     private ExitStatus backUp(BackupRequest request, ToolErrorLog errors) {
-        try (BackupLog log = new BackupLog(out, verbose, syslog)) {
+        try (BackupLog log = new BackupLog(out, verbose, interactive, syslog)) {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
                 engine = new BackupEngine(hypervisor, log);
@@ -164,7 +177,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
-                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff);
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce);
     }
 
     /**

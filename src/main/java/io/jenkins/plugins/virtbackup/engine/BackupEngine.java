@@ -87,7 +87,7 @@ public final class BackupEngine {
         String name = request.domain();
         if (!request.mode().isAvailable()) {
             throw new BackupException(ExitStatus.USAGE, "mode '" + request.mode()
-                    + "' is not available in this version; use shutdown or suspend");
+                    + "' is not available in this version; use shutdown, suspend, snapshot-libvirt or live");
         }
         BackupDirectory.checkSafeName(name);
         VirtualMachine vm = lookUp(name);
@@ -103,14 +103,16 @@ public final class BackupEngine {
         boolean keepForRecovery = false;
         try {
             log.recordTo(directory.file(RUN_LOG_FILE));
-            boolean savesMemory = request.mode() == BackupMode.SUSPEND && found.isActive();
+            boolean savesMemory = found.isActive()
+                    && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT);
             directory.requireSpace(estimateBytes(vm, selection, savesMemory, name));
             selection.skipped().forEach((target, why) -> log.notice("disk " + target + " skipped: " + why));
 
             List<BackedUpFile> files = new ArrayList<>();
             files.add(writeDefinition(vm, name, directory));
-            GuestHold hold = holdFor(request, vm, found, directory);
-            long downtime = copyWhileHeld(hold, selection, directory, files, found.isActive());
+            GuestHold hold = holdFor(request, vm, found, directory, selection);
+            long downtime = copyWhileHeld(hold, selection, directory, files, found.isActive(),
+                    quiesce(request, found) ? vm : null);
             if (savesMemory) {
                 files.add(new BackedUpFile(MEMORY_FILE, "memory", syncAndDigest(directory.file(MEMORY_FILE)),
                         null, hypervisor.uri(), null));
@@ -224,20 +226,42 @@ public final class BackupEngine {
         return new BackedUpFile(DEFINITION_FILE, "definition", digest, null, hypervisor.uri(), null);
     }
 
-    private GuestHold holdFor(BackupRequest request, VirtualMachine vm, DomainState found, BackupDirectory directory) {
+    private GuestHold holdFor(BackupRequest request, VirtualMachine vm, DomainState found, BackupDirectory directory,
+                              DiskSelection selection) {
         if (!found.isActive()) {
             return GuestHold.NONE;
         }
-        if (request.mode() == BackupMode.SHUTDOWN) {
-            return new ShutdownHold(vm, request.domain(), request.shutdownTimeout(), request.forceOff(), log);
+        String name = request.domain();
+        switch (request.mode()) {
+            case SHUTDOWN:
+                return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log);
+            case SNAPSHOT_LIBVIRT:
+                return new SnapshotHold(vm, name, selection.toCopy(), directory.file(MEMORY_FILE), log);
+            case LIVE:
+                return new PushBackupHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
+                        log, () -> cancelled, copier);
+            default:
+                return new SaveHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED, log);
         }
-        return new SaveHold(hypervisor, vm, request.domain(), directory.file(MEMORY_FILE),
-                found == DomainState.PAUSED, log);
+    }
+
+    /** Whether to freeze the guest's file systems around the hold; says so when it cannot. */
+    private boolean quiesce(BackupRequest request, DomainState found) {
+        if (!request.quiesce()) {
+            return false;
+        }
+        boolean live = request.mode() == BackupMode.SNAPSHOT_LIBVIRT || request.mode() == BackupMode.LIVE;
+        if (!live || found != DomainState.RUNNING) {
+            log.notice("--quiesce applies to a running domain in the live modes only: ignored");
+            return false;
+        }
+        return true;
     }
 
     /** Holds the guest, copies the disks, puts the guest back; returns the guest's downtime in ms. */
     private long copyWhileHeld(GuestHold hold, DiskSelection selection, BackupDirectory directory,
-                               List<BackedUpFile> files, boolean wasActive) throws BackupException, IOException {
+                               List<BackedUpFile> files, boolean wasActive, VirtualMachine quiesced)
+            throws BackupException, IOException {
         synchronized (this) {
             if (cancelled) {
                 throw new CopyCancelledException("backup stopped before the domain was touched");
@@ -247,16 +271,15 @@ public final class BackupEngine {
         long held = System.nanoTime();
         Exception failure = null;
         try {
-            hold.hold();
-            for (Disk disk : selection.toCopy()) {
-                files.add(copyDisk(disk, directory));
-            }
+            holdQuiesced(hold, quiesced);
+            files.addAll(hold.copy(selection.toCopy(), disk -> copyDisk(disk, directory)));
         } catch (BackupException | IOException | RuntimeException e) {
             failure = e;
         } finally {
             putBack(hold, failure);
         }
-        long downtime = wasActive ? Duration.ofNanos(System.nanoTime() - held).toMillis() : 0;
+        long downtime = !wasActive ? 0
+                : hold.downtimeMillis().orElse(Duration.ofNanos(System.nanoTime() - held).toMillis());
         if (failure instanceof BackupException backupFailure) {
             throw backupFailure;
         }
@@ -267,6 +290,36 @@ public final class BackupEngine {
             throw new BackupException(ExitStatus.BACKUP_FAILED, "internal error: " + failure, failure);
         }
         return downtime;
+    }
+
+    /** Holds the guest; with {@code quiesced} set, its file systems are frozen for that moment. */
+    private void holdQuiesced(GuestHold hold, VirtualMachine quiesced) throws BackupException {
+        boolean frozen = false;
+        if (quiesced != null) {
+            frozen = inspect(quiesced::freezeFilesystems, "");
+            if (frozen) {
+                log.detail("guest file systems frozen through the guest agent");
+            } else {
+                log.warning("no guest agent answered: the backup is crash-consistent, file systems were not frozen");
+            }
+        }
+        try {
+            hold.hold();
+        } finally {
+            if (frozen) {
+                thaw(quiesced);
+            }
+        }
+    }
+
+    private void thaw(VirtualMachine vm) throws BackupException {
+        try {
+            vm.thawFilesystems();
+            log.detail("guest file systems thawed");
+        } catch (HypervisorException e) {
+            throw new BackupException(ExitStatus.VM_NOT_RESTORED, "the guest's file systems may still be frozen: "
+                    + e.getMessage() + "; thaw them with: virsh domfsthaw DOMAIN", e);
+        }
     }
 
     private void putBack(GuestHold hold, Exception failure) throws BackupException {
@@ -289,7 +342,7 @@ public final class BackupEngine {
         Path target = directory.file(disk.backupFileName());
         log.detail("copying disk " + disk.target() + " from " + disk.source() + " to " + target);
         long started = System.nanoTime();
-        FileDigest digest = copier.copy(Path.of(disk.source()), target);
+        FileDigest digest = copier.copy(Path.of(disk.source()), target, new Progress(log, "disk " + disk.target()));
         double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
         log.detail(String.format(Locale.ROOT, "copied disk %s: %s in %.1f s (%.0f MiB/s), sha256 %s",
                 disk.target(), Sizes.human(digest.size()), seconds, digest.size() / seconds / (1 << 20),

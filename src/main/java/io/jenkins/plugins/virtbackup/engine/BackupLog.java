@@ -22,15 +22,47 @@ import java.util.List;
 public final class BackupLog implements AutoCloseable {
     private final PrintStream console;
     private final boolean verbose;
+    private final boolean interactive;
+    private boolean progressShown;
     private final SyslogSink syslog;
     private final List<String> pending = new ArrayList<>();
     private BufferedWriter record;
     private String lastProblem;
 
     public BackupLog(PrintStream console, boolean verbose, SyslogSink syslog) {
+        this(console, verbose, false, syslog);
+    }
+
+    /** @param interactive the console is a terminal: progress is redrawn in place */
+    public BackupLog(PrintStream console, boolean verbose, boolean interactive, SyslogSink syslog) {
         this.console = console;
         this.verbose = verbose;
+        this.interactive = interactive;
         this.syslog = syslog;
+    }
+
+    public boolean isInteractive() {
+        return interactive;
+    }
+
+    /** A progress line: redrawn in place on a terminal, else a plain line with {@code -v}. Never recorded. */
+    public synchronized void progress(String line) {
+        if (interactive) {
+            console.print("\r\033[K" + "virt-backup: " + line);
+            console.flush();
+            progressShown = true;
+        } else if (verbose) {
+            console.println("virt-backup: " + line);
+        }
+    }
+
+    /** Ends a redrawn progress line so the next message starts on a clean line. */
+    public synchronized void progressDone() {
+        if (progressShown) {
+            console.print("\r\033[K");
+            console.flush();
+            progressShown = false;
+        }
     }
 
     /** Start and end of a run: console and syslog. */
@@ -98,6 +130,7 @@ public final class BackupLog implements AutoCloseable {
 
     private synchronized void emit(Severity severity, String message, boolean toConsole, boolean toSyslog) {
         if (toConsole) {
+            progressDone();
             console.println(consoleLine(severity, message));
             console.flush();
         }

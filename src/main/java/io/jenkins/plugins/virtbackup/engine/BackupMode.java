@@ -8,8 +8,10 @@ import java.util.stream.Collectors;
 public enum BackupMode {
     SHUTDOWN("shutdown", true),
     SUSPEND("suspend", true),
-    SNAPSHOT_LIBVIRT("snapshot-libvirt", false),
-    SNAPSHOT_DM("snapshot-dm", false);
+    SNAPSHOT_LIBVIRT("snapshot-libvirt", true),
+    SNAPSHOT_DM("snapshot-dm", false),
+    /** libvirt's backup API (push mode): disks only, no overlay in the domain's definition. */
+    LIVE("live", true);
 
     private final String cliName;
     private final boolean available;

@@ -13,9 +13,10 @@ import java.util.List;
  * @param backupRoot      the directory under which {@code DOMAIN/TIMESTAMP/} is made
  * @param shutdownTimeout how long {@code shutdown} mode waits for the guest to power off
  * @param forceOff        in {@code shutdown} mode, pull the plug when the timeout passes
+ * @param quiesce         in the live modes, freeze the guest's file systems through its agent
  */
 public record BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
-                            Duration shutdownTimeout, boolean forceOff) {
+                            Duration shutdownTimeout, boolean forceOff, boolean quiesce) {
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(300);
 

@@ -34,6 +34,11 @@ public final class DiskCopier {
      * Copies {@code source} into {@code target}, which must not exist yet, and syncs it to disk.
      */
     public FileDigest copy(Path source, Path target) throws IOException {
+        return copy(source, target, null);
+    }
+
+    /** As {@link #copy(Path, Path)}, reporting bytes done to {@code progress} (may be null). */
+    FileDigest copy(Path source, Path target, Progress progress) throws IOException {
         MessageDigest sha256 = newSha256();
         ByteBuffer buffer = ByteBuffer.allocateDirect(BLOCK_SIZE);
         ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_SIZE);
@@ -41,6 +46,7 @@ public final class DiskCopier {
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
              RandomAccessFile out = openNew(target)) {
             FileChannel outChannel = out.getChannel();
+            long total = in.size();
             int filled;
             while ((filled = fill(in, buffer)) > 0) {
                 if (cancelled.getAsBoolean()) {
@@ -52,6 +58,12 @@ public final class DiskCopier {
                 }
                 sha256.update(buffer);
                 position += filled;
+                if (progress != null) {
+                    progress.update(position, total);
+                }
+            }
+            if (progress != null) {
+                progress.done();
             }
             // Trailing zero blocks were skipped: setting the length leaves them as one hole.
             out.setLength(position);

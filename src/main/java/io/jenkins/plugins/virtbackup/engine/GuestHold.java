@@ -1,7 +1,12 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
 /**
- * How a domain is kept from writing its disks while they are copied, and how it is put back.
+ * How a domain's disks are made stable to copy, and how the domain is put back afterwards.
  * {@link #putBack} may be called from a signal handler while the main thread is still copying,
  * and again by the main thread: it acts once.
  */
@@ -16,6 +21,29 @@ interface GuestHold {
      * @throws BackupException with {@link ExitStatus#VM_NOT_RESTORED} saying what state it is in now
      */
     void putBack() throws BackupException;
+
+    /**
+     * Copies the selected disks once {@link #hold} succeeded. By default the engine copies each
+     * disk's source file; a mode in which the hypervisor writes the copies overrides this.
+     */
+    default List<BackedUpFile> copy(List<Disk> disks, DiskCopy copier) throws BackupException, IOException {
+        List<BackedUpFile> files = new ArrayList<>();
+        for (Disk disk : disks) {
+            files.add(copier.copy(disk));
+        }
+        return files;
+    }
+
+    /** The guest's downtime when the mode knows it better than the time from hold to put back. */
+    default OptionalLong downtimeMillis() {
+        return OptionalLong.empty();
+    }
+
+    /** Copies one disk's source into the backup. */
+    @FunctionalInterface
+    interface DiskCopy {
+        BackedUpFile copy(Disk disk) throws IOException;
+    }
 
     /** A domain that is shut off needs no holding. */
     GuestHold NONE = new GuestHold() {

@@ -1,7 +1,9 @@
 package io.jenkins.plugins.virtbackup.engine;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /** One domain as the engine needs it. Implemented by the libvirt adapter. */
 public interface VirtualMachine {
@@ -41,4 +43,35 @@ public interface VirtualMachine {
 
     /** Saves RAM and device state to {@code file} and stops the domain. */
     void saveState(Path file) throws HypervisorException;
+
+    /**
+     * Takes a live external snapshot without snapshot metadata: each disk named in {@code overlays}
+     * (target to new file) goes on writing to a new qcow2 overlay there, the others are left alone;
+     * RAM goes to {@code memoryFile} unless it is null.
+     *
+     * @return the guest's downtime in ms as the hypervisor measured it, or -1 when it does not say
+     */
+    long createExternalSnapshot(Map<String, Path> overlays, Path memoryFile) throws HypervisorException;
+
+    /**
+     * Merges the active overlay of disk {@code target} into the image below it and switches the
+     * domain back to that image (block commit with pivot), waiting at most {@code timeout}.
+     */
+    void commitActiveOverlay(String target, Duration timeout) throws HypervisorException;
+
+    /** Starts the hypervisor's own full backup of the given disks (target to target file), in push mode. */
+    void beginPushBackup(Map<String, Path> targets) throws HypervisorException;
+
+    /** Where the running backup job is; {@link JobProgress#active()} is false once it ended. */
+    JobProgress backupJobProgress() throws HypervisorException;
+
+    /** Whether the last job that ended succeeded, and its downtime; for a finished push backup. */
+    JobResult lastJobResult() throws HypervisorException;
+
+    void abortBackupJob() throws HypervisorException;
+
+    /** Freezes the guest's file systems through its agent; false when no agent answers. */
+    boolean freezeFilesystems() throws HypervisorException;
+
+    void thawFilesystems() throws HypervisorException;
 }

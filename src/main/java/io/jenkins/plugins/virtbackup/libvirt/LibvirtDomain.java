@@ -3,13 +3,24 @@ package io.jenkins.plugins.virtbackup.libvirt;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
+import io.jenkins.plugins.virtbackup.engine.JobProgress;
+import io.jenkins.plugins.virtbackup.engine.JobResult;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.libvirt.Domain;
+import org.libvirt.Domain.BlockCommitFlags;
+import org.libvirt.Domain.BlockJobAbortFlags;
+import org.libvirt.Domain.SnapshotCreateFlags;
+import org.libvirt.DomainBlockJobInfo;
+import org.libvirt.DomainJobInfo;
+import org.libvirt.DomainJobStats;
+import org.libvirt.TypedParameter;
 import org.libvirt.DomainBlockInfo;
 import org.libvirt.LibvirtException;
 
@@ -17,6 +28,11 @@ import org.libvirt.LibvirtException;
 final class LibvirtDomain implements VirtualMachine {
     /** virDomainXMLFlags: the persistent definition, not the running one. Secure info is left out. */
     private static final int VIR_DOMAIN_XML_INACTIVE = 2;
+    /** virDomainJobType values and virDomainGetJobStats flags (libvirt-java names none of them). */
+    private static final int VIR_DOMAIN_JOB_NONE = 0;
+    private static final int VIR_DOMAIN_JOB_COMPLETED = 3;
+    private static final int VIR_DOMAIN_JOB_STATS_COMPLETED = 1;
+    private static final int AGENT_TIMEOUT_SECONDS = 5;
 
     private final Domain domain;
     private final LibvirtErrors errors;
@@ -119,6 +135,112 @@ final class LibvirtDomain implements VirtualMachine {
     @Override
     public void saveState(Path file) throws HypervisorException {
         errors.run("save state to " + file, () -> domain.save(file.toString()));
+    }
+
+    @Override
+    public long createExternalSnapshot(Map<String, Path> overlays, Path memoryFile) throws HypervisorException {
+        StringBuilder xml = new StringBuilder("<domainsnapshot><name>virt-backup-")
+                .append(System.currentTimeMillis()).append("</name>");
+        xml.append(memoryFile == null ? "<memory snapshot='no'/>"
+                : "<memory snapshot='external' file='" + Xml.escape(memoryFile.toString()) + "'/>");
+        xml.append("<disks>");
+        for (Disk disk : disks()) {
+            Path overlay = overlays.get(disk.target());
+            xml.append("<disk name='").append(Xml.escape(disk.target())).append("' ");
+            xml.append(overlay == null ? "snapshot='no'/>" : "snapshot='external'><driver type='qcow2'/><source file='"
+                    + Xml.escape(overlay.toString()) + "'/></disk>");
+        }
+        xml.append("</disks></domainsnapshot>");
+        // No metadata: nothing is left in libvirt to trip later backups; atomic: all disks or none.
+        int flags = SnapshotCreateFlags.NO_METADATA | SnapshotCreateFlags.ATOMIC
+                | (memoryFile == null ? SnapshotCreateFlags.DISK_ONLY : SnapshotCreateFlags.LIVE);
+        errors.call("create external snapshot", () -> domain.snapshotCreateXML(xml.toString(), flags));
+        return memoryFile == null ? -1 : lastJobResult().downtimeMillis();
+    }
+
+    @Override
+    public void commitActiveOverlay(String target, Duration timeout) throws HypervisorException {
+        errors.run("start block commit of " + target,
+                () -> domain.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!blockJobReady(target)) {
+            if (System.nanoTime() > deadline) {
+                errors.run("abort block commit of " + target, () -> domain.blockJobAbort(target, 0));
+                throw new HypervisorException(HypervisorException.Kind.OTHER,
+                        "block commit of " + target + " not ready within " + timeout.toSeconds() + " s", null);
+            }
+            sleep(Duration.ofMillis(50));
+        }
+        errors.run("pivot " + target + " back to its image", () -> domain.blockJobAbort(target, BlockJobAbortFlags.PIVOT));
+    }
+
+    private boolean blockJobReady(String target) throws HypervisorException {
+        DomainBlockJobInfo job = errors.call("read block job of " + target, () -> domain.getBlockJobInfo(target, 0));
+        return job.end > 0 && job.cur == job.end;
+    }
+
+    @Override
+    public void beginPushBackup(Map<String, Path> targets) throws HypervisorException {
+        StringBuilder xml = new StringBuilder("<domainbackup mode='push'><disks>");
+        for (Disk disk : disks()) {
+            Path target = targets.get(disk.target());
+            xml.append("<disk name='").append(Xml.escape(disk.target())).append("' ");
+            xml.append(target == null ? "backup='no'/>" : "backup='yes' type='file'><driver type='"
+                    + Xml.escape(disk.format()) + "'/><target file='" + Xml.escape(target.toString()) + "'/></disk>");
+        }
+        xml.append("</disks></domainbackup>");
+        errors.run("begin backup job", () -> domain.backupBegin(xml.toString(), null, 0));
+    }
+
+    @Override
+    public JobProgress backupJobProgress() throws HypervisorException {
+        DomainJobInfo job = errors.call("read backup job", domain::getJobInfo);
+        return new JobProgress(job.getType() != VIR_DOMAIN_JOB_NONE, job.getDataProcessed(), job.getDataTotal());
+    }
+
+    @Override
+    public JobResult lastJobResult() throws HypervisorException {
+        DomainJobStats stats = errors.call("read completed job", () -> domain.getJobStats(VIR_DOMAIN_JOB_STATS_COMPLETED));
+        long downtime = -1;
+        String error = null;
+        for (TypedParameter parameter : stats.stats == null ? new TypedParameter[0] : stats.stats) {
+            if ("downtime".equals(parameter.field)) {
+                downtime = Long.parseLong(parameter.getValueAsString());
+            } else if ("errmsg".equals(parameter.field)) {
+                error = parameter.getValueAsString();
+            }
+        }
+        return new JobResult(stats.type == VIR_DOMAIN_JOB_COMPLETED, downtime, error);
+    }
+
+    @Override
+    public void abortBackupJob() throws HypervisorException {
+        errors.call("abort backup job", domain::abortJob);
+    }
+
+    @Override
+    public boolean freezeFilesystems() {
+        try {
+            domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-freeze\"}", AGENT_TIMEOUT_SECONDS, 0);
+            return true;
+        } catch (LibvirtException e) {
+            return false;  // no agent configured, or none answering: the caller says so
+        }
+    }
+
+    @Override
+    public void thawFilesystems() throws HypervisorException {
+        errors.call("thaw guest file systems",
+                () -> domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0));
+    }
+
+    private static void sleep(Duration duration) throws HypervisorException {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "interrupted", e);
+        }
     }
 
     /** The length of a file, or the size of a block device (which a file's length would call 0). */

@@ -86,11 +86,11 @@ class VirtBackupCommandTest {
         assertThat(run("-m")).isZero();
         String manual = stdout();
         for (String option : new String[] {"-h, --help", "-m, --manual", "-V, --version", "-c, --connect", "-b, --mode",
-                "-d, --dir", "--error-log", "--shutdown-timeout", "--force-off", "-v, --verbose"}) {
+                "-d, --dir", "--error-log", "--shutdown-timeout", "--quiesce", "--force-off", "-v, --verbose"}) {
             assertThat(manual).as("manual documents " + option).contains("    " + option);
         }
         for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "LOGGING", "EXIT CODES", "EXAMPLES",
-                "shutdown\n", "suspend (default)\n", "snapshot-libvirt\n", "snapshot-dm\n"}) {
+                "shutdown\n", "suspend (default)\n", "snapshot-libvirt\n", "snapshot-dm\n", "live\n"}) {
             assertThat(manual).contains(section);
         }
         for (ExitStatus status : ExitStatus.values()) {
@@ -110,7 +110,7 @@ class VirtBackupCommandTest {
         assertThat(run("-c", uri, "-b", "hibernate", "web")).isEqualTo(2);
         assertThat(stdout()).isEqualTo(
                 "virt-backup: error: unknown mode 'hibernate'; the modes are: shutdown, suspend, snapshot-libvirt, "
-                        + "snapshot-dm\n");
+                        + "snapshot-dm, live\n");
         out.reset();
 
         assertThat(run("-c", uri, "--shutdown-timeout", "0", "web")).isEqualTo(2);

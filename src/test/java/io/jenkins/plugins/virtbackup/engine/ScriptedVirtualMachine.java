@@ -1,8 +1,10 @@
 package io.jenkins.plugins.virtbackup.engine;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A domain whose behaviour a unit test scripts: for the paths the test driver cannot take, like a
@@ -93,5 +95,47 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     public void saveState(Path file) {
         calls.add("save");
         state = DomainState.SHUT_OFF;
+    }
+
+    // The live modes are exercised on real QEMU guests, not here.
+
+    @Override
+    public long createExternalSnapshot(Map<String, Path> overlays, Path memoryFile) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public void commitActiveOverlay(String target, Duration timeout) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public void beginPushBackup(Map<String, Path> targets) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public JobProgress backupJobProgress() {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public JobResult lastJobResult() {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public void abortBackupJob() {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public boolean freezeFilesystems() {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public void thawFilesystems() {
+        throw new UnsupportedOperationException("not scripted");
     }
 }

@@ -61,12 +61,24 @@ class BadInputOnTestDriverTest {
     }
 
     @Test
-    void modesNotAvailableYetAreRefusedBeforeAnythingHappens() throws Exception {
-        for (BackupMode mode : new BackupMode[] {BackupMode.SNAPSHOT_LIBVIRT, BackupMode.SNAPSHOT_DM}) {
-            assertFails(request("web", mode, bed.backups), ExitStatus.USAGE, "not available in this version");
-        }
+    void aModeNotAvailableYetIsRefusedBeforeAnythingHappens() throws Exception {
+        assertFails(request("web", BackupMode.SNAPSHOT_DM, bed.backups), ExitStatus.USAGE,
+                "not available in this version");
         assertThat(bed.backups).doesNotExist();
         assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
+    }
+
+    @Test
+    void liveModesTheHypervisorCannotDoFailCleanly() throws Exception {
+        // The test driver has neither external snapshots nor backup jobs: a real refusal by libvirt.
+        assertFails(request("web", BackupMode.SNAPSHOT_LIBVIRT, bed.backups), ExitStatus.BACKUP_FAILED,
+                "cannot snapshot domain 'web'");
+        assertFails(request("web", BackupMode.LIVE, bed.backups), ExitStatus.BACKUP_FAILED,
+                "cannot start the backup job of domain 'web'");
+        assertThat(bed.backups).doesNotExist();
+        assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
+        assertThat(bed.hypervisor.lookup("web").disks()).extracting(d -> d.source())
+                .as("no overlay in the definition").noneMatch(s -> s != null && s.contains("overlay"));
     }
 
     @Test

@@ -62,7 +62,7 @@ final class TestDriverBed implements AutoCloseable {
     }
 
     static BackupRequest request(String domain, BackupMode mode, Path root, String... disks) {
-        return new BackupRequest(domain, List.of(disks), mode, root, Duration.ofSeconds(5), false);
+        return new BackupRequest(domain, List.of(disks), mode, root, Duration.ofSeconds(5), false, false);
     }
 
     Manifest backUp(BackupRequest request) throws BackupException {

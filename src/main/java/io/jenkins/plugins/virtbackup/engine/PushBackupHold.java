@@ -1,0 +1,116 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * {@code live} mode: libvirt's backup API in push mode. The hypervisor writes a crash-consistent
+ * point-in-time copy of each disk into the backup while the guest runs; no overlay ever appears
+ * in the domain's definition. Putting back means: no backup job left running.
+ */
+final class PushBackupHold implements GuestHold {
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private final VirtualMachine vm;
+    private final String name;
+    private final Map<String, Path> targets = new LinkedHashMap<>();
+    private final BackupLog log;
+    private final BooleanSupplier cancelled;
+    private final DiskCopier reader;
+    private boolean jobRunning;
+    private long downtime = -1;
+
+    PushBackupHold(VirtualMachine vm, String name, List<Disk> disks, Function<Disk, Path> targetOf,
+                   BackupLog log, BooleanSupplier cancelled, DiskCopier reader) {
+        this.vm = vm;
+        this.name = name;
+        this.log = log;
+        this.cancelled = cancelled;
+        this.reader = reader;
+        for (Disk disk : disks) {
+            targets.put(disk.target(), targetOf.apply(disk));
+        }
+    }
+
+    @Override
+    public synchronized void hold() throws BackupException {
+        log.detail("starting libvirt's backup job for domain '" + name + "' into " + targets.values());
+        try {
+            vm.beginPushBackup(targets);
+            jobRunning = true;
+        } catch (HypervisorException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED,
+                    "cannot start the backup job of domain '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<BackedUpFile> copy(List<Disk> disks, DiskCopy copier) throws BackupException, IOException {
+        awaitJob();
+        List<BackedUpFile> files = new ArrayList<>();
+        for (Disk disk : disks) {
+            Path file = targets.get(disk.target());
+            files.add(new BackedUpFile(file.getFileName().toString(), "disk", reader.digest(file), disk.target(),
+                    disk.source(), disk.format()));
+        }
+        return files;
+    }
+
+    private void awaitJob() throws BackupException, IOException {
+        Progress progress = new Progress(log, "backup job");
+        try {
+            JobProgress job;
+            while ((job = vm.backupJobProgress()).active()) {
+                if (cancelled.getAsBoolean()) {
+                    throw new CopyCancelledException("backup job of domain '" + name + "' cancelled");
+                }
+                progress.update(job.processed(), job.total());
+                Thread.sleep(POLL.toMillis());
+            }
+            synchronized (this) {
+                jobRunning = false;
+            }
+            JobResult result = vm.lastJobResult();
+            if (!result.succeeded()) {
+                throw new BackupException(ExitStatus.BACKUP_FAILED, "the backup job of domain '" + name + "' failed"
+                        + (result.error() == null ? "" : ": " + result.error()));
+            }
+            downtime = Math.max(0, result.downtimeMillis());
+            progress.done();
+        } catch (HypervisorException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED,
+                    "lost track of the backup job of domain '" + name + "': " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CopyCancelledException("interrupted while waiting for the backup job");
+        }
+    }
+
+    @Override
+    public OptionalLong downtimeMillis() {
+        return OptionalLong.of(Math.max(0, downtime));
+    }
+
+    @Override
+    public synchronized void putBack() throws BackupException {
+        if (!jobRunning) {
+            return;
+        }
+        try {
+            log.detail("aborting the backup job of domain '" + name + "'");
+            vm.abortBackupJob();
+            jobRunning = false;
+        } catch (HypervisorException e) {
+            throw new BackupException(ExitStatus.VM_NOT_RESTORED, "a backup job still runs on domain '" + name
+                    + "' (" + e.getMessage() + "); stop it with: virsh domjobabort '" + name + "'", e);
+        }
+    }
+}
