@@ -2,14 +2,17 @@
 # Sourced by bin/demo and bin/test; says what it does. Needs root (or sudo) for apt-get.
 
 VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qemu-utils)
+# Only the tests need these: a libvirt daemon with QEMU to run real guests.
+VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux)
 
+# install_prerequisites PACKAGE...: installs those of the Debian packages that are missing.
 install_prerequisites() {
     local missing=() pkg
-    for pkg in "${VIRT_BACKUP_PACKAGES[@]}"; do
+    for pkg in "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     if [ ${#missing[@]} -eq 0 ]; then
-        echo "==> Debian packages present: ${VIRT_BACKUP_PACKAGES[*]}"
+        echo "==> Debian packages present: $*"
         return 0
     fi
     local sudo=""
@@ -17,6 +20,14 @@ install_prerequisites() {
     echo "==> Installing Debian packages: ${missing[*]}"
     $sudo apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The test guest is built from packages fetched with apt-get download: that needs package lists.
+ensure_package_lists() {
+    if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+        echo "==> Updating Debian's package lists (the test guest is built from Debian packages)"
+        apt-get update -q >/dev/null
+    fi
 }
 
 # Builds target/virt-backup-cli.jar unless it is newer than every source file.

@@ -36,6 +36,27 @@ final class DomainXml {
         return disks;
     }
 
+    /** The state of the block job mirroring disk {@code target}: absent when none runs. */
+    enum MirrorState { NONE, RUNNING, READY }
+
+    static MirrorState mirrorState(String domainXml, String target) {
+        Element devices = firstChild(parse(domainXml).getDocumentElement(), "devices");
+        NodeList disks = devices == null ? null : devices.getElementsByTagName("disk");
+        for (int i = 0; disks != null && i < disks.getLength(); i++) {
+            Element disk = (Element) disks.item(i);
+            Element targetElement = firstChild(disk, "target");
+            if (targetElement != null && target.equals(targetElement.getAttribute("dev"))) {
+                Element mirror = firstChild(disk, "mirror");
+                if (mirror == null) {
+                    return MirrorState.NONE;
+                }
+                // libvirt only pivots once the job says ready='yes'; cur == end is not enough.
+                return "yes".equals(mirror.getAttribute("ready")) ? MirrorState.READY : MirrorState.RUNNING;
+            }
+        }
+        return MirrorState.NONE;
+    }
+
     private static Disk toDisk(Element disk) {
         String type = attribute(disk, "type", "file");
         String device = attribute(disk, "device", "disk");

@@ -17,7 +17,6 @@ import org.libvirt.Domain;
 import org.libvirt.Domain.BlockCommitFlags;
 import org.libvirt.Domain.BlockJobAbortFlags;
 import org.libvirt.Domain.SnapshotCreateFlags;
-import org.libvirt.DomainBlockJobInfo;
 import org.libvirt.DomainJobInfo;
 import org.libvirt.DomainJobStats;
 import org.libvirt.TypedParameter;
@@ -160,23 +159,24 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public void commitActiveOverlay(String target, Duration timeout) throws HypervisorException {
-        errors.run("start block commit of " + target,
-                () -> domain.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE));
+        if (mirrorState(target) == DomainXml.MirrorState.NONE) {
+            errors.run("start block commit of " + target,
+                    () -> domain.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE));
+        }
+        // A retry finds the commit of an earlier attempt still running and waits for it instead.
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!blockJobReady(target)) {
+        while (mirrorState(target) != DomainXml.MirrorState.READY) {
             if (System.nanoTime() > deadline) {
-                errors.run("abort block commit of " + target, () -> domain.blockJobAbort(target, 0));
                 throw new HypervisorException(HypervisorException.Kind.OTHER,
                         "block commit of " + target + " not ready within " + timeout.toSeconds() + " s", null);
             }
-            sleep(Duration.ofMillis(50));
+            sleep(Duration.ofMillis(20));
         }
         errors.run("pivot " + target + " back to its image", () -> domain.blockJobAbort(target, BlockJobAbortFlags.PIVOT));
     }
 
-    private boolean blockJobReady(String target) throws HypervisorException {
-        DomainBlockJobInfo job = errors.call("read block job of " + target, () -> domain.getBlockJobInfo(target, 0));
-        return job.end > 0 && job.cur == job.end;
+    private DomainXml.MirrorState mirrorState(String target) throws HypervisorException {
+        return DomainXml.mirrorState(errors.call("read the live definition", () -> domain.getXMLDesc(0)), target);
     }
 
     @Override

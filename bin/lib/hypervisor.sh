@@ -1,0 +1,48 @@
+# Starts the libvirt daemons the integration tests need (there is no systemd here) and stops,
+# at the end, only those it started. Sourced by bin/test.
+
+TEST_HYPERVISOR_STARTED=()
+
+start_test_hypervisor() {
+    local daemon
+    for daemon in virtlogd virtlockd; do
+        if ! pgrep -x "$daemon" >/dev/null; then
+            "$daemon" -d
+            TEST_HYPERVISOR_STARTED+=("$daemon")
+        fi
+    done
+    if ! pgrep -x libvirtd >/dev/null; then
+        if [ -e /dev/kvm ] && ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+            # /dev/kvm is there but cannot run a guest kernel (no VT-x/AMD-V): libvirt would see it
+            # as usable, find QEMU's probe saying otherwise and re-probe QEMU (~1 min) on every
+            # call. Hide it from this libvirtd only, in a mount namespace of its own, where its
+            # qemu.conf also turns off the per-domain /dev namespace (which cannot copy that
+            # mount). The host's files stay as they are; guests use TCG.
+            echo "==> Starting libvirtd (no hardware virtualization: /dev/kvm hidden from it, guests run under TCG)"
+            local hidden=/run/virt-backup-tests-no-kvm conf=/run/virt-backup-tests-qemu.conf
+            : > "$hidden" && chmod 000 "$hidden"
+            { cat /etc/libvirt/qemu.conf; echo 'namespaces = [ ]'; } > "$conf"
+            unshare --mount --propagation private sh -c "mount --bind '$hidden' /dev/kvm \
+                && mount --bind '$conf' /etc/libvirt/qemu.conf && exec libvirtd -d"
+        else
+            echo "==> Starting libvirtd"
+            libvirtd -d
+        fi
+        TEST_HYPERVISOR_STARTED+=(libvirtd)
+    fi
+    local i
+    for i in $(seq 1 60); do
+        virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    echo "libvirtd does not answer at qemu:///system" >&2
+    return 1
+}
+
+stop_test_hypervisor() {
+    local daemon
+    for daemon in "${TEST_HYPERVISOR_STARTED[@]}"; do
+        echo "==> Stopping $daemon (started by the tests)"
+        pkill -x "$daemon" || true
+    done
+}

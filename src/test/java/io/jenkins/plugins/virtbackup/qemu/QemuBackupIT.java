@@ -1,0 +1,259 @@
+package io.jenkins.plugins.virtbackup.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jenkins.plugins.virtbackup.engine.BackupEngine;
+import io.jenkins.plugins.virtbackup.engine.BackupException;
+import io.jenkins.plugins.virtbackup.engine.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.BackupRequest;
+import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.Json;
+import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.engine.SyslogSink;
+import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
+import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
+import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
+import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every mode on real QEMU guests (TCG here, KVM where the host has it), with qcow2 and raw disks,
+ * one and two of them. Downtime is measured from the guest's heartbeat as it arrives on the host.
+ */
+class QemuBackupIT {
+    private static final DiskSpec QCOW2 = new DiskSpec("vda", "qcow2", 64);
+    private static final DiskSpec RAW = new DiskSpec("vdb", "raw", 32);
+    /** The guest writes its pattern over 16 MiB at 0, scattered (stride 977), continuously. */
+    private static final String PATTERN = "pattern 0 16 977";
+
+    /** Not a JUnit temp dir: those are 0700, and in live mode QEMU (libvirt-qemu) writes the copies. */
+    Path backups;
+    final ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+    @BeforeEach
+    void createBackupRoot() throws Exception {
+        backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve("backups-" + System.nanoTime()));
+    }
+
+    @AfterEach
+    void removeBackupRoot() throws Exception {
+        Host.run("rm", "-rf", backups.toString());
+    }
+
+    @Test
+    void suspendSavesRamAndTwoDisksAndTheStateRestores() throws Exception {
+        try (TestGuest guest = TestGuest.start("suspend", "", QCOW2, RAW)) {
+            writeOnePass(guest, "vda");
+            long before = System.nanoTime();
+            Manifest manifest = backUp(guest, BackupMode.SUSPEND);
+            long after = System.nanoTime();
+
+            assertThat(guest.state()).isEqualTo("running");
+            guest.serial.waitFor("^H ", after, Duration.ofSeconds(10));
+            Path backup = backupDir(guest);
+            assertCopiesEqualSources(guest, backup, "vda", "vdb");
+            double gap = guest.serial.largestGapMillis(before, after);
+            assertThat(manifest.downtimeMillis()).as("downtime in the manifest").isPositive();
+            assertThat(gap).as("heartbeat gap vs. manifest downtime " + manifest.downtimeMillis())
+                    .isBetween(manifest.downtimeMillis() * 0.3, manifest.downtimeMillis() + 1000.0);
+
+            long lastBeat = guest.serial.lastHeartbeat().sequence();
+            guest.virsh("destroy", guest.name);
+            long restored = System.nanoTime();
+            guest.virsh("restore", backup.resolve("memory.state").toString());
+            assertThat(guest.state()).isEqualTo("running");
+            // Restored from the backup's RAM: the heartbeat goes on from where it was at backup time.
+            SerialLog.Line beat = guest.serial.waitFor("^H ", restored, Duration.ofSeconds(10));
+            assertThat(Long.parseLong(beat.text().split(" ")[1])).isLessThan(lastBeat);
+        }
+    }
+
+    @Test
+    void shutdownStartsTheGuestAgainFromTheCommandLine() throws Exception {
+        try (TestGuest guest = TestGuest.start("shutdown", "", RAW)) {
+            writeOnePass(guest, "vdb");
+            long before = System.nanoTime();
+            Process cli = new ProcessBuilder(javaCommand("-c", QemuTestBed.URI, "-b", "shutdown", "-d",
+                    backups.toString(), guest.name)).redirectErrorStream(true).start();
+            String output = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertThat(cli.waitFor()).as(output).isZero();
+            assertThat(guest.state()).isEqualTo("running");
+            guest.serial.waitFor("ANC-POWEROFF up=", before, Duration.ofSeconds(5));
+            guest.serial.waitFor("ANC-READY", before, Duration.ofSeconds(60));
+            assertCopiesEqualSources(guest, backupDir(guest), "vdb");
+            assertThat(manifestOf(guest)).containsEntry("mode", "shutdown").containsEntry("stateFound", "running");
+        }
+    }
+
+    @Test
+    void aGuestIgnoringShutdownIsLeftRunningWhenTheTimeoutPasses() throws Exception {
+        try (TestGuest guest = TestGuest.start("noacpi", "anc.acpi=0", RAW)) {
+            long before = System.nanoTime();
+            BackupRequest request = new BackupRequest(guest.name, List.of(), BackupMode.SHUTDOWN, backups,
+                    Duration.ofSeconds(3), false, false);
+
+            assertThatThrownBy(() -> run(request)).isInstanceOfSatisfying(BackupException.class, e -> {
+                assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
+                assertThat(e.getMessage()).contains("did not shut down within 3 s").contains("left running");
+            });
+            assertThat(guest.state()).isEqualTo("running");
+            assertThat(guest.serial.largestGapMillis(before, System.nanoTime())).as("the guest never stopped")
+                    .isLessThan(1000);
+            try (Stream<Path> left = Files.list(backups)) {
+                assertThat(left).as("nothing written").isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void snapshotLibvirtCopiesAConsistentImageAndMergesTheOverlaysBack() throws Exception {
+        try (TestGuest guest = TestGuest.start("snapshot", "", new DiskSpec("vda", "raw", 64),
+                new DiskSpec("vdb", "qcow2", 32))) {
+            List<String> blocksBefore = guest.blockList();
+            guest.command(PATTERN);
+            guest.serial.waitFor("ANC-WRITER-PASS", 0, Duration.ofSeconds(60));
+            long before = System.nanoTime();
+            Manifest manifest = backUp(guest, BackupMode.SNAPSHOT_LIBVIRT);
+            long after = System.nanoTime();
+            guest.command("stop");
+
+            Path backup = backupDir(guest);
+            Verdict verdict = GuestPattern.check(backup.resolve("vda.raw"), 0, 16);
+            assertThat(verdict.consistent()).as(verdict.toString()).isTrue();
+            assertThat(verdict.patterned()).isGreaterThan(200);
+            assertThat(guest.blockList()).as("back on the original images").isEqualTo(blocksBefore);
+            try (Stream<Path> files = Files.list(guest.dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("overlay"));
+            }
+            assertThat(guest.state()).isEqualTo("running");
+            assertThat(Files.size(backup.resolve("memory.state"))).isGreaterThan(1 << 20);
+            double gap = guest.serial.largestGapMillis(before, after);
+            assertThat(manifest.downtimeMillis()).as("libvirt's measure").isBetween(0L, 1000L);
+            assertThat(gap).as("guest-seen downtime, manifest says " + manifest.downtimeMillis()).isLessThan(2000);
+            System.out.printf("snapshot-libvirt: manifest downtime %d ms, largest heartbeat gap %.0f ms%n",
+                    manifest.downtimeMillis(), gap);
+        }
+    }
+
+    @Test
+    void liveCopiesAreCrashConsistentWhereAPlainCopyIsNot() throws Exception {
+        try (TestGuest guest = TestGuest.start("live", "", QCOW2)) {
+            guest.command("pattern 0 16 977");
+            guest.serial.waitFor("ANC-WRITER-PASS", 0, Duration.ofSeconds(60));
+
+            Path naive = naiveCopyWhileWriting(guest.image("vda"), backups.resolve("naive.qcow2"));
+            long before = System.nanoTime();
+            Manifest manifest = backUp(guest, BackupMode.LIVE, true);
+            long after = System.nanoTime();
+            guest.command("stop");
+
+            Path copy = toRaw(backupDir(guest).resolve("vda.qcow2"));
+            Verdict live = GuestPattern.check(copy, 0, 16);
+            assertThat(live.consistent()).as(live.toString()).isTrue();
+            Verdict plain = GuestPattern.check(toRaw(naive), 0, 16);
+            assertThat(plain.consistent()).as("negative control: " + plain).isFalse();
+            assertThat(guest.blockList()).singleElement().asString().endsWith(guest.image("vda").toString());
+            assertThat(consoleText()).contains("no guest agent answered");
+            assertThat(manifest.files()).extracting(f -> f.name()).containsExactly("domain.xml", "vda.qcow2");
+            System.out.printf("live: manifest downtime %d ms, largest heartbeat gap %.0f ms%n",
+                    manifest.downtimeMillis(), guest.serial.largestGapMillis(before, after));
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Manifest backUp(TestGuest guest, BackupMode mode) throws Exception {
+        return backUp(guest, mode, false);
+    }
+
+    private Manifest backUp(TestGuest guest, BackupMode mode, boolean quiesce) throws Exception {
+        return run(new BackupRequest(guest.name, List.of(), mode, backups, Duration.ofSeconds(60), false, quiesce));
+    }
+
+    private Manifest run(BackupRequest request) throws Exception {
+        try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
+             BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
+                     SyslogSink.NONE)) {
+            return new BackupEngine(hypervisor, log).run(request);
+        }
+    }
+
+    private String consoleText() {
+        return console.toString(StandardCharsets.UTF_8);
+    }
+
+    /** One pass of the pattern over the first 8 MiB, so that the disk holds data worth comparing. */
+    private static void writeOnePass(TestGuest guest, String target) throws Exception {
+        long sent = System.nanoTime();
+        guest.command("write 0 8 1");
+        guest.serial.waitFor("ANC-WRITER-END", sent, Duration.ofSeconds(60));
+        guest.command("sync");
+    }
+
+    private void assertCopiesEqualSources(TestGuest guest, Path backup, String... targets) throws Exception {
+        for (String target : targets) {
+            DiskSpec spec = guest.disks.stream().filter(d -> d.target().equals(target)).findFirst().orElseThrow();
+            // The guest wrote nothing since the backup: its images still are what was copied.
+            assertThat(Trees.sha256(backup.resolve(target + "." + spec.format())))
+                    .as("copy of " + target).isEqualTo(Trees.sha256(guest.image(target)));
+        }
+    }
+
+    private Path backupDir(TestGuest guest) throws Exception {
+        try (Stream<Path> dirs = Files.list(backups.resolve(guest.name))) {
+            return dirs.filter(p -> !p.getFileName().toString().endsWith(".partial")).findFirst().orElseThrow();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> manifestOf(TestGuest guest) throws Exception {
+        return (Map<String, Object>) Json.parse(Files.readString(backupDir(guest).resolve("manifest.json")));
+    }
+
+    /** Copies a live image block by block, a little slowly, as a naive tool would while the guest writes. */
+    private static Path naiveCopyWhileWriting(Path image, Path copy) throws Exception {
+        byte[] block = new byte[GuestPattern.BLOCK];
+        try (RandomAccessFile in = new RandomAccessFile(image.toFile(), "r");
+             RandomAccessFile out = new RandomAccessFile(copy.toFile(), "rw")) {
+            long length = in.length();
+            for (long at = 0; at < length; at += block.length) {
+                in.seek(at);
+                int n = in.read(block);
+                out.seek(at);
+                out.write(block, 0, n);
+                Thread.sleep(2);
+            }
+        }
+        return copy;
+    }
+
+    private static Path toRaw(Path qcow2) throws Exception {
+        Path raw = qcow2.resolveSibling(qcow2.getFileName() + ".raw");
+        Host.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", qcow2.toString(), raw.toString());
+        return raw;
+    }
+
+    private static List<String> javaCommand(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar")));
+        command.addAll(List.of(args));
+        return command;
+    }
+}

@@ -1,0 +1,153 @@
+package io.jenkins.plugins.virtbackup.qemu;
+
+import io.jenkins.plugins.virtbackup.testing.Host;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.net.UnixDomainSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * One running test domain on the real hypervisor: a unique name ({@code vbt-PURPOSE-RANDOM}), its
+ * own folder with its disks, serial log and command socket. Closing it destroys and undefines the
+ * domain and deletes the folder, also when the test failed.
+ */
+final class TestGuest implements AutoCloseable {
+    /** A disk to create: target, format (qcow2 or raw), size in MiB. */
+    record DiskSpec(String target, String format, int sizeMiB) {
+        String fileName() {
+            return target + "-image." + format;
+        }
+    }
+
+    final String name;
+    final Path dir;
+    final List<DiskSpec> disks;
+    final SerialLog serial;
+
+    private TestGuest(String name, Path dir, List<DiskSpec> disks, SerialLog serial) {
+        this.name = name;
+        this.dir = dir;
+        this.disks = disks;
+        this.serial = serial;
+    }
+
+    /** Defines and starts a guest with the given disks and extra kernel command line, waits until it is ready. */
+    static TestGuest start(String purpose, String cmdline, DiskSpec... disks) throws Exception {
+        Path guest = QemuTestBed.guest();
+        String name = "vbt-" + purpose + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        Path dir = Files.createDirectories(QemuTestBed.WORK.resolve(name));
+        Host.run("chmod", "777", dir.toString());  // QEMU (libvirt-qemu) creates the command socket here
+        for (DiskSpec disk : disks) {
+            Host.run("qemu-img", "create", "-q", "-f", disk.format(), dir.resolve(disk.fileName()).toString(),
+                    disk.sizeMiB() + "M");
+        }
+        Path xml = dir.resolve("domain.xml");
+        Files.writeString(xml, domainXml(name, dir, guest, cmdline, disks));
+        SerialLog serial = new SerialLog(dir.resolve("serial.log"));
+        TestGuest testGuest = new TestGuest(name, dir, List.of(disks), serial);
+        try {
+            Host.run("virsh", "-c", QemuTestBed.URI, "define", xml.toString());
+            long started = System.nanoTime();
+            Host.run("virsh", "-c", QemuTestBed.URI, "start", name);
+            serial.waitFor("ANC-READY", started, Duration.ofSeconds(120));
+            return testGuest;
+        } catch (Exception e) {
+            testGuest.close();
+            throw e;
+        }
+    }
+
+    Path image(String target) {
+        return disks.stream().filter(d -> d.target().equals(target)).findFirst()
+                .map(d -> dir.resolve(d.fileName())).orElseThrow();
+    }
+
+    /** Sends a command line to the guest's ttyS1 and waits for its echo, resending while it is not taken. */
+    void command(String line) throws Exception {
+        long sent = System.nanoTime();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("cmd.sock")))) {
+                channel.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
+                Thread.sleep(50);
+            }
+            try {
+                serial.waitFor("^ANC-CMD " + line.split(" ")[0], sent, Duration.ofSeconds(5));
+                return;
+            } catch (TimeoutException e) {
+                // The guest had not opened its port yet: send again.
+            }
+        }
+        throw new TimeoutException("guest " + name + " did not take command '" + line + "'");
+    }
+
+    String virsh(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("virsh", "-c", QemuTestBed.URI));
+        command.addAll(List.of(args));
+        return Host.run(command.toArray(String[]::new));
+    }
+
+    String state() throws IOException {
+        return virsh("domstate", name).strip();
+    }
+
+    /** The disk sources the running domain uses now, e.g. "vda /path". */
+    List<String> blockList() throws IOException {
+        return virsh("domblklist", name).lines().skip(2).map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    @Override
+    public void close() throws Exception {
+        serial.close();
+        try {
+            virsh("destroy", name);
+        } catch (IOException notRunning) {
+            // Already shut off.
+        }
+        try {
+            virsh("undefine", name, "--snapshots-metadata", "--checkpoints-metadata");
+        } catch (IOException e) {
+            virsh("undefine", name);
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static String domainXml(String name, Path dir, Path guest, String cmdline, DiskSpec... disks)
+            throws IOException {
+        StringBuilder devices = new StringBuilder();
+        for (DiskSpec disk : disks) {
+            devices.append("<disk type='file' device='disk'><driver name='qemu' type='").append(disk.format())
+                    .append("'/><source file='").append(dir.resolve(disk.fileName()))
+                    .append("'/><target dev='").append(disk.target()).append("' bus='virtio'/></disk>\n");
+        }
+        return "<domain type='" + QemuTestBed.domainType() + "'>\n"
+                + "  <name>" + name + "</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>\n"
+                + "  <os><type arch='x86_64' machine='pc'>hvm</type>\n"
+                + "    <kernel>" + guest.resolve("vmlinuz") + "</kernel><initrd>" + guest.resolve("initramfs.img")
+                + "</initrd>\n"
+                + "    <cmdline>console=ttyS0 quiet panic=-1 " + cmdline + "</cmdline></os>\n"
+                + "  <features><acpi/></features>\n"
+                + "  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>\n"
+                + "  <devices>\n" + devices
+                + "    <serial type='file'><source path='" + dir.resolve("serial.log") + "' append='on'/>"
+                + "<target port='0'/></serial>\n"
+                + "    <serial type='unix'><source mode='bind' path='" + dir.resolve("cmd.sock") + "'/>"
+                + "<target port='1'/></serial>\n"
+                + "    <memballoon model='none'/>\n"
+                + "  </devices>\n</domain>\n";
+    }
+}
