@@ -1,5 +1,6 @@
 package hudson;
 
+import hudson.model.TaskListener;
 import hudson.remoting.VirtualChannel;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 public abstract class Launcher {
+    protected Launcher(TaskListener listener, VirtualChannel channel) {
+    }
+
     public final ProcStarter launch() {
         throw new UnsupportedOperationException();
     }

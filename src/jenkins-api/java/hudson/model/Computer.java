@@ -7,6 +7,9 @@ import org.kohsuke.stapler.StaplerProxy;
 
 public abstract class Computer extends Actionable
         implements AccessControlled, ExecutorListener, DescriptorByNameOwner, StaplerProxy, HasWidgets, IComputer {
+    protected Computer(Node node) {
+    }
+
     public Node getNode() {
         throw new UnsupportedOperationException();
     }

@@ -12,6 +12,10 @@ import org.kohsuke.stapler.StaplerProxy;
 public abstract class Run<JobT, RunT> extends Actionable implements ExtensionPoint, Comparable<RunT>,
         AccessControlled, PersistenceRoot, DescriptorByNameOwner, OnMaster, StaplerProxy, HistoricalBuild,
         WithConsoleUrl {
+    /** The real constructors take a Job, which is not declared here; none is needed to compile against. */
+    private Run() {
+    }
+
     public final ArtifactManager pickArtifactManager() throws java.io.IOException {
         throw new UnsupportedOperationException();
     }

@@ -4,6 +4,10 @@ import java.io.IOException;
 import org.kohsuke.stapler.HttpResponse;
 
 public abstract class FormValidation extends IOException implements HttpResponse {
+    /** Instances come from the factory methods only. */
+    private FormValidation() {
+    }
+
     public static FormValidation ok() {
         throw new UnsupportedOperationException();
     }

@@ -12,5 +12,7 @@ public class ListBoxModel extends ArrayList<ListBoxModel.Option> implements Http
     }
 
     public static final class Option {
+        public Option(String name, String value) {
+        }
     }
 }

@@ -5,6 +5,9 @@ import hudson.model.TaskListener;
 import java.io.PrintStream;
 
 public final class BuildListenerAdapter implements BuildListener {
+    public BuildListenerAdapter(TaskListener delegate) {
+    }
+
     public static BuildListener wrap(TaskListener l) {
         throw new UnsupportedOperationException();
     }
