@@ -1,0 +1,4 @@
+package org.jenkins.ui.icon;
+
+public interface IconSpec {
+}

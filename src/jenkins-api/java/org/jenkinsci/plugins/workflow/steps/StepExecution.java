@@ -1,0 +1,12 @@
+package org.jenkinsci.plugins.workflow.steps;
+
+import java.io.Serializable;
+
+public abstract class StepExecution implements Serializable {
+    protected StepExecution(StepContext context) {
+    }
+
+    public StepContext getContext() {
+        throw new UnsupportedOperationException();
+    }
+}

@@ -1,0 +1,9 @@
+package org.jenkinsci.plugins.workflow.steps;
+
+public abstract class SynchronousNonBlockingStepExecution<T> extends StepExecution {
+    protected SynchronousNonBlockingStepExecution(StepContext context) {
+        super(context);
+    }
+
+    protected abstract T run() throws Exception;
+}

@@ -1,0 +1,131 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * What one backup step asks for, as plain values: the freestyle builder and the pipeline step both
+ * turn their fields into this, and it alone decides the engine's command line. Strings, a list and
+ * primitives only, so it can be logged, compared and serialized without any Jenkins object.
+ */
+public final class BackupOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The engine's own default mode; written out explicitly so the build log shows it. */
+    public static final String DEFAULT_MODE = BackupMode.SUSPEND.cliName();
+    /** The engine's default backup root; passed explicitly so the step knows where to look. */
+    public static final String DEFAULT_BACKUP_DIR = "/var/backups/virt-backup";
+    /** The engine's default for {@code --shutdown-timeout}. */
+    public static final int DEFAULT_SHUTDOWN_TIMEOUT = 300;
+
+    private final String domain;
+    private final String uri;
+    private final List<String> disks;
+    private final String mode;
+    private final String backupDir;
+    private final int shutdownTimeout;
+    private final boolean forceOff;
+    private final boolean verbose;
+
+    /**
+     * @param uri       null for libvirt's default (which honours {@code LIBVIRT_DEFAULT_URI})
+     * @param disks     empty for every disk the engine can copy
+     * @param mode      null for {@link #DEFAULT_MODE}
+     * @param backupDir null for {@link #DEFAULT_BACKUP_DIR}
+     */
+    public BackupOptions(String domain, String uri, List<String> disks, String mode, String backupDir,
+                         int shutdownTimeout, boolean forceOff, boolean verbose) {
+        this.domain = Fields.trimToNull(domain);
+        this.uri = Fields.trimToNull(uri);
+        this.disks = new ArrayList<>(Fields.diskNames(disks));
+        this.mode = Fields.trimToNull(mode) == null ? DEFAULT_MODE : mode.trim();
+        String dir = Fields.trimToNull(backupDir);
+        this.backupDir = dir == null ? DEFAULT_BACKUP_DIR : Fields.unixPath(dir);
+        this.shutdownTimeout = shutdownTimeout;
+        this.forceOff = forceOff;
+        this.verbose = verbose;
+    }
+
+    public String domain() {
+        return domain;
+    }
+
+    public String backupDir() {
+        return backupDir;
+    }
+
+    /** Where this domain's backups go: {@code DIR/DOMAIN}. */
+    public String domainDir() {
+        return backupDir.equals("/") ? "/" + domain : backupDir + "/" + domain;
+    }
+
+    /** Every text field passed through {@code expander} (the freestyle builder expands build variables). */
+    public BackupOptions expand(UnaryOperator<String> expander) {
+        List<String> expandedDisks = new ArrayList<>();
+        for (String disk : disks) {
+            expandedDisks.add(expander.apply(disk));
+        }
+        return new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
+                expand(expander, mode), expand(expander, backupDir), shutdownTimeout, forceOff, verbose);
+    }
+
+    private static String expand(UnaryOperator<String> expander, String value) {
+        return value == null ? null : expander.apply(value);
+    }
+
+    /** Everything wrong with these options, one message each; empty when the engine may be started. */
+    public List<String> problems() {
+        List<String> problems = new ArrayList<>();
+        addIfPresent(problems, Fields.domainProblem(domain));
+        addIfPresent(problems, Fields.uriProblem(uri));
+        for (String disk : disks) {
+            addIfPresent(problems, Fields.diskProblem(disk));
+        }
+        addIfPresent(problems, Fields.modeProblem(mode));
+        addIfPresent(problems, Fields.backupDirProblem(backupDir));
+        addIfPresent(problems, Fields.shutdownTimeoutProblem(shutdownTimeout));
+        return problems;
+    }
+
+    private static void addIfPresent(List<String> problems, String problem) {
+        if (problem != null) {
+            problems.add(problem);
+        }
+    }
+
+    /**
+     * The engine's arguments (what follows {@code java -jar virt-backup-cli.jar}). Options first, then
+     * {@code --} so that a domain or disk name starting with a dash is never read as an option.
+     */
+    public List<String> cliArguments() {
+        List<String> args = new ArrayList<>();
+        if (uri != null) {
+            args.add("--connect");
+            args.add(uri);
+        }
+        args.add("--mode");
+        args.add(mode);
+        args.add("--dir");
+        args.add(backupDir);
+        args.add("--shutdown-timeout");
+        args.add(Integer.toString(shutdownTimeout));
+        if (forceOff) {
+            args.add("--force-off");
+        }
+        if (verbose) {
+            args.add("--verbose");
+        }
+        args.add("--");
+        args.add(domain);
+        args.addAll(disks);
+        return args;
+    }
+
+    @Override
+    public String toString() {
+        return String.join(" ", cliArguments());
+    }
+}

@@ -1,0 +1,151 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Normalizing and checking the step's fields, by syntax only: nothing here connects to a hypervisor
+ * or looks at a file system, so form validation on the controller stays harmless. Each check returns
+ * a message, or null when the value is fine. A value that still holds a {@code $} (a build variable
+ * the freestyle builder expands later) is not checked until it is expanded.
+ */
+public final class Fields {
+    /** {@code scheme:} as libvirt URIs start ({@code qemu:///system}, {@code qemu+ssh://host/system}). */
+    private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*:\\S*");
+    /** {@code user:password@} in the authority of a URI. */
+    private static final Pattern URI_PASSWORD = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/@]*@.*");
+    private static final Pattern DISK_SEPARATORS = Pattern.compile("[\\s,]+");
+
+    private Fields() {
+    }
+
+    /** Form fields arrive as empty strings; the model keeps null for "not given". */
+    public static String trimToNull(String value) {
+        if (value == null) {
+            return null;
+        }
+        String trimmed = value.trim();
+        return trimmed.isEmpty() ? null : trimmed;
+    }
+
+    /**
+     * Disk names as a clean list. The form has one text box, which arrives as a single element
+     * ({@code "vda vdb"}); a pipeline passes a list. Both are split at blanks and commas.
+     */
+    public static List<String> diskNames(List<String> given) {
+        List<String> names = new ArrayList<>();
+        if (given != null) {
+            for (String entry : given) {
+                if (entry != null) {
+                    for (String name : DISK_SEPARATORS.split(entry.trim())) {
+                        if (!name.isEmpty()) {
+                            names.add(name);
+                        }
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    /** Removes repeated and trailing slashes, as the engine's paths print; leaves everything else alone. */
+    static String unixPath(String path) {
+        String collapsed = path.replaceAll("/{2,}", "/");
+        return collapsed.length() > 1 && collapsed.endsWith("/")
+                ? collapsed.substring(0, collapsed.length() - 1) : collapsed;
+    }
+
+    /** The names the mode list offers: the engine's modes that this version can run. */
+    public static List<String> availableModes() {
+        List<String> modes = new ArrayList<>();
+        for (BackupMode mode : BackupMode.values()) {
+            if (mode.isAvailable()) {
+                modes.add(mode.cliName());
+            }
+        }
+        return modes;
+    }
+
+    public static String domainProblem(String domain) {
+        String value = trimToNull(domain);
+        if (value == null) {
+            return Messages.Fields_domainRequired();
+        }
+        if (hasVariable(value)) {
+            return null;
+        }
+        // The engine uses the name as a directory name below the backup root.
+        boolean unsafe = value.equals(".") || value.equals("..") || value.indexOf('/') >= 0
+                || value.chars().anyMatch(Character::isISOControl);
+        return unsafe ? Messages.Fields_domainUnsafe(value) : null;
+    }
+
+    public static String uriProblem(String uri) {
+        String value = trimToNull(uri);
+        if (value == null || hasVariable(value)) {
+            return null;
+        }
+        if (URI_PASSWORD.matcher(value).matches()) {
+            // The command line is printed in the build log: a password there would be public.
+            return Messages.Fields_uriPassword();
+        }
+        return URI_SCHEME.matcher(value).matches() ? null : Messages.Fields_uriMalformed(value);
+    }
+
+    /** For the form's text box: every name in it. */
+    public static String disksProblem(String disks) {
+        for (String disk : diskNames(List.of(disks == null ? "" : disks))) {
+            String problem = diskProblem(disk);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return null;
+    }
+
+    static String diskProblem(String disk) {
+        if (hasVariable(disk)) {
+            return null;
+        }
+        return disk.chars().anyMatch(Character::isISOControl) ? Messages.Fields_diskBad(disk) : null;
+    }
+
+    public static String modeProblem(String mode) {
+        String value = trimToNull(mode);
+        if (value == null || hasVariable(value) || availableModes().contains(value)) {
+            return null;
+        }
+        return Messages.Fields_modeUnknown(value, String.join(", ", availableModes()));
+    }
+
+    public static String backupDirProblem(String backupDir) {
+        String value = trimToNull(backupDir);
+        if (value == null || hasVariable(value)) {
+            return null;
+        }
+        return value.startsWith("/") ? null : Messages.Fields_backupDirNotAbsolute(value);
+    }
+
+    /** For the form's text box. */
+    public static String shutdownTimeoutProblem(String seconds) {
+        String value = trimToNull(seconds);
+        if (value == null) {
+            return Messages.Fields_shutdownTimeoutNotPositive();
+        }
+        try {
+            return shutdownTimeoutProblem(Integer.parseInt(value));
+        } catch (NumberFormatException e) {
+            return Messages.Fields_shutdownTimeoutNotPositive();
+        }
+    }
+
+    public static String shutdownTimeoutProblem(int seconds) {
+        return seconds > 0 ? null : Messages.Fields_shutdownTimeoutNotPositive();
+    }
+
+    private static boolean hasVariable(String value) {
+        return value.indexOf('$') >= 0;
+    }
+}

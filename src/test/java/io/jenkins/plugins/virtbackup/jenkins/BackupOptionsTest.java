@@ -1,0 +1,91 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BackupOptionsTest {
+    @Test
+    void defaultsAreWrittenOutAndPositionalArgumentsFollowTheEndOfOptions() {
+        BackupOptions options = new BackupOptions("web", null, null, null, null, 300, false, false);
+
+        assertThat(options.cliArguments()).containsExactly("--mode", "suspend", "--dir", "/var/backups/virt-backup",
+                "--shutdown-timeout", "300", "--", "web");
+        assertThat(options.problems()).isEmpty();
+        assertThat(options.domainDir()).isEqualTo("/var/backups/virt-backup/web");
+    }
+
+    @Test
+    void everyOptionReachesTheCommandLine() {
+        BackupOptions options = new BackupOptions(" db ", " qemu:///system ", List.of("vda vdb", "/img/c.qcow2"),
+                "shutdown", "/srv//backup/", 60, true, true);
+
+        assertThat(options.cliArguments()).containsExactly("--connect", "qemu:///system", "--mode", "shutdown",
+                "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verbose", "--",
+                "db", "vda", "vdb", "/img/c.qcow2");
+        assertThat(options.domainDir()).isEqualTo("/srv/backup/db");
+    }
+
+    @Test
+    void problemsAreCollectedNotThrown() {
+        BackupOptions options = new BackupOptions(" ", "no uri", List.of(), "fast", "relative/dir", 0, false, false);
+
+        assertThat(options.problems()).containsExactly(
+                Messages.Fields_domainRequired(),
+                Messages.Fields_uriMalformed("no uri"),
+                Messages.Fields_modeUnknown("fast", String.join(", ", Fields.availableModes())),
+                Messages.Fields_backupDirNotAbsolute("relative/dir"),
+                Messages.Fields_shutdownTimeoutNotPositive());
+    }
+
+    @Test
+    void expansionAppliesToEveryTextField() {
+        BackupOptions options = new BackupOptions("${VM}", "${URI}", List.of("${DISK}"), "${MODE}", "${DIR}", 5,
+                false, false);
+        assertThat(options.problems()).as("unexpanded variables are not judged").isEmpty();
+
+        BackupOptions expanded = options.expand(s -> s.replace("${VM}", "web").replace("${URI}", "test:///default")
+                .replace("${DISK}", "vda").replace("${MODE}", "shutdown").replace("${DIR}", "/b"));
+
+        assertThat(expanded.cliArguments()).containsExactly("--connect", "test:///default", "--mode", "shutdown",
+                "--dir", "/b", "--shutdown-timeout", "5", "--", "web", "vda");
+    }
+
+    @Test
+    void theModeListIsTheEnginesAvailableModes() {
+        assertThat(Fields.availableModes()).isEqualTo(Arrays.stream(BackupMode.values())
+                .filter(BackupMode::isAvailable).map(BackupMode::cliName).toList()).contains("suspend", "shutdown");
+        assertThat(Fields.availableModes()).contains(BackupOptions.DEFAULT_MODE);
+    }
+
+    @Test
+    void fieldChecks() {
+        assertThat(Fields.domainProblem("web-1.example")).isNull();
+        assertThat(Fields.domainProblem("a/b")).isEqualTo(Messages.Fields_domainUnsafe("a/b"));
+        assertThat(Fields.domainProblem("..")).isEqualTo(Messages.Fields_domainUnsafe(".."));
+        assertThat(Fields.domainProblem("")).isEqualTo(Messages.Fields_domainRequired());
+        assertThat(Fields.uriProblem("qemu+ssh://root@kvm1/system")).isNull();
+        assertThat(Fields.uriProblem("qemu+ssh://root:secret@kvm1/system")).isEqualTo(Messages.Fields_uriPassword());
+        assertThat(Fields.uriProblem("")).isNull();
+        assertThat(Fields.disksProblem("vda, vdb")).isNull();
+        assertThat(Fields.disksProblem("v\u0007da")).isEqualTo(Messages.Fields_diskBad("v\u0007da"));
+        assertThat(Fields.modeProblem("shutdown")).isNull();
+        assertThat(Fields.backupDirProblem("/srv/backup")).isNull();
+        assertThat(Fields.shutdownTimeoutProblem("120")).isNull();
+        assertThat(Fields.shutdownTimeoutProblem("-1")).isEqualTo(Messages.Fields_shutdownTimeoutNotPositive());
+        assertThat(Fields.shutdownTimeoutProblem("soon")).isEqualTo(Messages.Fields_shutdownTimeoutNotPositive());
+        assertThat(Fields.shutdownTimeoutProblem("")).isEqualTo(Messages.Fields_shutdownTimeoutNotPositive());
+    }
+
+    @Test
+    void diskNamesAreSplitAtBlanksAndCommas() {
+        assertThat(Fields.diskNames(List.of(" vda,vdb  sdc ", "", "/dev/vg/data"))).containsExactly(
+                "vda", "vdb", "sdc", "/dev/vg/data");
+        assertThat(Fields.diskNames(null)).isEmpty();
+        assertThat(Fields.unixPath("/")).isEqualTo("/");
+        assertThat(new BackupOptions("w", null, null, null, "/", 1, false, false).domainDir()).isEqualTo("/w");
+    }
+}

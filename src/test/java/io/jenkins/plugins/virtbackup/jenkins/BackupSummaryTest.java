@@ -1,0 +1,59 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jenkins.plugins.virtbackup.engine.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.Manifest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BackupSummaryTest {
+    private final BackupOptions options = new BackupOptions("web", null, null, null, "/srv/b", 300, false, false);
+
+    @Test
+    void readsWhatTheEngineWrites() {
+        Manifest manifest = new Manifest("1.2.3", "web", "uuid-1", "test:///x", BackupMode.SUSPEND,
+                DomainState.values()[0], Instant.parse("2025-01-01T00:00:00Z"), Instant.parse("2025-01-01T00:00:09Z"),
+                1234, List.of(
+                        new BackedUpFile("domain.xml", "definition", new FileDigest(100, "a"), null, null, null),
+                        new BackedUpFile("vda.raw", "disk", new FileDigest(8L << 30, "b"), "vda", "/img/w.raw", "raw")),
+                Map.of());
+
+        Map<String, Object> map = BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250101T000000Z").toMap();
+
+        assertThat(map).containsExactly(
+                Map.entry("domain", "web"), Map.entry("mode", "suspend"),
+                Map.entry("backupDir", "/srv/b/web/20250101T000000Z"),
+                Map.entry("files", List.of("domain.xml", "vda.raw")), Map.entry("bytes", 100 + (8L << 30)),
+                Map.entry("downtimeMs", 1234L), Map.entry("result", "complete"),
+                Map.entry("start", "2025-01-01T00:00:00Z"), Map.entry("end", "2025-01-01T00:00:09Z"));
+        assertThat(map.get("files")).isInstanceOf(ArrayList.class);
+    }
+
+    @Test
+    void notAManifest() {
+        assertThatThrownBy(() -> BackupSummary.fromManifest("{\"format\": 1}", "/x"))
+                .isInstanceOf(RuntimeException.class);
+    }
+
+    @Test
+    void backupDirectoryFromTheCompletionLine() {
+        String line = "virt-backup: backup of domain 'web' complete: 3 file(s), 1.0 MiB, guest downtime 5 ms, in ";
+        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/20250101T000000Z", options))
+                .isEqualTo("/srv/b/web/20250101T000000Z");
+        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/20250101T000000Z-2", options))
+                .isEqualTo("/srv/b/web/20250101T000000Z-2");
+        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/elsewhere/web/20250101T000000Z", options)).isNull();
+        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/20250101T000000Z.partial", options))
+                .isNull();
+        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/../../etc", options)).isNull();
+        assertThat(BackupSummary.backupDirFromCompleteLine(null, options)).isNull();
+    }
+}

@@ -1,0 +1,58 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The engine's console on its way to the build log, and what its exit code means. */
+class EngineOutputTest {
+    @Test
+    void everyByteReachesTheLogAndTheLinesThatMatterAreKept() throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        EngineConsole console = new EngineConsole(log);
+        String text = "virt-backup: backup of domain 'web' started: mode suspend\n"
+                + "virt-backup: error: first problem\r\n"
+                + "virt-backup: CRITICAL: domain 'web' is still saved: virsh restore /x/memory.state\n"
+                + "virt-backup: backup of domain 'web' complete: 2 file(s), 1.0 MiB, guest downtime 12 ms, "
+                + "in /b/web/20250101T000000Z";
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        console.write(bytes, 0, 10);   // lines arrive in pieces over remoting
+        for (int i = 10; i < 40; i++) {
+            console.write(bytes[i]);
+        }
+        console.write(bytes, 40, bytes.length - 40);
+        console.close();
+
+        assertThat(log.toString(StandardCharsets.UTF_8)).isEqualTo(text);
+        assertThat(console.lastProblem()).isEqualTo("domain 'web' is still saved: virsh restore /x/memory.state");
+        assertThat(console.completeLine()).endsWith("in /b/web/20250101T000000Z");
+    }
+
+    @Test
+    void nothingKeptFromOtherLines() throws Exception {
+        EngineConsole console = new EngineConsole(new ByteArrayOutputStream());
+        console.write("virt-backup: warning: cdrom hdc skipped\nerror: not ours\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(console.lastProblem()).isNull();
+        assertThat(console.completeLine()).isNull();
+    }
+
+    @Test
+    void exitCodesBecomeOneReadableLine() {
+        assertThat(EngineExit.succeeded(0)).isTrue();
+        for (int code : List.of(1, 2, 3, 4, 5, 130, 143, 99)) {
+            assertThat(EngineExit.succeeded(code)).isFalse();
+        }
+        assertThat(EngineExit.failure("web", 3, "domain 'web' not found")).isEqualTo(
+                "virt-backup of domain 'web' failed with exit code 3 (domain or disk not found): domain 'web' not found");
+        assertThat(EngineExit.failure("web", 5, "x")).contains("COULD NOT BE PUT BACK");
+        assertThat(EngineExit.failure("web", 143, null)).contains(Messages.EngineExit_stopped())
+                .endsWith(Messages.EngineExit_noMessage());
+        assertThat(EngineExit.meaning(4)).isEqualTo(Messages.EngineExit_unreachable());
+        assertThat(EngineExit.meaning(1)).isEqualTo(Messages.EngineExit_backupFailed());
+        assertThat(EngineExit.meaning(2)).isEqualTo(Messages.EngineExit_usage());
+        assertThat(EngineExit.meaning(42)).isEqualTo(Messages.EngineExit_unknown());
+    }
+}

@@ -1,0 +1,147 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.engine.Json;
+import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command lines the step builds, run by the real packaged engine against libvirt's test driver,
+ * read back the way the step reads them: through {@link EngineConsole}, {@link EngineExit} and
+ * {@link BackupSummary}. Only the Jenkins plumbing around it (Launcher, FilePath) is left out.
+ */
+class GluedBackupIT {
+    private static final Path JAR = Path.of(System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar"));
+
+    @TempDir
+    Path dir;
+    String uri;
+    String backups;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        TestDriverNode node = new TestDriverNode(dir.resolve("images"));
+        uri = node
+                .domain("web", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("web-a.raw", 8 << 20, 1 << 20, 1), "raw"),
+                        TestDriverNode.fileDisk("vdb", node.rawImage("web-b.raw", 4 << 20, 1 << 19, 2), "raw"))
+                .domain("-dash", RunState.SHUT_OFF, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("dash.raw", 2 << 20, 1 << 18, 3), "raw"))
+                .write();
+        backups = dir.resolve("backups").toString();
+    }
+
+    @Test
+    void suspendWithEveryDefault() throws Exception {
+        Run run = run(new BackupOptions("web", uri, null, null, backups, 300, false, false));
+
+        Map<String, Object> result = checkAgainstTheManifest(run, "web", "suspend");
+        assertThat(files(result)).contains("domain.xml", "vda.raw", "vdb.raw", "memory.state");
+        assertThat(run.output).doesNotContain("virt-backup: connected to");
+    }
+
+    @Test
+    void shutdownOfOneDiskVerboseWithForceOff() throws Exception {
+        Run run = run(new BackupOptions("web", uri, List.of("vdb"), "shutdown", backups + "/", 30, true, true));
+
+        Map<String, Object> result = checkAgainstTheManifest(run, "web", "shutdown");
+        assertThat(files(result)).containsExactlyInAnyOrder("domain.xml", "vdb.raw");
+        assertThat(run.output).contains("virt-backup: connected to " + uri);
+    }
+
+    /** Without the {@code --} the step puts before the domain, this name would be read as an option. */
+    @Test
+    void domainNamesThatLookLikeOptions() throws Exception {
+        Run run = run(new BackupOptions("-dash", uri, List.of(), "shutdown", backups, 300, false, false));
+
+        checkAgainstTheManifest(run, "-dash", "shutdown");
+    }
+
+    @Test
+    void failureReportsTheEnginesLastError() throws Exception {
+        BackupOptions options = new BackupOptions("nosuch", uri, null, null, backups, 300, false, false);
+        Run run = run(options);
+
+        assertThat(run.code).isEqualTo(3);
+        assertThat(EngineExit.succeeded(run.code)).isFalse();
+        assertThat(EngineExit.failure("nosuch", run.code, run.console.lastProblem())).isEqualTo(
+                "virt-backup of domain 'nosuch' failed with exit code 3 (domain or disk not found): "
+                        + "domain 'nosuch' not found");
+        assertThat(BackupSummary.backupDirFromCompleteLine(run.console.completeLine(), options)).isNull();
+    }
+
+    /** The step's map against the manifest file and the directory itself, read independently. */
+    private Map<String, Object> checkAgainstTheManifest(Run run, String domain, String mode) throws Exception {
+        assertThat(run.code).as(run.output).isZero();
+        String backupDir = BackupSummary.backupDirFromCompleteLine(run.console.completeLine(), run.options);
+        assertThat(backupDir).as(run.output).isNotNull().startsWith(run.options.domainDir() + "/");
+        Path backup = Path.of(backupDir);
+        String json = Files.readString(backup.resolve("manifest.json"));
+        Map<String, Object> result = BackupSummary.fromManifest(json, backupDir).toMap();
+
+        Map<?, ?> manifest = (Map<?, ?>) Json.parse(json);
+        List<String> listed = new ArrayList<>();
+        long bytes = 0;
+        try (Stream<Path> files = Files.list(backup)) {
+            for (Path file : files.toList()) {
+                String name = file.getFileName().toString();
+                if (!name.equals("manifest.json") && !name.equals("virt-backup.log")) {
+                    listed.add(name);
+                    bytes += Files.size(file);
+                }
+            }
+        }
+        assertThat(result.get("domain")).isEqualTo(domain).isEqualTo(((Map<?, ?>) manifest.get("domain")).get("name"));
+        assertThat(result.get("mode")).isEqualTo(mode).isEqualTo(manifest.get("mode"));
+        assertThat(result.get("result")).isEqualTo("complete");
+        assertThat(result.get("backupDir")).isEqualTo(backupDir);
+        assertThat(files(result)).containsExactlyInAnyOrderElementsOf(listed);
+        assertThat(result.get("bytes")).isEqualTo(bytes);
+        assertThat(result.get("downtimeMs")).isEqualTo(manifest.get("downtimeMs"));
+        assertThat(result.get("start")).isEqualTo(manifest.get("start"));
+        for (String file : BackupRunner.artifacts(domain, backup.getFileName().toString()).values()) {
+            assertThat(backup.resolve(file)).as("archived file").isRegularFile();
+        }
+        return result;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> files(Map<String, Object> result) {
+        return (List<String>) result.get("files");
+    }
+
+    private record Run(BackupOptions options, int code, EngineConsole console, String output) {
+    }
+
+    private Run run(BackupOptions options) throws Exception {
+        assertThat(options.problems()).isEmpty();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        command.addAll(options.cliArguments());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
+        builder.environment().remove("LIBVIRT_DEFAULT_URI");
+        builder.environment().put(NativeSyslog.SOCKET_ENV, dir.resolve("no-syslog.sock").toString());
+        Process process = builder.start();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        EngineConsole console = new EngineConsole(log);
+        process.getInputStream().transferTo(console);
+        console.close();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Run(options, process.exitValue(), console, log.toString(StandardCharsets.UTF_8));
+    }
+}

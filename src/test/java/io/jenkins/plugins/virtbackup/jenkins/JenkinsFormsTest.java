@@ -1,0 +1,163 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.Type;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.kohsuke.stapler.DataBoundConstructor;
+import org.kohsuke.stapler.DataBoundSetter;
+import org.kohsuke.stapler.QueryParameter;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * The forms as Jenkins would bind them (no Jenkins here to render them): each {@code field} of a
+ * {@code config.jelly} is a bound property with a matching getter and a help file, and each bound
+ * property has its field; labels resolve; every view file is well-formed XML.
+ */
+class JenkinsFormsTest {
+    private static final Path RESOURCES = Path.of("src/main/resources");
+
+    @ParameterizedTest
+    @ValueSource(classes = {VirtBackupBuilder.class, VirtBackupStep.class})
+    void everyFieldIsABoundPropertyWithAGetterAndHelp(Class<?> describable) throws Exception {
+        Document config = parse(describable, "config.jelly");
+        Set<String> fields = new LinkedHashSet<>();
+        NodeList entries = config.getElementsByTagNameNS("/lib/form", "entry");
+        for (int i = 0; i < entries.getLength(); i++) {
+            fields.add(((Element) entries.item(i)).getAttribute("field"));
+        }
+        Map<String, Type> bound = boundProperties(describable);
+
+        assertThat(fields).as("fields of %s/config.jelly", describable.getSimpleName())
+                .containsExactlyInAnyOrderElementsOf(bound.keySet());
+        for (String field : fields) {
+            Method getter = getter(describable, field);
+            assertThat(getter).as("getter of %s", field).isNotNull();
+            assertThat(getter.getGenericReturnType()).as("getter type of %s", field).isEqualTo(bound.get(field));
+            assertThat(describable.getResource(describable.getSimpleName() + "/help-" + field + ".html"))
+                    .as("help-%s.html", field).isNotNull();
+        }
+        assertThat(describable.getResource(describable.getSimpleName() + "/help.html")).isNotNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(classes = {VirtBackupBuilder.class, VirtBackupStep.class})
+    void formMethodsNameRealFieldsAndLabelsResolve(Class<?> describable) throws Exception {
+        Set<String> bound = boundProperties(describable).keySet();
+        Class<?> descriptor = Class.forName(describable.getName() + "$DescriptorImpl");
+        for (Method m : descriptor.getDeclaredMethods()) {
+            Matcher check = Pattern.compile("doCheck(\\w+)|doFill(\\w+)Items").matcher(m.getName());
+            if (check.matches()) {
+                String field = decapitalize(check.group(1) != null ? check.group(1) : check.group(2));
+                assertThat(bound).as("%s names a field", m.getName()).contains(field);
+                for (Parameter p : m.getParameters()) {
+                    // Stapler takes the names from -parameters (there is no stapler annotation processor here).
+                    assertThat(p.isNamePresent()).isTrue();
+                    assertThat(p.isAnnotationPresent(QueryParameter.class)).isTrue();
+                }
+            }
+        }
+        assertThat(descriptor.getMethod("doFillModeItems")).isNotNull();
+
+        String jelly = Files.readString(RESOURCES.resolve(path(describable, "config.jelly")));
+        Properties labels = new Properties();
+        try (InputStream in = describable.getResourceAsStream(describable.getSimpleName() + "/config.properties")) {
+            labels.load(in);
+        }
+        Matcher label = Pattern.compile("\\$\\{%([^}]+)}").matcher(jelly);
+        int count = 0;
+        while (label.find()) {
+            assertThat(labels).as("label '%s'", label.group(1)).containsKey(label.group(1));
+            count++;
+        }
+        assertThat(count).isEqualTo(boundProperties(describable).size());
+    }
+
+    @Test
+    void everyViewFileIsWellFormed() throws Exception {
+        List<Path> views = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(RESOURCES)) {
+            files.filter(f -> f.toString().endsWith(".jelly") || f.toString().endsWith(".html")).forEach(views::add);
+        }
+        assertThat(views).hasSizeGreaterThanOrEqualTo(2 + 2 * 9 + 1);
+        for (Path view : views) {
+            try (InputStream in = Files.newInputStream(view)) {
+                assertThat(builder().parse(in).getDocumentElement()).as("%s", view).isNotNull();
+            }
+        }
+    }
+
+    /** Constructor parameters (by the names Stapler reads) and setter properties. */
+    static Map<String, Type> boundProperties(Class<?> describable) {
+        Map<String, Type> bound = new HashMap<>();
+        for (Constructor<?> c : describable.getConstructors()) {
+            if (c.isAnnotationPresent(DataBoundConstructor.class)) {
+                for (Parameter p : c.getParameters()) {
+                    assertThat(p.isNamePresent()).as("compiled with -parameters").isTrue();
+                    bound.put(p.getName(), p.getParameterizedType());
+                }
+            }
+        }
+        for (Method m : describable.getMethods()) {
+            if (m.isAnnotationPresent(DataBoundSetter.class)) {
+                assertThat(m.getName()).startsWith("set");
+                assertThat(m.getParameterCount()).isOne();
+                bound.put(decapitalize(m.getName().substring(3)), m.getGenericParameterTypes()[0]);
+            }
+        }
+        return bound;
+    }
+
+    private static Method getter(Class<?> type, String property) {
+        String suffix = Character.toUpperCase(property.charAt(0)) + property.substring(1);
+        for (String name : List.of("get" + suffix, "is" + suffix)) {
+            try {
+                return type.getMethod(name);
+            } catch (NoSuchMethodException e) {
+                // try the next form
+            }
+        }
+        return null;
+    }
+
+    private static String decapitalize(String s) {
+        return Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private static String path(Class<?> describable, String file) {
+        return describable.getName().replace('.', '/') + "/" + file;
+    }
+
+    private static Document parse(Class<?> describable, String file) throws Exception {
+        try (InputStream in = Files.newInputStream(RESOURCES.resolve(path(describable, file)))) {
+            return builder().parse(in);
+        }
+    }
+
+    private static javax.xml.parsers.DocumentBuilder builder() throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        return factory.newDocumentBuilder();
+    }
+}

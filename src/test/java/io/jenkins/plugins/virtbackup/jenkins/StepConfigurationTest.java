@@ -1,0 +1,84 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The builder and the step as Stapler and the snippet generator see them: normalized setters,
+ * defaults that equal a fresh instance's (so the generated snippet leaves them out), and the same
+ * properties and command line for both.
+ */
+class StepConfigurationTest {
+    @Test
+    void bothHaveTheSameBoundProperties() {
+        assertThat(JenkinsFormsTest.boundProperties(VirtBackupStep.class))
+                .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
+                .containsOnlyKeys("domain", "uri", "disks", "mode", "backupDir", "shutdownTimeout", "forceOff",
+                        "verbose");
+    }
+
+    @Test
+    void formDefaultsLeaveEveryPropertyAsAFreshInstanceHasIt() {
+        VirtBackupBuilder fresh = new VirtBackupBuilder("web");
+        VirtBackupBuilder submitted = new VirtBackupBuilder(" web ");
+        // What an untouched form submits.
+        submitted.setUri("");
+        submitted.setDisks(List.of(""));
+        submitted.setMode("suspend");
+        submitted.setBackupDir(" ");
+        submitted.setShutdownTimeout(300);
+        submitted.setForceOff(false);
+        submitted.setVerbose(false);
+
+        assertThat(submitted).usingRecursiveComparison().isEqualTo(fresh);
+        assertThat(fresh.getUri()).isNull();
+        assertThat(fresh.getBackupDir()).isNull();
+        assertThat(fresh.getDisks()).isEmpty();
+        assertThat(fresh.getDisksText()).isEmpty();
+        assertThat(fresh.options().cliArguments())
+                .isEqualTo(new BackupOptions("web", null, null, null, null, 300, false, false).cliArguments());
+
+        VirtBackupStep step = new VirtBackupStep("web");
+        step.setMode("");
+        step.setDisks(null);
+        assertThat(step).usingRecursiveComparison().isEqualTo(new VirtBackupStep("web"));
+    }
+
+    @Test
+    void builderAndStepBuildTheSameCommandLine() {
+        VirtBackupBuilder builder = new VirtBackupBuilder("db");
+        VirtBackupStep step = new VirtBackupStep("db");
+        builder.setUri("qemu:///system");
+        step.setUri("qemu:///system");
+        builder.setDisks(List.of("vda vdb"));              // the freestyle text box
+        step.setDisks(List.of("vda", "vdb"));              // a pipeline list
+        builder.setMode("shutdown");
+        step.setMode("shutdown");
+        builder.setBackupDir("/srv/backup");
+        step.setBackupDir("/srv/backup");
+        builder.setShutdownTimeout(60);
+        step.setShutdownTimeout(60);
+        builder.setForceOff(true);
+        step.setForceOff(true);
+        builder.setVerbose(true);
+        step.setVerbose(true);
+
+        assertThat(builder.getDisks()).containsExactly("vda", "vdb");
+        assertThat(builder.getDisksText()).isEqualTo("vda vdb");
+        assertThat(step.getDisksText()).isEqualTo("vda vdb");
+        assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
+                .containsExactly("--connect", "qemu:///system", "--mode", "shutdown", "--dir", "/srv/backup",
+                        "--shutdown-timeout", "60", "--force-off", "--verbose", "--", "db", "vda", "vdb");
+    }
+
+    @Test
+    void descriptorsNameTheStep() {
+        VirtBackupStep.DescriptorImpl descriptor = new VirtBackupStep.DescriptorImpl();
+        assertThat(descriptor.getFunctionName()).isEqualTo("virtBackup");
+        assertThat(descriptor.getRequiredContext()).hasSize(5);
+        assertThat(descriptor.getDisplayName()).isEqualTo(Messages.VirtBackupStep_displayName());
+        assertThat(new VirtBackupBuilder.DescriptorImpl().isApplicable(Object.class)).isTrue();
+    }
+}
