@@ -13,14 +13,21 @@ final class Progress {
 
     private final BackupLog log;
     private final String what;
+    private final long intervalNanos;
     private final long started = System.nanoTime();
     private long lastShown = started;
     private long lastDone;
     private long lastTotal;
 
     Progress(BackupLog log, String what) {
+        this(log, what, log.isInteractive() ? TERMINAL_INTERVAL_NANOS : PLAIN_INTERVAL_NANOS);
+    }
+
+    /** @param intervalNanos the least time between two lines */
+    Progress(BackupLog log, String what, long intervalNanos) {
         this.log = log;
         this.what = what;
+        this.intervalNanos = intervalNanos;
     }
 
     /** Reports {@code done} of {@code total} bytes (total 0 when not known yet); cheap to call often. */
@@ -28,8 +35,7 @@ final class Progress {
         lastDone = done;
         lastTotal = total;
         long now = System.nanoTime();
-        long interval = log.isInteractive() ? TERMINAL_INTERVAL_NANOS : PLAIN_INTERVAL_NANOS;
-        if (now - lastShown >= interval) {
+        if (now - lastShown >= intervalNanos) {
             lastShown = now;
             log.progress(line(now));
         }

@@ -23,6 +23,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -148,6 +149,15 @@ class QemuBackupIT {
             assertThat(gap).as("guest-seen downtime, manifest says " + manifest.downtimeMillis()).isLessThan(2000);
             System.out.printf("snapshot-libvirt: manifest downtime %d ms, largest heartbeat gap %.0f ms%n",
                     manifest.downtimeMillis(), gap);
+
+            // The backup restores: its disk copies in place, then its RAM state.
+            guest.virsh("destroy", guest.name);
+            Files.copy(backup.resolve("vda.raw"), guest.image("vda"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(backup.resolve("vdb.qcow2"), guest.image("vdb"), StandardCopyOption.REPLACE_EXISTING);
+            long restored = System.nanoTime();
+            guest.virsh("restore", backup.resolve("memory.state").toString());
+            guest.serial.waitFor("^H ", restored, Duration.ofSeconds(10));
+            assertThat(guest.state()).isEqualTo("running");
         }
     }
 
