@@ -7,6 +7,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
+import io.jenkins.plugins.virtbackup.engine.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.ToolErrorLog;
 import io.jenkins.plugins.virtbackup.engine.ToolVersion;
@@ -29,8 +30,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code virt-backup [options] DOMAIN [BLKDEV...]}: the command line over the engine. */
 @Command(name = "virt-backup", sortOptions = false, usageHelpAutoWidth = true,
-        description = "Back up a libvirt domain: its definition, its disks and, in suspend mode, its RAM state.%n"
-                + "Run with -m for the whole manual.",
+        description = "Back up a libvirt domain: its definition, its disks and, in suspend and snapshot-libvirt "
+                + "mode, its RAM state.%n"
+                + "Also: virt-backup recover [DOMAIN...], virt-backup verify DIR... Run with -m for the whole manual.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:every requested file was written and verified",
@@ -38,7 +40,9 @@ import picocli.CommandLine.Parameters;
             "2:usage error",
             "3:domain or disk not found",
             "4:hypervisor unreachable",
-            "5:the domain could NOT be put back as it was found"})
+            "5:the domain could NOT be put back as it was found",
+            "6:another run holds the domain's lock",
+            "7:verify: a file is missing or differs from the manifest"})
 public final class VirtBackupCommand implements Callable<Integer> {
     static final Path DEFAULT_BACKUP_ROOT = Path.of("/var/backups/virt-backup");
     static final String ERROR_LOG_NAME = "virt-backup-errors.log";
@@ -85,6 +89,10 @@ public final class VirtBackupCommand implements Callable<Integer> {
                     + "point in time is taken.")
     boolean quiesce;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where domain locks and recovery journals live (default: /var/lib/virt-backup).")
+    Path stateDir;
+
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
     boolean verbose;
 
@@ -124,6 +132,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
     /** Parses {@code args} and runs; returns the exit code. Usage errors go to {@code err}. */
     static int execute(VirtBackupCommand command, String[] args, PrintStream err) {
         CommandLine commandLine = new CommandLine(command)
+                .addSubcommand("recover", new RecoverCommand(command.out, command.syslog))
+                .addSubcommand("verify", new VerifyCommand(command.out, command.syslog))
                 .setOut(new PrintWriter(command.out, true, StandardCharsets.UTF_8))
                 .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
                 .setCaseInsensitiveEnumValuesAllowed(false);
@@ -151,7 +161,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
         try (BackupLog log = new BackupLog(out, verbose, interactive, syslog)) {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
-                engine = new BackupEngine(hypervisor, log);
+                engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir));
                 engine.run(request);
                 return ExitStatus.OK;
             } catch (HypervisorException e) {
@@ -165,6 +175,10 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 return e.status();
             }
         }
+    }
+
+    static StateDirectory stateDirectory(Path option) {
+        return new StateDirectory(option != null ? option : StateDirectory.DEFAULT);
     }
 
     private BackupRequest request() throws BackupException {

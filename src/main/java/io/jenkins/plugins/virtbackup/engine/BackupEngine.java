@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Backs up one domain: its definition, its disks and, when the mode saves one, its RAM state,
@@ -27,14 +28,17 @@ public final class BackupEngine {
 
     private final Hypervisor hypervisor;
     private final BackupLog log;
+    private final StateDirectory state;
     private final DiskCopier copier;
     private volatile boolean cancelled;
     /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
     private GuestHold activeHold;
 
-    public BackupEngine(Hypervisor hypervisor, BackupLog log) {
+    /** @param state where domain locks and recovery journals live */
+    public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state) {
         this.hypervisor = hypervisor;
         this.log = log;
+        this.state = state;
         this.copier = new DiskCopier(() -> cancelled);
     }
 
@@ -90,6 +94,75 @@ public final class BackupEngine {
                     + "' is not available in this version; use shutdown, suspend, snapshot-libvirt or live");
         }
         BackupDirectory.checkSafeName(name);
+        try (DomainLock lock = DomainLock.acquire(state, hypervisor.uri(), name, "backup")) {
+            RecoveryJournal journal = openJournal(name);
+            if (!journal.isEmpty()) {
+                log.warning("an earlier run on domain '" + name + "' did not finish: recovering first");
+                new Recovery(hypervisor, log).finish(journal);
+            }
+            return backUpLocked(request, start, journal);
+        }
+    }
+
+    /**
+     * Finishes what dead runs left for these domains ({@code virt-backup recover}): all domains with a
+     * journal for this hypervisor when the list is empty.
+     *
+     * @return the domains that needed recovering
+     */
+    public List<String> recover(List<String> domains) throws BackupException {
+        List<String> names = domains.isEmpty() ? domainsWithJournals() : domains;
+        List<String> recovered = new ArrayList<>();
+        for (String name : names) {
+            try (DomainLock lock = DomainLock.acquire(state, hypervisor.uri(), name, "recover")) {
+                RecoveryJournal journal = openJournal(name);
+                if (journal.isEmpty()) {
+                    log.detail("domain '" + name + "': nothing to recover");
+                    continue;
+                }
+                new Recovery(hypervisor, log).finish(journal);
+                log.milestone("domain '" + name + "' recovered: it is as it was before the interrupted run");
+                recovered.add(name);
+            } catch (BackupException e) {
+                report(e);
+                throw e;
+            }
+        }
+        return recovered;
+    }
+
+    private List<String> domainsWithJournals() throws BackupException {
+        List<String> names = new ArrayList<>();
+        Path folder = state.journalFolder();
+        if (!Files.isDirectory(folder)) {
+            return names;
+        }
+        try (var files = Files.list(folder)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                RecoveryJournal journal = RecoveryJournal.read(file);
+                if (hypervisor.uri().equals(journal.hypervisorUri())) {
+                    names.add(journal.domain());
+                }
+            }
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the recovery journals in " + folder
+                    + ": " + e.getMessage(), e);
+        }
+        return names;
+    }
+
+    private RecoveryJournal openJournal(String name) throws BackupException {
+        try {
+            return RecoveryJournal.of(state, hypervisor.uri(), name);
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the recovery journal of domain '" + name
+                    + "' in " + state.root() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Manifest backUpLocked(BackupRequest request, Instant start, RecoveryJournal journal)
+            throws BackupException {
+        String name = request.domain();
         VirtualMachine vm = lookUp(name);
         DomainState found = inspect(() -> vm.state(), name);
         DiskSelection selection = DiskSelection.choose(name, inspect(vm::disks, name), request.disks());
@@ -102,6 +175,7 @@ public final class BackupEngine {
         boolean committed = false;
         boolean keepForRecovery = false;
         try {
+            journal.startedBackup(directory.partialPath());
             log.recordTo(directory.file(RUN_LOG_FILE));
             boolean savesMemory = found.isActive()
                     && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT);
@@ -110,9 +184,9 @@ public final class BackupEngine {
 
             List<BackedUpFile> files = new ArrayList<>();
             files.add(writeDefinition(vm, name, directory));
-            GuestHold hold = holdFor(request, vm, found, directory, selection);
+            GuestHold hold = holdFor(request, vm, found, directory, selection, journal);
             long downtime = copyWhileHeld(hold, selection, directory, files, found.isActive(),
-                    quiesce(request, found) ? vm : null);
+                    quiesce(request, found) ? vm : null, journal);
             if (savesMemory) {
                 files.add(new BackedUpFile(MEMORY_FILE, "memory", syncAndDigest(directory.file(MEMORY_FILE)),
                         null, hypervisor.uri(), null));
@@ -127,6 +201,7 @@ public final class BackupEngine {
             log.stopRecording();
             directory.commit();
             committed = true;
+            finishJournal(journal);
             return manifest;
         } catch (BackupException | IOException e) {
             BackupException failure = asBackupFailure(e);
@@ -136,7 +211,7 @@ public final class BackupEngine {
             throw failure;
         } finally {
             if (!committed) {
-                abandon(directory, keepForRecovery);
+                abandon(directory, keepForRecovery, journal);
             }
         }
     }
@@ -227,21 +302,22 @@ public final class BackupEngine {
     }
 
     private GuestHold holdFor(BackupRequest request, VirtualMachine vm, DomainState found, BackupDirectory directory,
-                              DiskSelection selection) {
+                              DiskSelection selection, RecoveryJournal journal) {
         if (!found.isActive()) {
             return GuestHold.NONE;
         }
         String name = request.domain();
         switch (request.mode()) {
             case SHUTDOWN:
-                return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log);
+                return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal);
             case SNAPSHOT_LIBVIRT:
-                return new SnapshotHold(vm, name, selection.toCopy(), directory.file(MEMORY_FILE), log);
+                return new SnapshotHold(vm, name, selection.toCopy(), directory.file(MEMORY_FILE), log, journal);
             case LIVE:
                 return new PushBackupHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
-                        log, () -> cancelled, copier);
+                        log, () -> cancelled, copier, journal);
             default:
-                return new SaveHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED, log);
+                return new SaveHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED, log,
+                        journal);
         }
     }
 
@@ -260,8 +336,8 @@ public final class BackupEngine {
 
     /** Holds the guest, copies the disks, puts the guest back; returns the guest's downtime in ms. */
     private long copyWhileHeld(GuestHold hold, DiskSelection selection, BackupDirectory directory,
-                               List<BackedUpFile> files, boolean wasActive, VirtualMachine quiesced)
-            throws BackupException, IOException {
+                               List<BackedUpFile> files, boolean wasActive, VirtualMachine quiesced,
+                               RecoveryJournal journal) throws BackupException, IOException {
         synchronized (this) {
             if (cancelled) {
                 throw new CopyCancelledException("backup stopped before the domain was touched");
@@ -271,7 +347,7 @@ public final class BackupEngine {
         long held = System.nanoTime();
         Exception failure = null;
         try {
-            holdQuiesced(hold, quiesced);
+            holdQuiesced(hold, quiesced, journal);
             files.addAll(hold.copy(selection.toCopy(), disk -> copyDisk(disk, directory)));
         } catch (BackupException | IOException | RuntimeException e) {
             failure = e;
@@ -293,13 +369,17 @@ public final class BackupEngine {
     }
 
     /** Holds the guest; with {@code quiesced} set, its file systems are frozen for that moment. */
-    private void holdQuiesced(GuestHold hold, VirtualMachine quiesced) throws BackupException {
+    private void holdQuiesced(GuestHold hold, VirtualMachine quiesced, RecoveryJournal journal)
+            throws BackupException {
+        RecoveryJournal.Undo thaw = new RecoveryJournal.Undo(RecoveryJournal.Undo.THAW, Map.of());
         boolean frozen = false;
         if (quiesced != null) {
+            Journaling.willDo(journal, thaw);
             frozen = inspect(quiesced::freezeFilesystems, "");
             if (frozen) {
                 log.detail("guest file systems frozen through the guest agent");
             } else {
+                Journaling.undone(journal, thaw, log);
                 log.warning("no guest agent answered: the backup is crash-consistent, file systems were not frozen");
             }
         }
@@ -308,6 +388,7 @@ public final class BackupEngine {
         } finally {
             if (frozen) {
                 thaw(quiesced);
+                Journaling.undone(journal, thaw, log);
             }
         }
     }
@@ -375,14 +456,24 @@ public final class BackupEngine {
         return copier.digest(file);
     }
 
-    private void abandon(BackupDirectory directory, boolean keepForRecovery) {
+    private void finishJournal(RecoveryJournal journal) {
+        try {
+            journal.finished();
+        } catch (IOException e) {
+            log.warning("cannot remove the recovery journal: " + e.getMessage());
+        }
+    }
+
+    private void abandon(BackupDirectory directory, boolean keepForRecovery, RecoveryJournal journal) {
         try {
             if (keepForRecovery) {
-                log.critical("the unfinished backup is kept for recovery in " + directory.partialPath());
+                log.critical("the unfinished backup is kept for recovery in " + directory.partialPath()
+                        + "; run 'virt-backup recover' once the cause is fixed");
                 log.stopRecording();
             } else {
                 log.stopRecording();
                 directory.discard();
+                journal.backupSettled();
             }
         } catch (IOException e) {
             log.warning("cannot remove the unfinished backup " + directory.partialPath() + ": " + e.getMessage());

@@ -16,7 +16,11 @@ public enum ExitStatus {
     /** The hypervisor could not be reached (bad URI, daemon down, connection lost). */
     HYPERVISOR_UNREACHABLE(4),
     /** The domain could NOT be put back into the state it was found in: act now. */
-    VM_NOT_RESTORED(5);
+    VM_NOT_RESTORED(5),
+    /** Another run holds the domain's lock; nothing was done. */
+    BUSY(6),
+    /** {@code virt-backup verify}: a file is missing or differs from the manifest. */
+    VERIFY_FAILED(7);
 
     private final int code;
 

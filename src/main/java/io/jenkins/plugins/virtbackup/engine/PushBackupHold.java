@@ -25,11 +25,14 @@ final class PushBackupHold implements GuestHold {
     private final BackupLog log;
     private final BooleanSupplier cancelled;
     private final DiskCopier reader;
+    private final RecoveryJournal journal;
+    private final RecoveryJournal.Undo undo = new RecoveryJournal.Undo(RecoveryJournal.Undo.ABORT_JOB, Map.of());
     private boolean jobRunning;
     private long downtime = -1;
 
     PushBackupHold(VirtualMachine vm, String name, List<Disk> disks, Function<Disk, Path> targetOf,
-                   BackupLog log, BooleanSupplier cancelled, DiskCopier reader) {
+                   BackupLog log, BooleanSupplier cancelled, DiskCopier reader, RecoveryJournal journal) {
+        this.journal = journal;
         this.vm = vm;
         this.name = name;
         this.log = log;
@@ -42,11 +45,14 @@ final class PushBackupHold implements GuestHold {
 
     @Override
     public synchronized void hold() throws BackupException {
+        Journaling.willDo(journal, undo);
         log.detail("starting libvirt's backup job for domain '" + name + "' into " + targets.values());
         try {
             vm.beginPushBackup(targets);
             jobRunning = true;
+            log.detail("backup job of domain '" + name + "' started");
         } catch (HypervisorException e) {
+            Journaling.undone(journal, undo, log);
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot start the backup job of domain '" + name + "': " + e.getMessage(), e);
         }
@@ -68,7 +74,7 @@ final class PushBackupHold implements GuestHold {
         Progress progress = new Progress(log, "backup job");
         try {
             JobProgress job;
-            while ((job = vm.backupJobProgress()).active()) {
+            while ((job = vm.currentJob()).active()) {
                 if (cancelled.getAsBoolean()) {
                     throw new CopyCancelledException("backup job of domain '" + name + "' cancelled");
                 }
@@ -78,6 +84,7 @@ final class PushBackupHold implements GuestHold {
             synchronized (this) {
                 jobRunning = false;
             }
+            Journaling.undone(journal, undo, log);
             JobResult result = vm.lastJobResult();
             if (!result.succeeded()) {
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "the backup job of domain '" + name + "' failed"
@@ -108,6 +115,7 @@ final class PushBackupHold implements GuestHold {
             log.detail("aborting the backup job of domain '" + name + "'");
             vm.abortBackupJob();
             jobRunning = false;
+            Journaling.undone(journal, undo, log);
         } catch (HypervisorException e) {
             throw new BackupException(ExitStatus.VM_NOT_RESTORED, "a backup job still runs on domain '" + name
                     + "' (" + e.getMessage() + "); stop it with: virsh domjobabort '" + name + "'", e);

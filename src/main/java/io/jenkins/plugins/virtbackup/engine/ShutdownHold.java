@@ -11,28 +11,37 @@ final class ShutdownHold implements GuestHold {
     private final Duration timeout;
     private final boolean forceOff;
     private final BackupLog log;
+    private final RecoveryJournal journal;
+    private final RecoveryJournal.Undo undo = new RecoveryJournal.Undo(RecoveryJournal.Undo.START, java.util.Map.of());
     private boolean stopped;
 
-    ShutdownHold(VirtualMachine vm, String name, Duration timeout, boolean forceOff, BackupLog log) {
+    ShutdownHold(VirtualMachine vm, String name, Duration timeout, boolean forceOff, BackupLog log,
+                 RecoveryJournal journal) {
         this.vm = vm;
         this.name = name;
         this.timeout = timeout;
         this.forceOff = forceOff;
         this.log = log;
+        this.journal = journal;
     }
 
     @Override
     public synchronized void hold() throws BackupException {
         try {
+            Journaling.willDo(journal, undo);
             log.detail("asking domain '" + name + "' to shut down (timeout " + timeout.toSeconds() + " s)");
-            vm.requestShutdown();
             stopped = true;
+            vm.requestShutdown();
             if (waitForShutOff(timeout)) {
+                log.detail("domain '" + name + "' is shut off");
                 return;
             }
             if (!forceOff) {
                 // Nothing was stopped: the guest ignored the request and still runs, which is as found.
                 stopped = vm.state() != DomainState.RUNNING;
+                if (!stopped) {
+                    Journaling.undone(journal, undo, log);
+                }
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "domain '" + name + "' did not shut down within "
                         + timeout.toSeconds() + " s; it was left running (see --shutdown-timeout and --force-off)");
             }
@@ -41,6 +50,7 @@ final class ShutdownHold implements GuestHold {
             if (!waitForShutOff(Duration.ofSeconds(30))) {
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "domain '" + name + "' could not be forced off");
             }
+            log.detail("domain '" + name + "' is shut off");
         } catch (HypervisorException e) {
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot shut down domain '" + name + "': " + e.getMessage(), e);
@@ -65,6 +75,7 @@ final class ShutdownHold implements GuestHold {
                 throw new HypervisorException(HypervisorException.Kind.OTHER, "it is " + now.name().toLowerCase(), null);
             }
             stopped = false;
+            Journaling.undone(journal, undo, log);
         } catch (HypervisorException e) {
             throw new BackupException(ExitStatus.VM_NOT_RESTORED, "domain '" + name
                     + "' was running before the backup and could not be started again: " + e.getMessage()

@@ -26,20 +26,27 @@ final class SnapshotHold implements GuestHold {
     private final List<Disk> disks;
     private final Path memoryFile;
     private final BackupLog log;
+    private final RecoveryJournal journal;
     private final Map<String, Path> overlays = new LinkedHashMap<>();
+    private final Map<String, RecoveryJournal.Undo> undo = new LinkedHashMap<>();
     private long downtime = -1;
     private boolean onOverlays;
 
     /** @param memoryFile where RAM goes, or null for a disk-only snapshot */
-    SnapshotHold(VirtualMachine vm, String name, List<Disk> disks, Path memoryFile, BackupLog log) {
+    SnapshotHold(VirtualMachine vm, String name, List<Disk> disks, Path memoryFile, BackupLog log,
+                 RecoveryJournal journal) {
         this.vm = vm;
         this.name = name;
         this.disks = disks;
         this.memoryFile = memoryFile;
         this.log = log;
+        this.journal = journal;
         String stamp = Long.toString(Instant.now().getEpochSecond());
         for (Disk disk : disks) {
-            overlays.put(disk.target(), Path.of(disk.source() + OVERLAY_SUFFIX + stamp));
+            Path overlay = Path.of(disk.source() + OVERLAY_SUFFIX + stamp);
+            overlays.put(disk.target(), overlay);
+            undo.put(disk.target(), new RecoveryJournal.Undo(RecoveryJournal.Undo.MERGE, Map.of(
+                    "target", disk.target(), "image", disk.source(), "overlay", overlay.toString())));
         }
     }
 
@@ -47,10 +54,14 @@ final class SnapshotHold implements GuestHold {
     public synchronized void hold() throws BackupException {
         log.detail("creating a live external snapshot of domain '" + name + "' (overlays " + overlays.values()
                 + (memoryFile == null ? ", disks only)" : ", RAM to " + memoryFile + ")"));
+        for (RecoveryJournal.Undo step : undo.values()) {
+            Journaling.willDo(journal, step);
+        }
         long started = System.nanoTime();
         try {
             long reported = vm.createExternalSnapshot(overlays, memoryFile);
             onOverlays = true;
+            log.detail("snapshot of domain '" + name + "' created: copying the images below the overlays");
             // A disk-only snapshot reports no downtime: the call's duration is its upper bound.
             downtime = reported >= 0 ? reported : Duration.ofNanos(System.nanoTime() - started).toMillis();
         } catch (HypervisorException e) {
@@ -58,6 +69,9 @@ final class SnapshotHold implements GuestHold {
             onOverlays = anyDiskOnOverlay();
             if (!onOverlays) {
                 deleteOverlayFiles();
+                for (RecoveryJournal.Undo step : undo.values()) {
+                    Journaling.undone(journal, step, log);
+                }
             }
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot snapshot domain '" + name + "': " + e.getMessage(), e);
@@ -103,6 +117,7 @@ final class SnapshotHold implements GuestHold {
                         + disk.target() + " --active --pivot, then delete " + overlay, last);
             }
             Files.deleteIfExists(overlay);
+            Journaling.undone(journal, undo.get(disk.target()), log);
         } catch (HypervisorException | IOException e) {
             throw new BackupException(ExitStatus.VM_NOT_RESTORED, "cannot tell whether domain '" + name
                     + "' is back on " + disk.source() + " for disk " + disk.target() + ": " + e.getMessage()

@@ -62,8 +62,8 @@ public interface VirtualMachine {
     /** Starts the hypervisor's own full backup of the given disks (target to target file), in push mode. */
     void beginPushBackup(Map<String, Path> targets) throws HypervisorException;
 
-    /** Where the running backup job is; {@link JobProgress#active()} is false once it ended. */
-    JobProgress backupJobProgress() throws HypervisorException;
+    /** The domain's current job (a backup, a save, a snapshot); {@link JobProgress#active()} is false when none runs. */
+    JobProgress currentJob() throws HypervisorException;
 
     /** Whether the last job that ended succeeded, and its downtime; for a finished push backup. */
     JobResult lastJobResult() throws HypervisorException;

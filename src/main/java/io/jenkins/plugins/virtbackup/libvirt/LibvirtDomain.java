@@ -193,8 +193,8 @@ final class LibvirtDomain implements VirtualMachine {
     }
 
     @Override
-    public JobProgress backupJobProgress() throws HypervisorException {
-        DomainJobInfo job = errors.call("read backup job", domain::getJobInfo);
+    public JobProgress currentJob() throws HypervisorException {
+        DomainJobInfo job = errors.call("read the current job", domain::getJobInfo);
         return new JobProgress(job.getType() != VIR_DOMAIN_JOB_NONE, job.getDataProcessed(), job.getDataTotal());
     }
 

@@ -23,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CliProcessIT {
     private static final Path JAR = Path.of(System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar"));
 
+    /** Locks and journals of these runs: not the machine's /var/lib/virt-backup. */
+    private static final Path STATE = Path.of(System.getProperty("java.io.tmpdir"), "virt-backup-it-state");
+
     @TempDir
     Path dir;
     String uri;
@@ -129,6 +132,9 @@ class CliProcessIT {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
+        if (args.length > 0 && !args[0].startsWith("-h")) {
+            command.addAll(List.of("--state-dir", STATE.toString()));
+        }
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove("LIBVIRT_DEFAULT_URI");
         builder.environment().putAll(environment);

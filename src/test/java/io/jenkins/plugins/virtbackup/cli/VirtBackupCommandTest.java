@@ -38,7 +38,12 @@ class VirtBackupCommandTest {
     private int run(String... args) {
         VirtBackupCommand command = new VirtBackupCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
                 (Severity severity, String message) -> syslog.add(severity + " " + message));
-        return VirtBackupCommand.execute(command, args, new PrintStream(err, true, StandardCharsets.UTF_8));
+        // Locks and journals go to this test's folder, never to the machine's /var/lib/virt-backup.
+        String[] withState = java.util.Arrays.copyOf(args, args.length + 2);
+        withState[args.length] = "--state-dir";
+        withState[args.length + 1] = dir.resolve("state").toString();
+        return VirtBackupCommand.execute(command, args.length == 0 ? args : withState,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
     private String stdout() {

@@ -115,7 +115,7 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public JobProgress backupJobProgress() {
+    public JobProgress currentJob() {
         throw new UnsupportedOperationException("not scripted");
     }
 

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ShutdownHoldTest {
     private final ScriptedVirtualMachine vm = new ScriptedVirtualMachine();
@@ -15,24 +18,34 @@ class ShutdownHoldTest {
     private final BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
             SyslogSink.NONE);
 
-    private ShutdownHold hold(boolean forceOff) {
-        return new ShutdownHold(vm, "web", Duration.ofMillis(600), forceOff, log);
+    @TempDir
+    Path stateDir;
+
+    private RecoveryJournal journal() throws IOException {
+        return RecoveryJournal.of(new StateDirectory(stateDir), "test:///x", "web");
+    }
+
+    private ShutdownHold hold(boolean forceOff) throws IOException {
+        return new ShutdownHold(vm, "web", Duration.ofMillis(600), forceOff, log, journal());
     }
 
     @Test
-    void aGuestThatShutsDownIsStartedAgainAfterwards() throws BackupException {
+    void aGuestThatShutsDownIsStartedAgainAfterwards() throws Exception {
         ShutdownHold hold = hold(false);
         hold.hold();
         assertThat(vm.state).isEqualTo(DomainState.SHUT_OFF);
+        assertThat(journal().pending()).as("what a kill now would leave to undo")
+                .extracting(RecoveryJournal.Undo::action).containsExactly("start");
 
         hold.putBack();
 
         assertThat(vm.calls).containsExactly("shutdown", "start");
         assertThat(vm.state).isEqualTo(DomainState.RUNNING);
+        assertThat(journal().isEmpty()).isTrue();
     }
 
     @Test
-    void atTheTimeoutAGuestIgnoringTheRequestIsLeftRunningAndTheBackupFails() throws BackupException {
+    void atTheTimeoutAGuestIgnoringTheRequestIsLeftRunningAndTheBackupFails() throws Exception {
         vm.guestObeysShutdown = false;
         ShutdownHold hold = hold(false);
 
@@ -44,10 +57,11 @@ class ShutdownHoldTest {
 
         assertThat(vm.calls).containsExactly("shutdown");
         assertThat(vm.state).isEqualTo(DomainState.RUNNING);
+        assertThat(journal().isEmpty()).as("nothing to undo for a guest that kept running").isTrue();
     }
 
     @Test
-    void withForceOffAGuestIgnoringTheRequestIsPulledAndStartedAgain() throws BackupException {
+    void withForceOffAGuestIgnoringTheRequestIsPulledAndStartedAgain() throws Exception {
         vm.guestObeysShutdown = false;
         ShutdownHold hold = hold(true);
 
@@ -59,7 +73,7 @@ class ShutdownHoldTest {
     }
 
     @Test
-    void aFailedStartIsTheWorstCaseAndSaysHowToRecover() throws BackupException {
+    void aFailedStartIsTheWorstCaseAndSaysHowToRecover() throws Exception {
         vm.startFails = true;
         ShutdownHold hold = hold(false);
         hold.hold();
@@ -68,10 +82,12 @@ class ShutdownHoldTest {
             assertThat(e.status()).isEqualTo(ExitStatus.VM_NOT_RESTORED);
             assertThat(e.getMessage()).contains("virsh start web");
         });
+        assertThat(journal().pending()).as("kept for the next run").extracting(RecoveryJournal.Undo::action)
+                .containsExactly("start");
     }
 
     @Test
-    void putBackActsOnce() throws BackupException {
+    void putBackActsOnce() throws Exception {
         ShutdownHold hold = hold(false);
         hold.hold();
         hold.putBack();

@@ -10,6 +10,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.engine.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.SyslogSink;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
@@ -37,7 +38,7 @@ class BlockDeviceBackupTest {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
                  BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true,
                          StandardCharsets.UTF_8), false, SyslogSink.NONE)) {
-                manifest = new BackupEngine(hypervisor, log).run(TestDriverBed.request("db", BackupMode.SUSPEND,
+                manifest = new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state"))).run(TestDriverBed.request("db", BackupMode.SUSPEND,
                         dir.resolve("backups")));
                 assertThat(hypervisor.lookup("db").state()).isEqualTo(DomainState.RUNNING);
             }

@@ -11,6 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.Manifest;
 import io.jenkins.plugins.virtbackup.engine.Severity;
+import io.jenkins.plugins.virtbackup.engine.StateDirectory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,6 +31,7 @@ final class TestDriverBed implements AutoCloseable {
 
     final Path images;
     final Path backups;
+    final StateDirectory state;
     final String uri;
     final LibvirtHypervisor hypervisor;
     final List<String> errorReports = new ArrayList<>();
@@ -39,6 +41,7 @@ final class TestDriverBed implements AutoCloseable {
     TestDriverBed(Path dir) throws IOException, HypervisorException {
         images = dir.resolve("images");
         backups = dir.resolve("backups");
+        state = new StateDirectory(dir.resolve("state"));
         TestDriverNode node = new TestDriverNode(images);
         Path webRoot = node.rawImage("web-root.raw", 64 * MIB, (int) (2 * MIB), 11);
         Path webData = node.qcow2Image("web-data.qcow2", 32 * MIB, 2);
@@ -67,7 +70,7 @@ final class TestDriverBed implements AutoCloseable {
 
     Manifest backUp(BackupRequest request) throws BackupException {
         try (BackupLog log = newLog()) {
-            return new BackupEngine(hypervisor, log).run(request);
+            return new BackupEngine(hypervisor, log, state).run(request);
         }
     }
 

@@ -11,6 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.Json;
 import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.engine.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.SyslogSink;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
@@ -90,7 +91,7 @@ class QemuBackupIT {
             writeOnePass(guest, "vdb");
             long before = System.nanoTime();
             Process cli = new ProcessBuilder(javaCommand("-c", QemuTestBed.URI, "-b", "shutdown", "-d",
-                    backups.toString(), guest.name)).redirectErrorStream(true).start();
+                    backups.toString(), "--state-dir", backups.resolve("state").toString(), guest.name)).redirectErrorStream(true).start();
             String output = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
             assertThat(cli.waitFor()).as(output).isZero();
@@ -200,7 +201,7 @@ class QemuBackupIT {
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log).run(request);
+            return new BackupEngine(hypervisor, log, new StateDirectory(backups.resolve("state"))).run(request);
         }
     }
 

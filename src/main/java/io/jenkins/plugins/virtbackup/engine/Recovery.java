@@ -1,0 +1,194 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Finishes what a dead run left in its recovery journal, newest step first. Every step checks the
+ * domain before acting, so running it twice, or after the dead run got halfway, is harmless.
+ */
+final class Recovery {
+    /** How long to wait for a job libvirt still runs for the dead process (a save, a snapshot). */
+    private static final Duration JOB_WAIT = Duration.ofMinutes(30);
+    /** How long a guest that was asked to shut down may take before it is started again. */
+    private static final Duration SHUTDOWN_WAIT = Duration.ofMinutes(5);
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(10);
+
+    private final Hypervisor hypervisor;
+    private final BackupLog log;
+
+    Recovery(Hypervisor hypervisor, BackupLog log) {
+        this.hypervisor = hypervisor;
+        this.log = log;
+    }
+
+    /**
+     * Undoes every pending step and removes the dead run's unfinished backup.
+     *
+     * @throws BackupException {@link ExitStatus#VM_NOT_RESTORED} when a step cannot be undone; the
+     *         journal then keeps what is left
+     */
+    void finish(RecoveryJournal journal) throws BackupException {
+        String name = journal.domain();
+        List<RecoveryJournal.Undo> steps = journal.pending();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            RecoveryJournal.Undo step = steps.get(i);
+            log.warning("recovering domain '" + name + "': " + describe(step));
+            try {
+                undo(name, step);
+            } catch (HypervisorException | IOException e) {
+                throw new BackupException(ExitStatus.VM_NOT_RESTORED, "cannot recover domain '" + name + "' ("
+                        + describe(step) + "): " + e.getMessage() + "; the journal keeps it for the next try", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackupException(ExitStatus.VM_NOT_RESTORED, "interrupted while recovering '" + name + "'", e);
+            }
+            Journaling.undone(journal, step, log);
+        }
+        try {
+            removeUnfinishedBackup(journal);
+            journal.finished();
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "recovered domain '" + name
+                    + "' but cannot clean up after the earlier run: " + e.getMessage(), e);
+        }
+    }
+
+    private void undo(String name, RecoveryJournal.Undo step)
+            throws HypervisorException, IOException, InterruptedException, BackupException {
+        switch (step.action()) {
+            case RecoveryJournal.Undo.START -> startAgain(name);
+            case RecoveryJournal.Undo.RESTORE -> restore(name, Path.of(step.detail("file")),
+                    Boolean.parseBoolean(step.detail("paused")));
+            case RecoveryJournal.Undo.MERGE -> merge(name, step.detail("target"), Path.of(step.detail("overlay")));
+            case RecoveryJournal.Undo.ABORT_JOB -> abortJob(name);
+            case RecoveryJournal.Undo.THAW -> thaw(name);
+            default -> throw new IOException("unknown step '" + step.action() + "' in the journal");
+        }
+    }
+
+    private void startAgain(String name) throws HypervisorException, InterruptedException {
+        VirtualMachine vm = hypervisor.lookup(name);
+        long deadline = System.nanoTime() + SHUTDOWN_WAIT.toNanos();
+        // A guest still shutting down is let finish, then started.
+        while (vm.state() == DomainState.OTHER && System.nanoTime() < deadline) {
+            Thread.sleep(POLL.toMillis());
+        }
+        if (vm.state() == DomainState.SHUT_OFF) {
+            log.detail("starting domain '" + name + "' again");
+            vm.start();
+        }
+    }
+
+    private void restore(String name, Path stateFile, boolean paused)
+            throws HypervisorException, InterruptedException, IOException {
+        VirtualMachine vm = lookUpIfDefined(name);
+        if (vm != null) {
+            awaitNoJob(vm);  // libvirt finishes a save even when its client died
+            if (vm.state().isActive()) {
+                return;  // the save never stopped it, or the restore already happened
+            }
+        }
+        if (!Files.exists(stateFile)) {
+            throw new IOException("it is shut off and its saved state " + stateFile + " is gone; start it with: "
+                    + "virsh start '" + name + "'");
+        }
+        log.detail("restoring domain '" + name + "' from " + stateFile);
+        hypervisor.restoreState(stateFile);
+        if (paused) {
+            hypervisor.lookup(name).pause();
+        }
+    }
+
+    private void merge(String name, String target, Path overlay)
+            throws HypervisorException, InterruptedException, IOException {
+        VirtualMachine vm = hypervisor.lookup(name);
+        awaitNoJob(vm);  // a snapshot libvirt still takes for the dead run finishes first
+        boolean onOverlay = vm.disks().stream().anyMatch(d -> d.target().equals(target)
+                && d.source() != null && Path.of(d.source()).equals(overlay));
+        if (onOverlay) {
+            if (!vm.state().isActive()) {
+                throw new IOException("it is shut off on the overlay " + overlay + "; merge it with: qemu-img commit "
+                        + overlay + ", then point disk " + target + " back at its image (virsh edit)");
+            }
+            log.detail("merging " + overlay + " back (disk " + target + ")");
+            vm.commitActiveOverlay(target, COMMIT_TIMEOUT);
+        }
+        Files.deleteIfExists(overlay);
+    }
+
+    private void abortJob(String name) throws HypervisorException, InterruptedException {
+        VirtualMachine vm = hypervisor.lookup(name);
+        if (vm.currentJob().active()) {
+            log.detail("aborting the backup job of domain '" + name + "'");
+            vm.abortBackupJob();
+            awaitNoJob(vm);
+        }
+    }
+
+    private void thaw(String name) throws HypervisorException {
+        VirtualMachine vm = hypervisor.lookup(name);
+        if (vm.state() == DomainState.RUNNING) {
+            try {
+                vm.thawFilesystems();
+            } catch (HypervisorException e) {
+                log.detail("thawing through the guest agent: " + e.getMessage());
+            }
+        }
+    }
+
+    private VirtualMachine lookUpIfDefined(String name) throws HypervisorException {
+        try {
+            return hypervisor.lookup(name);
+        } catch (HypervisorException e) {
+            if (e.kind() == HypervisorException.Kind.NOT_FOUND) {
+                return null;  // a transient domain vanishes when saved
+            }
+            throw e;
+        }
+    }
+
+    private void awaitNoJob(VirtualMachine vm) throws HypervisorException, InterruptedException {
+        long deadline = System.nanoTime() + JOB_WAIT.toNanos();
+        while (vm.currentJob().active()) {
+            if (System.nanoTime() > deadline) {
+                throw new HypervisorException(HypervisorException.Kind.OTHER,
+                        "a job of the domain still runs after " + JOB_WAIT.toMinutes() + " minutes", null);
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+    }
+
+    private void removeUnfinishedBackup(RecoveryJournal journal) throws IOException {
+        Path dir = journal.backupDirectory().orElse(null);
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        if (!dir.getFileName().toString().endsWith(BackupDirectory.PARTIAL_SUFFIX)) {
+            return;  // never delete anything that is not an unfinished backup
+        }
+        log.detail("removing the unfinished backup " + dir);
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static String describe(RecoveryJournal.Undo step) {
+        return switch (step.action()) {
+            case RecoveryJournal.Undo.START -> "start it again after a shutdown";
+            case RecoveryJournal.Undo.RESTORE -> "restore it from " + step.detail("file");
+            case RecoveryJournal.Undo.MERGE -> "merge " + step.detail("overlay") + " back into " + step.detail("image");
+            case RecoveryJournal.Undo.ABORT_JOB -> "abort its backup job";
+            case RecoveryJournal.Undo.THAW -> "thaw its file systems";
+            default -> step.action();
+        };
+    }
+}

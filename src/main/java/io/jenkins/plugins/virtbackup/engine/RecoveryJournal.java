@@ -1,0 +1,177 @@
+package io.jenkins.plugins.virtbackup.engine;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a run must undo if it dies: written, and synced to disk, BEFORE each step that changes the
+ * domain, and cleared once that step is undone. A run killed by SIGKILL, a power cut or a crash
+ * leaves it behind; the next run for the domain, or {@code virt-backup recover}, finishes it.
+ *
+ * <p>One small JSON file per domain in the state directory, replaced atomically on every change.
+ */
+public final class RecoveryJournal {
+    /** One thing to undo: an action name and what it needs. */
+    public record Undo(String action, Map<String, String> details) {
+        static final String START = "start";
+        static final String RESTORE = "restore";
+        static final String MERGE = "merge";
+        static final String ABORT_JOB = "abort-job";
+        static final String THAW = "thaw";
+
+        public Undo {
+            details = Map.copyOf(details);
+        }
+
+        String detail(String key) {
+            return details.get(key);
+        }
+    }
+
+    private final Path file;
+    private final String domain;
+    private final String uri;
+    private Path backupDirectory;
+    private final List<Undo> pending = new ArrayList<>();
+
+    private RecoveryJournal(Path file, String domain, String uri) {
+        this.file = file;
+        this.domain = domain;
+        this.uri = uri;
+    }
+
+    /** The journal of {@code domain}: what an earlier run left, or an empty one. */
+    public static RecoveryJournal of(StateDirectory state, String uri, String domain) throws IOException {
+        RecoveryJournal journal = new RecoveryJournal(state.journalFile(uri, domain), domain, uri);
+        journal.load();
+        return journal;
+    }
+
+    /** Reads a journal file found in the state directory (for {@code recover} without names). */
+    static RecoveryJournal read(Path file) throws IOException {
+        Map<String, Object> json = parse(file);
+        RecoveryJournal journal = new RecoveryJournal(file, (String) json.get("domain"), (String) json.get("hypervisor"));
+        journal.load();
+        return journal;
+    }
+
+    public String domain() {
+        return domain;
+    }
+
+    public String hypervisorUri() {
+        return uri;
+    }
+
+    public boolean isEmpty() {
+        return pending.isEmpty() && backupDirectory == null;
+    }
+
+    /** What is left to undo, in the order it was done (undo goes backwards). */
+    public synchronized List<Undo> pending() {
+        return List.copyOf(pending);
+    }
+
+    public synchronized Optional<Path> backupDirectory() {
+        return Optional.ofNullable(backupDirectory);
+    }
+
+    /** Notes the unfinished backup directory, to be removed if the run dies. */
+    synchronized void startedBackup(Path partialDirectory) throws IOException {
+        backupDirectory = partialDirectory;
+        write();
+    }
+
+    /** Records, durably, a step about to change the domain. */
+    synchronized void willDo(Undo undo) throws IOException {
+        pending.add(undo);
+        write();
+    }
+
+    /** The step's effect is undone (or never happened): forget it. */
+    synchronized void undone(Undo undo) throws IOException {
+        pending.remove(undo);
+        write();
+    }
+
+    /** The run ended with nothing left to undo or clean: the journal goes away. */
+    synchronized void finished() throws IOException {
+        pending.clear();
+        backupDirectory = null;
+        Files.deleteIfExists(file);
+    }
+
+    /** The run ended with its backup complete, or removed: only pending undo steps remain, if any. */
+    synchronized void backupSettled() throws IOException {
+        backupDirectory = null;
+        write();
+    }
+
+    private void load() throws IOException {
+        if (!Files.exists(file)) {
+            return;
+        }
+        Map<String, Object> json = parse(file);
+        Object dir = json.get("backupDirectory");
+        backupDirectory = dir == null ? null : Path.of((String) dir);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> undo = (List<Map<String, Object>>) json.get("undo");
+        for (Map<String, Object> step : undo) {
+            Map<String, String> details = new LinkedHashMap<>();
+            step.forEach((key, value) -> {
+                if (!key.equals("action")) {
+                    details.put(key, String.valueOf(value));
+                }
+            });
+            pending.add(new Undo((String) step.get("action"), details));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> parse(Path file) throws IOException {
+        try {
+            return (Map<String, Object>) Json.parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new IOException("unreadable recovery journal " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write() throws IOException {
+        if (pending.isEmpty() && backupDirectory == null) {
+            Files.deleteIfExists(file);
+            return;
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("domain", domain);
+        json.put("hypervisor", uri);
+        json.put("process", ProcessHandle.current().pid());
+        json.put("written", Instant.now().toString());
+        json.put("backupDirectory", backupDirectory == null ? null : backupDirectory.toString());
+        List<Map<String, String>> undo = new ArrayList<>();
+        for (Undo step : pending) {
+            Map<String, String> entry = new LinkedHashMap<>();
+            entry.put("action", step.action());
+            entry.putAll(step.details());
+            undo.add(entry);
+        }
+        json.put("undo", undo);
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(temp, Json.write(json), StandardCharsets.UTF_8);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        BackupDirectory.syncDirectory(file.getParent());
+    }
+}
