@@ -2,6 +2,9 @@
 # at the end, only those it started. Sourced by bin/test.
 
 TEST_HYPERVISOR_STARTED=()
+# Where the QEMU tests keep their domains' files (QemuTestBed.WORK).
+TEST_WORK=/var/lib/virt-backup-tests
+TEST_WORK_MOUNTED=0
 
 start_test_hypervisor() {
     local daemon
@@ -22,7 +25,13 @@ start_test_hypervisor() {
             local hidden=/run/virt-backup-tests-no-kvm conf=/run/virt-backup-tests-qemu.conf
             : > "$hidden" && chmod 000 "$hidden"
             { cat /etc/libvirt/qemu.conf; echo 'namespaces = [ ]'; } > "$conf"
-            unshare --mount --propagation private sh -c "mount --bind '$hidden' /dev/kvm \
+            # The tests' own folder is shared with that namespace (as its slave), so that file
+            # systems the tests mount there later (a full tmpfs) are seen by libvirtd too, while
+            # nothing mounted in the namespace leaks out.
+            mkdir -p "$TEST_WORK"
+            mount --bind "$TEST_WORK" "$TEST_WORK" && mount --make-shared "$TEST_WORK"
+            TEST_WORK_MOUNTED=1
+            unshare --mount --propagation slave sh -c "mount --bind '$hidden' /dev/kvm \
                 && mount --bind '$conf' /etc/libvirt/qemu.conf && exec libvirtd -d"
         else
             echo "==> Starting libvirtd"
@@ -45,4 +54,7 @@ stop_test_hypervisor() {
         echo "==> Stopping $daemon (started by the tests)"
         pkill -x "$daemon" || true
     done
+    if [ "$TEST_WORK_MOUNTED" = 1 ]; then
+        umount "$TEST_WORK" || true
+    fi
 }

@@ -143,10 +143,10 @@ final class Recovery {
         }
     }
 
-    /** A driver without jobs (the test driver) has none running. */
+    /** An inactive domain, or one on a driver without jobs (the test driver), has none running. */
     private static boolean hasJob(VirtualMachine vm) throws HypervisorException {
         try {
-            return vm.currentJob().active();
+            return vm.state().isActive() && vm.currentJob().active();
         } catch (HypervisorException e) {
             if (e.kind() == HypervisorException.Kind.UNSUPPORTED) {
                 return false;

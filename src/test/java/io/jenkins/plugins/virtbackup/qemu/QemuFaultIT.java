@@ -1,0 +1,223 @@
+package io.jenkins.plugins.virtbackup.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
+import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
+import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
+import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Breaks backups on purpose, on real QEMU guests, through the packaged command line as a real
+ * process: SIGKILL at every step that changes the domain, SIGTERM followed by SIGKILL 5 s later
+ * (what a Jenkins abort does), a target that fills up. After each, {@code virt-backup recover} (or
+ * the run itself) must have put the domain back exactly: running, on its own images, no overlay,
+ * no job, its data intact; earlier backups byte-identical; nothing that looks complete.
+ * Prints a table of fault, mode and outcome.
+ */
+class QemuFaultIT {
+    /** 2 GiB sparse raw: copying it takes seconds, time enough to be killed in the middle. */
+    private static final DiskSpec DISK = new DiskSpec("vda", "raw", 2048);
+    private static final List<String> TABLE = new ArrayList<>();
+
+    /** A way to interrupt a run: which line of its -v output to wait for, and how to stop it. */
+    private record Fault(String name, String line, boolean sigterm) {
+    }
+
+    @Test
+    void suspend() throws Exception {
+        breakRuns("suspend",
+                new Fault("SIGKILL after save", "saved the state of domain", false),
+                new Fault("SIGKILL mid-copy", "copying disk vda", false),
+                new Fault("SIGTERM, SIGKILL 5 s later, mid-copy", "copying disk vda", true));
+    }
+
+    @Test
+    void shutdown() throws Exception {
+        breakRuns("shutdown",
+                new Fault("SIGKILL after shutdown", "is shut off", false),
+                new Fault("SIGKILL mid-copy", "copying disk vda", false),
+                new Fault("SIGTERM, SIGKILL 5 s later, mid-copy", "copying disk vda", true));
+    }
+
+    @Test
+    void snapshotLibvirt() throws Exception {
+        breakRuns("snapshot-libvirt",
+                new Fault("SIGKILL after snapshot creation", "snapshot of domain", false),
+                new Fault("SIGKILL mid-copy", "copying disk vda", false),
+                new Fault("SIGKILL mid block commit", "merging ", false),
+                new Fault("SIGTERM, SIGKILL 5 s later, mid-copy", "copying disk vda", true));
+    }
+
+    @Test
+    void live() throws Exception {
+        breakRuns("live",
+                new Fault("SIGKILL after backup job start", "backup job of domain", false),
+                new Fault("SIGTERM, SIGKILL 5 s later, mid-job", "backup job of domain", true));
+    }
+
+    @Test
+    void targetFillingUpMidBackup() throws Exception {
+        try (TestGuest guest = TestGuest.start("full", "", DISK)) {
+            writePattern(guest);
+            Path mount = QemuTestBed.guestWorkDir().resolve("full-" + System.nanoTime());
+            // Room for the directories, log, domain.xml and memory.state; out of inodes for the disk copy.
+            try (TmpfsMount target = TmpfsMount.mount(mount, "size=512m,nr_inodes=6,mode=755")) {
+                Result run = run(guest, target.dir(), "-b", "suspend");
+                assertThat(run.code).as(run.text()).isEqualTo(1);
+                assertThat(run.text()).contains("No space left on device");
+                assertExactlyAsFound(guest, target.dir(), Map.of());
+                row("target full mid-backup", "suspend", "the run put the domain back itself (exit 1)");
+            } finally {
+                Files.deleteIfExists(mount);
+            }
+        }
+    }
+
+    @AfterAll
+    static void printTable() {
+        System.out.println("\n| fault | mode | outcome |\n|---|---|---|");
+        TABLE.forEach(System.out::println);
+    }
+
+    // ------------------------------------------------------------------ the procedure
+
+    private void breakRuns(String mode, Fault... faults) throws Exception {
+        try (TestGuest guest = TestGuest.start(mode.replace("-", ""), "", DISK)) {
+            writePattern(guest);
+            Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
+            try {
+                Result earlier = run(guest, backups, "-b", mode);
+                assertThat(earlier.code).as(earlier.text()).isZero();
+                Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
+                for (Fault fault : faults) {
+                    interrupt(guest, backups, mode, fault);
+                    Result recover = recover(guest, backups);
+                    assertThat(recover.code).as(fault.name() + ": " + recover.text()).isZero();
+                    assertExactlyAsFound(guest, backups, earlierBackups);
+                    row(fault.name(), mode, recover.text().contains("recovered")
+                            ? "recovered by virt-backup recover: exactly as found"
+                            : "the run put the domain back itself: exactly as found");
+                }
+            } finally {
+                Host.run("rm", "-rf", backups.toString());
+            }
+        }
+    }
+
+    private void interrupt(TestGuest guest, Path backups, String mode, Fault fault) throws Exception {
+        Process process = start(guest, backups, "-v", "-b", mode);
+        List<String> output = new ArrayList<>();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null) {
+            output.add(line);
+            if (line.contains(fault.line())) {
+                break;
+            }
+        }
+        assertThat(line).as(fault.name() + ": the run never reached '" + fault.line() + "':\n"
+                + String.join("\n", output)).isNotNull();
+        if (fault.sigterm()) {
+            process.toHandle().destroy();
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.toHandle().destroyForcibly();  // as Jenkins does after its grace period
+            }
+        } else {
+            process.toHandle().destroyForcibly();
+        }
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        out.close();
+    }
+
+    /** The domain as it was before the run, whatever happened to the run. */
+    private void assertExactlyAsFound(TestGuest guest, Path backups, Map<String, String> earlierBackups)
+            throws Exception {
+        assertThat(guest.state()).isEqualTo("running");
+        assertThat(guest.blockList()).singleElement().asString().endsWith(guest.image("vda").toString());
+        assertThat(guest.virsh("domjobinfo", guest.name)).contains("None");
+        try (Stream<Path> files = Files.list(guest.dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("overlay"));
+        }
+        long now = System.nanoTime();
+        guest.serial.waitFor("^H ", now, Duration.ofSeconds(60));
+        Verdict verdict = GuestPattern.check(guest.image("vda"), 0, 8);
+        assertThat(verdict.consistent() && verdict.patterned() == 128).as("data: " + verdict).isTrue();
+        assertThat(Trees.snapshot(backups.resolve(guest.name))).as("earlier backups, and nothing else")
+                .isEqualTo(earlierBackups);
+    }
+
+    private static void writePattern(TestGuest guest) throws Exception {
+        long sent = System.nanoTime();
+        guest.command("write 0 8 1");
+        guest.serial.waitFor("ANC-WRITER-END", sent, Duration.ofSeconds(60));
+        guest.command("sync");
+    }
+
+    private static void row(String fault, String mode, String outcome) {
+        TABLE.add("| " + fault + " | " + mode + " | " + outcome + " |");
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    private record Result(int code, List<String> output) {
+        String text() {
+            return String.join("\n", output);
+        }
+    }
+
+    private static Path stateDir(Path backups) {
+        return backups.resolveSibling(backups.getFileName() + "-state");
+    }
+
+    private Result run(TestGuest guest, Path backups, String... options) throws Exception {
+        return finish(start(guest, backups, options));
+    }
+
+    private Result recover(TestGuest guest, Path backups) throws Exception {
+        return finish(launch(List.of("recover", "-v", "-c", QemuTestBed.URI, "--state-dir",
+                stateDir(backups).toString(), guest.name)));
+    }
+
+    private Process start(TestGuest guest, Path backups, String... options) throws IOException {
+        List<String> args = new ArrayList<>(List.of("-c", QemuTestBed.URI, "-d", backups.toString(),
+                "--state-dir", stateDir(backups).toString()));
+        args.addAll(List.of(options));
+        args.add(guest.name);
+        return launch(args);
+    }
+
+    private static Process launch(List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar")));
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("VIRT_BACKUP_SYSLOG_SOCKET", "/nonexistent/virt-backup-test-syslog");
+        return builder.start();
+    }
+
+    private static Result finish(Process process) throws Exception {
+        List<String> output;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            output = out.lines().toList();
+        }
+        assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        return new Result(process.exitValue(), output);
+    }
+}
