@@ -29,8 +29,10 @@ start_test_hypervisor() {
             # systems the tests mount there later (a full tmpfs) are seen by libvirtd too, while
             # nothing mounted in the namespace leaks out.
             mkdir -p "$TEST_WORK"
-            mount --bind "$TEST_WORK" "$TEST_WORK" && mount --make-shared "$TEST_WORK"
-            TEST_WORK_MOUNTED=1
+            if ! mountpoint -q "$TEST_WORK"; then
+                mount --bind "$TEST_WORK" "$TEST_WORK" && mount --make-shared "$TEST_WORK"
+                TEST_WORK_MOUNTED=1
+            fi
             unshare --mount --propagation slave sh -c "mount --bind '$hidden' /dev/kvm \
                 && mount --bind '$conf' /etc/libvirt/qemu.conf && exec libvirtd -d"
         else
@@ -38,6 +40,9 @@ start_test_hypervisor() {
             libvirtd -d
         fi
         TEST_HYPERVISOR_STARTED+=(libvirtd)
+        # Tests that restart libvirtd (to drop our connection mid-backup) may only do so with a
+        # daemon the test run started itself.
+        export VIRT_BACKUP_TEST_OWNS_LIBVIRTD=1
     fi
     local i
     for i in $(seq 1 60); do
@@ -46,6 +51,13 @@ start_test_hypervisor() {
     done
     echo "libvirtd does not answer at qemu:///system" >&2
     return 1
+}
+
+# Restarts the libvirtd this test run started (the fault tests call it mid-backup).
+restart_test_libvirtd() {
+    pkill -x libvirtd
+    while pgrep -x libvirtd >/dev/null; do sleep 0.1; done
+    start_test_hypervisor
 }
 
 stop_test_hypervisor() {

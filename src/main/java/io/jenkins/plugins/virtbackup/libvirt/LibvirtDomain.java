@@ -33,27 +33,68 @@ final class LibvirtDomain implements VirtualMachine {
     private static final int VIR_DOMAIN_JOB_STATS_COMPLETED = 1;
     private static final int AGENT_TIMEOUT_SECONDS = 5;
 
-    private final Domain domain;
+    private final LibvirtHypervisor hypervisor;
     private final LibvirtErrors errors;
+    private final String uuid;
+    /** The handle on the current connection; replaced when the connection is re-established. */
+    private volatile Domain domain;
 
-    LibvirtDomain(Domain domain, LibvirtErrors errors) {
+    LibvirtDomain(LibvirtHypervisor hypervisor, Domain domain, LibvirtErrors errors) throws HypervisorException {
+        this.hypervisor = hypervisor;
         this.domain = domain;
         this.errors = errors;
+        this.uuid = errors.call("read the domain UUID", domain::getUUIDString);
+    }
+
+    @FunctionalInterface
+    private interface DomainCall<T> {
+        T call(Domain domain) throws LibvirtException;
+    }
+
+    @FunctionalInterface
+    private interface DomainAction {
+        void run(Domain domain) throws LibvirtException;
+    }
+
+    /**
+     * Calls libvirt for this domain. When the call fails because the connection died (libvirtd
+     * restarted, say), connects again, finds the domain again and retries once: the step that puts
+     * a domain back must not fail just because the daemon was restarted meanwhile.
+     */
+    private <T> T call(String what, DomainCall<T> call) throws HypervisorException {
+        try {
+            Domain current = domain;
+            return errors.call(what, () -> call.call(current));
+        } catch (HypervisorException e) {
+            if (!hypervisor.reconnectIfDead()) {
+                throw e;
+            }
+            domain = hypervisor.handle(uuid);
+            Domain current = domain;
+            return errors.call(what, () -> call.call(current));
+        }
+    }
+
+    private void run(String what, DomainAction action) throws HypervisorException {
+        call(what, d -> {
+            action.run(d);
+            return null;
+        });
     }
 
     @Override
     public String name() throws HypervisorException {
-        return errors.call("read the domain name", domain::getName);
+        return call("read the domain name", d -> d.getName());
     }
 
     @Override
     public String uuid() throws HypervisorException {
-        return errors.call("read the domain UUID", domain::getUUIDString);
+        return uuid;
     }
 
     @Override
     public DomainState state() throws HypervisorException {
-        switch (errors.call("read the domain state", domain::getInfo).state) {
+        switch (call("read the domain state", d -> d.getInfo()).state) {
             case VIR_DOMAIN_RUNNING:
             case VIR_DOMAIN_BLOCKED:
                 return DomainState.RUNNING;
@@ -68,22 +109,22 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public boolean isPersistent() throws HypervisorException {
-        return errors.call("ask whether the domain is persistent", domain::isPersistent) == 1;
+        return call("ask whether the domain is persistent", d -> d.isPersistent()) == 1;
     }
 
     @Override
     public String definitionXml() throws HypervisorException {
-        return errors.call("read the domain definition", () -> domain.getXMLDesc(VIR_DOMAIN_XML_INACTIVE));
+        return call("read the domain definition", d -> d.getXMLDesc(VIR_DOMAIN_XML_INACTIVE));
     }
 
     @Override
     public List<Disk> disks() throws HypervisorException {
-        return DomainXml.disks(errors.call("read the domain's disks", () -> domain.getXMLDesc(0)));
+        return DomainXml.disks(call("read the domain's disks", d -> d.getXMLDesc(0)));
     }
 
     @Override
     public long memoryBytes() throws HypervisorException {
-        return errors.call("read the domain's memory size", domain::getInfo).memory * 1024;
+        return call("read the domain's memory size", d -> d.getInfo()).memory * 1024;
     }
 
     @Override
@@ -108,32 +149,32 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public void requestShutdown() throws HypervisorException {
-        errors.run("shut down", domain::shutdown);
+        run("shut down", d -> d.shutdown());
     }
 
     @Override
     public void forceOff() throws HypervisorException {
-        errors.run("force off", domain::destroy);
+        run("force off", d -> d.destroy());
     }
 
     @Override
     public void start() throws HypervisorException {
-        errors.call("start", domain::create);
+        call("start", d -> d.create());
     }
 
     @Override
     public void pause() throws HypervisorException {
-        errors.run("pause", domain::suspend);
+        run("pause", d -> d.suspend());
     }
 
     @Override
     public void resume() throws HypervisorException {
-        errors.run("resume", domain::resume);
+        run("resume", d -> d.resume());
     }
 
     @Override
     public void saveState(Path file) throws HypervisorException {
-        errors.run("save state to " + file, () -> domain.save(file.toString()));
+        run("save state to " + file, d -> d.save(file.toString()));
     }
 
     @Override
@@ -153,15 +194,15 @@ final class LibvirtDomain implements VirtualMachine {
         // No metadata: nothing is left in libvirt to trip later backups; atomic: all disks or none.
         int flags = SnapshotCreateFlags.NO_METADATA | SnapshotCreateFlags.ATOMIC
                 | (memoryFile == null ? SnapshotCreateFlags.DISK_ONLY : SnapshotCreateFlags.LIVE);
-        errors.call("create external snapshot", () -> domain.snapshotCreateXML(xml.toString(), flags));
+        call("create external snapshot", d -> d.snapshotCreateXML(xml.toString(), flags));
         return memoryFile == null ? -1 : lastJobResult().downtimeMillis();
     }
 
     @Override
     public void commitActiveOverlay(String target, Duration timeout) throws HypervisorException {
         if (mirrorState(target) == DomainXml.MirrorState.NONE) {
-            errors.run("start block commit of " + target,
-                    () -> domain.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE));
+            run("start block commit of " + target,
+                    d -> d.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE));
         }
         // A retry finds the commit of an earlier attempt still running and waits for it instead.
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -172,11 +213,11 @@ final class LibvirtDomain implements VirtualMachine {
             }
             sleep(Duration.ofMillis(20));
         }
-        errors.run("pivot " + target + " back to its image", () -> domain.blockJobAbort(target, BlockJobAbortFlags.PIVOT));
+        run("pivot " + target + " back to its image", d -> d.blockJobAbort(target, BlockJobAbortFlags.PIVOT));
     }
 
     private DomainXml.MirrorState mirrorState(String target) throws HypervisorException {
-        return DomainXml.mirrorState(errors.call("read the live definition", () -> domain.getXMLDesc(0)), target);
+        return DomainXml.mirrorState(call("read the live definition", d -> d.getXMLDesc(0)), target);
     }
 
     @Override
@@ -189,18 +230,18 @@ final class LibvirtDomain implements VirtualMachine {
                     + Xml.escape(disk.format()) + "'/><target file='" + Xml.escape(target.toString()) + "'/></disk>");
         }
         xml.append("</disks></domainbackup>");
-        errors.run("begin backup job", () -> domain.backupBegin(xml.toString(), null, 0));
+        run("begin backup job", d -> d.backupBegin(xml.toString(), null, 0));
     }
 
     @Override
     public JobProgress currentJob() throws HypervisorException {
-        DomainJobInfo job = errors.call("read the current job", domain::getJobInfo);
+        DomainJobInfo job = call("read the current job", d -> d.getJobInfo());
         return new JobProgress(job.getType() != VIR_DOMAIN_JOB_NONE, job.getDataProcessed(), job.getDataTotal());
     }
 
     @Override
     public JobResult lastJobResult() throws HypervisorException {
-        DomainJobStats stats = errors.call("read completed job", () -> domain.getJobStats(VIR_DOMAIN_JOB_STATS_COMPLETED));
+        DomainJobStats stats = call("read completed job", d -> d.getJobStats(VIR_DOMAIN_JOB_STATS_COMPLETED));
         long downtime = -1;
         String error = null;
         for (TypedParameter parameter : stats.stats == null ? new TypedParameter[0] : stats.stats) {
@@ -215,7 +256,7 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public void abortBackupJob() throws HypervisorException {
-        errors.call("abort backup job", domain::abortJob);
+        call("abort backup job", d -> d.abortJob());
     }
 
     @Override
@@ -230,8 +271,8 @@ final class LibvirtDomain implements VirtualMachine {
 
     @Override
     public void thawFilesystems() throws HypervisorException {
-        errors.call("thaw guest file systems",
-                () -> domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0));
+        call("thaw guest file systems",
+                d -> d.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0));
     }
 
     private static void sleep(Duration duration) throws HypervisorException {

@@ -47,6 +47,11 @@ final class LibvirtErrors {
         }
     }
 
+    /** A plain line for the error log: something happened that is not a failure. */
+    void notice(String line) {
+        reports.accept(line);
+    }
+
     void report(String what, LibvirtException e) {
         Error error = e.getError();
         reports.accept("libvirt: " + what + " failed: " + (error == null ? e.getMessage()

@@ -19,11 +19,14 @@ public final class LibvirtHypervisor implements Hypervisor {
      */
     private static final ErrorCallback SILENT = new ErrorCallback();
 
-    private final Connect connect;
+    /** The requested URI (null: libvirt's default), to connect again with. */
+    private final String requestedUri;
+    private volatile Connect connect;
     private final String uri;
     private final LibvirtErrors errors;
 
-    private LibvirtHypervisor(Connect connect, String uri, LibvirtErrors errors) {
+    private LibvirtHypervisor(String requestedUri, Connect connect, String uri, LibvirtErrors errors) {
+        this.requestedUri = requestedUri;
         this.connect = connect;
         this.uri = uri;
         this.errors = errors;
@@ -40,7 +43,7 @@ public final class LibvirtHypervisor implements Hypervisor {
         try {
             Connect.setErrorCallback(SILENT);
             Connect connect = new Connect(uri, false);
-            return new LibvirtHypervisor(connect, connect.getURI(), errors);
+            return new LibvirtHypervisor(uri, connect, connect.getURI(), errors);
         } catch (LibvirtException e) {
             throw new HypervisorException(HypervisorException.Kind.UNREACHABLE,
                     "cannot connect to " + (uri == null ? "the default hypervisor" : uri) + ": "
@@ -55,13 +58,56 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public VirtualMachine lookup(String domainName) throws HypervisorException {
-        Domain domain = errors.call("look up domain " + domainName, () -> connect.domainLookupByName(domainName));
-        return new LibvirtDomain(domain, errors);
+        try {
+            return new LibvirtDomain(this, errors.call("look up domain " + domainName,
+                    () -> connect.domainLookupByName(domainName)), errors);
+        } catch (HypervisorException e) {
+            if (!reconnectIfDead()) {
+                throw e;
+            }
+            return new LibvirtDomain(this, errors.call("look up domain " + domainName,
+                    () -> connect.domainLookupByName(domainName)), errors);
+        }
     }
 
     @Override
     public void restoreState(Path file) throws HypervisorException {
-        errors.run("restore from " + file, () -> connect.restore(file.toString()));
+        try {
+            errors.run("restore from " + file, () -> connect.restore(file.toString()));
+        } catch (HypervisorException e) {
+            if (!reconnectIfDead()) {
+                throw e;
+            }
+            errors.run("restore from " + file, () -> connect.restore(file.toString()));
+        }
+    }
+
+    /** The handle of a domain on the current connection. */
+    Domain handle(String uuid) throws HypervisorException {
+        return errors.call("look up domain " + uuid, () -> connect.domainLookupByUUIDString(uuid));
+    }
+
+    /**
+     * Connects again if the connection is dead (libvirtd restarted or the link dropped).
+     *
+     * @return true when a new connection replaced a dead one, so a failed call is worth retrying
+     */
+    synchronized boolean reconnectIfDead() {
+        try {
+            if (connect.isAlive()) {
+                return false;
+            }
+        } catch (LibvirtException e) {
+            // Cannot even ask: treat as dead.
+        }
+        try {
+            connect = new Connect(requestedUri, false);
+            errors.notice("libvirt: the connection to " + uri + " was lost and has been re-established");
+            return true;
+        } catch (LibvirtException e) {
+            errors.report("reconnect to " + uri, e);
+            return false;
+        }
     }
 
     @Override

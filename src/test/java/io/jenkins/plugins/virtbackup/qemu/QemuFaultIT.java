@@ -1,6 +1,7 @@
 package io.jenkins.plugins.virtbackup.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
@@ -85,6 +86,44 @@ class QemuFaultIT {
                 row("target full mid-backup", "suspend", "the run put the domain back itself (exit 1)");
             } finally {
                 Files.deleteIfExists(mount);
+            }
+        }
+    }
+
+    @Test
+    void libvirtdRestartedMidBackup() throws Exception {
+        assumeTrue("1".equals(System.getenv("VIRT_BACKUP_TEST_OWNS_LIBVIRTD")),
+                "restarts libvirtd only when this test run started it (bin/test)");
+        try (TestGuest guest = TestGuest.start("restart", "", DISK)) {
+            writePattern(guest);
+            Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
+            try {
+                Process process = start(guest, backups, "-v", "-b", "suspend");
+                BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8));
+                List<String> output = new ArrayList<>();
+                String line;
+                while ((line = out.readLine()) != null && !line.contains("copying disk vda")) {
+                    output.add(line);
+                }
+                // The connection drops while the domain is saved and its disk is being copied.
+                Host.run("bash", "-c", ". bin/lib/hypervisor.sh && restart_test_libvirtd");
+                out.lines().forEach(output::add);
+                assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+                String outcome;
+                if (process.exitValue() == 0) {
+                    assertThat(Files.readString(backups.resolve("virt-backup-errors.log"))).contains("re-established");
+                    outcome = "the run reconnected, put the domain back and finished (exit 0)";
+                } else {
+                    assertThat(process.exitValue()).as(String.join("\n", output)).isEqualTo(5);
+                    assertThat(recover(guest, backups).code).isZero();
+                    outcome = "the run could not reconnect (exit 5); recovered by virt-backup recover";
+                }
+                assertThat(guest.state()).isEqualTo("running");
+                assertThat(GuestPattern.check(guest.image("vda"), 0, 8).consistent()).isTrue();
+                row("libvirtd restarted mid-copy", "suspend", outcome);
+            } finally {
+                Host.run("rm", "-rf", backups.toString());
             }
         }
     }
