@@ -11,12 +11,15 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -28,6 +31,14 @@ public final class BackupDirectory {
     static final String PARTIAL_SUFFIX = ".partial";
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    /**
+     * A backup holds a domain's disks and RAM: its files are the owner's alone (0600), its folder
+     * may be traversed by other users but not listed (0711), since in live mode QEMU, running as
+     * its own user, writes the copies into it.
+     */
+    static final Set<PosixFilePermission> DIRECTORY_MODE = PosixFilePermissions.fromString("rwx--x--x");
+    public static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
 
     private final Path partial;
     private final Path complete;
@@ -49,6 +60,12 @@ public final class BackupDirectory {
     public static BackupDirectory create(Path root, String domain, Instant start) throws BackupException {
         checkSafeName(domain);
         Path domainDir = root.resolve(domain);
+        if (Files.isSymbolicLink(domainDir)) {
+            // The backup root may be a link (to a NAS mount, say); a domain's folder in it may not,
+            // or anyone who can write the root could send backups, and deletions, elsewhere.
+            throw new BackupException(ExitStatus.BACKUP_FAILED, domainDir + " is a symbolic link; "
+                    + "refusing to write backups through it");
+        }
         List<Path> created = new ArrayList<>();
         try {
             createDirectories(domainDir, created);
@@ -61,7 +78,9 @@ public final class BackupDirectory {
                     continue;
                 }
                 try {
-                    Files.createDirectory(partial);
+                    Files.createDirectory(partial, PosixFilePermissions.asFileAttribute(DIRECTORY_MODE));
+                    // Whatever the umask: QEMU must reach it (live mode), nobody else may list it.
+                    Files.setPosixFilePermissions(partial, DIRECTORY_MODE);
                     return new BackupDirectory(partial, complete, created);
                 } catch (FileAlreadyExistsException e) {
                     // Another run started in the same second: take the next name.

@@ -1,17 +1,20 @@
 package io.jenkins.plugins.virtbackup.engine;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Backs up one domain: its definition, its disks and, when the mode saves one, its RAM state,
@@ -180,6 +183,9 @@ public final class BackupEngine {
             boolean savesMemory = found.isActive()
                     && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT);
             directory.requireSpace(estimateBytes(vm, selection, savesMemory, name));
+            if (found.isActive()) {
+                HypervisorAccess.check(request.mode(), hypervisor.uri(), selection, directory.partialPath());
+            }
             selection.skipped().forEach((target, why) -> log.notice("disk " + target + " skipped: " + why));
 
             List<BackedUpFile> files = new ArrayList<>();
@@ -452,7 +458,13 @@ public final class BackupEngine {
 
     private FileDigest writeSynced(Path file, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        Files.write(file, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.DSYNC);
+        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.DSYNC), PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE))) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        }
         return copier.digest(file);
     }
 

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -102,8 +103,8 @@ public final class BackupLog implements AutoCloseable {
 
     /** From now on, also append every message to {@code file}, starting with those logged so far. */
     public synchronized void recordTo(Path file) throws IOException {
-        record = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE));
+        record = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.WRITE);
         for (String line : pending) {
             writeRecord(line);
         }

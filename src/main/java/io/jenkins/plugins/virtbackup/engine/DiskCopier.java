@@ -6,9 +6,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -93,7 +95,8 @@ public final class DiskCopier {
 
     private static RandomAccessFile openNew(Path target) throws IOException {
         // CREATE_NEW semantics: never write into a file that exists, whatever it is.
-        FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE)).close();
         return new RandomAccessFile(target.toFile(), "rw");
     }
 

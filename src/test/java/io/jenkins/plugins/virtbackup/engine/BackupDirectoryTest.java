@@ -91,4 +91,21 @@ class BackupDirectoryTest {
                 });
         assertThat(file).hasContent("not a directory");
     }
+
+    @Test
+    void aRootThatIsALinkIsFollowedButADomainFolderThatIsALinkIsRefused() throws Exception {
+        Path elsewhere = Files.createDirectories(root.resolve("nas"));
+        Path link = Files.createSymbolicLink(root.resolve("backups"), elsewhere);
+        BackupDirectory.create(link, "web", START).commit();
+        assertThat(elsewhere.resolve("web/20261130T023005Z")).isDirectory();
+
+        Path etc = Files.createDirectories(root.resolve("etc"));
+        Files.createSymbolicLink(elsewhere.resolve("db"), etc);
+        assertThatThrownBy(() -> BackupDirectory.create(link, "db", START))
+                .isInstanceOfSatisfying(BackupException.class, e -> {
+                    assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
+                    assertThat(e.getMessage()).endsWith("is a symbolic link; refusing to write backups through it");
+                });
+        assertThat(etc).isEmptyDirectory();
+    }
 }

@@ -12,6 +12,7 @@ import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -131,6 +132,18 @@ class BackupOnTestDriverTest {
         assertThat(Files.size(copy)).isEqualTo(64 * MIB);
         // 2 MiB of data at the start and 2 MiB in the middle; the other 60 MiB are holes.
         assertThat(Host.allocatedBytes(copy)).isLessThanOrEqualTo(5 * MIB);
+    }
+
+    @Test
+    void aBackupIsReadableByItsOwnerOnly() throws Exception {
+        bed.backUp(request("web", BackupMode.SUSPEND, bed.backups));
+
+        Path backup = onlyBackupOf("web");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(backup))).isEqualTo("rwx--x--x");
+        for (String name : names(backup)) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(backup.resolve(name))))
+                    .as(name).isEqualTo("rw-------");
+        }
     }
 
     @Test

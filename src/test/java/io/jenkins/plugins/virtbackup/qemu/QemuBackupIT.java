@@ -54,7 +54,12 @@ class QemuBackupIT {
 
     @AfterEach
     void removeBackupRoot() throws Exception {
-        Host.run("rm", "-rf", backups.toString());
+        Host.run("rm", "-rf", backups.toString(), stateDir().toString());
+    }
+
+    /** Locks and journals: beside the backups, so that "nothing written" means nothing. */
+    private Path stateDir() {
+        return backups.resolveSibling(backups.getFileName() + "-state");
     }
 
     @Test
@@ -91,7 +96,7 @@ class QemuBackupIT {
             writeOnePass(guest, "vdb");
             long before = System.nanoTime();
             Process cli = new ProcessBuilder(javaCommand("-c", QemuTestBed.URI, "-b", "shutdown", "-d",
-                    backups.toString(), "--state-dir", backups.resolve("state").toString(), guest.name)).redirectErrorStream(true).start();
+                    backups.toString(), "--state-dir", stateDir().toString(), guest.name)).redirectErrorStream(true).start();
             String output = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
             assertThat(cli.waitFor()).as(output).isZero();
@@ -187,6 +192,25 @@ class QemuBackupIT {
         }
     }
 
+    @Test
+    void liveModeRefusesABackupDirectoryQemuCannotReachBeforeTouchingTheDomain() throws Exception {
+        try (TestGuest guest = TestGuest.start("reach", "", QCOW2)) {
+            Path closed = Files.createDirectories(backups.resolve("closed"));
+            Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            BackupRequest request = new BackupRequest(guest.name, List.of(), BackupMode.LIVE, closed.resolve("inner"),
+                    Duration.ofSeconds(60), false, false);
+
+            assertThatThrownBy(() -> run(request)).isInstanceOfSatisfying(BackupException.class, e -> {
+                assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
+                assertThat(e.getMessage()).contains("QEMU").contains("cannot pass " + closed);
+            });
+            assertThat(guest.virsh("domjobinfo", guest.name)).contains("None");
+            try (Stream<Path> left = Files.list(closed)) {
+                assertThat(left).as("nothing written").isEmpty();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private Manifest backUp(TestGuest guest, BackupMode mode) throws Exception {
@@ -201,7 +225,7 @@ class QemuBackupIT {
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log, new StateDirectory(backups.resolve("state"))).run(request);
+            return new BackupEngine(hypervisor, log, new StateDirectory(stateDir())).run(request);
         }
     }
 
