@@ -1,0 +1,114 @@
+package io.jenkins.plugins.virtbackup.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.engine.SyslogSink;
+import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
+import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bad input corpus, through the command line: each case exits with its documented code and
+ * one clear error line, and writes nothing (an earlier backup in the same root stays as it was).
+ * Prints a table of case, exit code and message.
+ */
+class BadInputCorpusTest {
+    private static final List<String> TABLE = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+    String uri;
+    Path root;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        TestDriverNode node = new TestDriverNode(dir.resolve("images"));
+        Path image = node.rawImage("web.raw", 4 << 20, 1 << 20, 3);
+        uri = node
+                .domain("web", RunState.RUNNING, true, TestDriverNode.fileDisk("vda", image, "raw"),
+                        TestDriverNode.emptyCdrom("hdc"), TestDriverNode.networkDisk("vdc"))
+                .domain("transient", RunState.RUNNING, false, TestDriverNode.fileDisk("vda", image, "raw"))
+                .domain("paused", RunState.PAUSED, true, TestDriverNode.fileDisk("vda", image, "raw"))
+                .write();
+        root = dir.resolve("backups");
+        assertThat(run("-c", uri, "-d", root.toString(), "web").code).isZero();
+    }
+
+    private record Result(int code, List<String> lines) {
+    }
+
+    private Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> withState = new ArrayList<>(List.of(args));
+        withState.addAll(List.of("--state-dir", dir.resolve("state").toString()));
+        int code = VirtBackupCommand.execute(new VirtBackupCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
+                SyslogSink.NONE), withState.toArray(String[]::new), new PrintStream(err, true, StandardCharsets.UTF_8));
+        List<String> lines = new ArrayList<>(out.toString(StandardCharsets.UTF_8).lines().toList());
+        lines.addAll(err.toString(StandardCharsets.UTF_8).lines().toList());
+        return new Result(code, lines);
+    }
+
+    /** Runs a case that must fail with {@code code} and one line containing {@code text}, writing nothing. */
+    private void expect(String name, int code, String text, String... args) throws Exception {
+        Map<String, String> before = Trees.snapshot(root);
+        Result result = run(args);
+        assertThat(result.code).as(name + ": " + result.lines).isEqualTo(code);
+        List<String> errors = result.lines.stream().filter(l -> l.contains("error")).toList();
+        assertThat(errors).as(name).hasSize(1);
+        assertThat(errors.get(0)).as(name).contains(text);
+        assertThat(Trees.snapshot(root)).as(name + ": nothing written, earlier backup intact").isEqualTo(before);
+        TABLE.add("| " + name + " | " + code + " | " + errors.get(0).replace("|", "\\|") + " |");
+    }
+
+    @Test
+    void corpus() throws Exception {
+        String r = root.toString();
+        expect("unknown domain", 3, "domain 'nosuch' not found", "-c", uri, "-d", r, "nosuch");
+        expect("unknown disk", 3, "has no disk 'sdz'", "-c", uri, "-d", r, "web", "sdz");
+        expect("malformed URI", 4, "cannot connect to", "-c", "::not a uri::", "-d", r, "web");
+        expect("unreachable hypervisor", 4, "cannot connect to", "-c", "qemu+tcp://127.0.0.1:1/system", "-d", r, "web");
+        expect("name with /", 2, "cannot be used as a directory name", "-c", uri, "-d", r, "../web");
+        expect("name ..", 2, "cannot be used as a directory name", "-c", uri, "-d", r, "..");
+        expect("unknown name with spaces, quotes, unicode", 3, "not found", "-c", uri, "-d", r, "we b \"q\" 'é' ü");
+        expect("unknown mode", 2, "unknown mode", "-c", uri, "-d", r, "-b", "hibernate", "web");
+        expect("mode not available yet", 2, "not available in this version", "-c", uri, "-d", r, "-b",
+                "snapshot-dm", "web");
+        expect("cdrom requested", 2, "it is a cdrom", "-c", uri, "-d", r, "web", "hdc");
+        expect("network disk requested", 2, "of type 'network'", "-c", uri, "-d", r, "web", "vdc");
+        expect("transient domain, shutdown mode", 1, "transient", "-c", uri, "-d", r, "-b", "shutdown", "transient");
+        expect("paused domain, shutdown mode", 1, "is paused", "-c", uri, "-d", r, "-b", "shutdown", "paused");
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        expect("DIR is a file", 1, "Not a directory", "-c", uri, "-d", file.toString(), "web");
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(root.resolve("transient"), elsewhere);
+        expect("DIR/DOMAIN is a symlink to elsewhere", 1, "is a symbolic link", "-c", uri, "-d", r, "transient");
+        assertThat(elsewhere).isEmptyDirectory();
+        try (TmpfsMount readOnly = TmpfsMount.mount(dir.resolve("ro"), "size=8m")) {
+            readOnly.remountReadOnly();
+            expect("read-only DIR", 1, "Read-only file system", "-c", uri, "-d", readOnly.dir().toString(), "web");
+        }
+        try (TmpfsMount small = TmpfsMount.mount(dir.resolve("small"), "size=1m")) {
+            expect("DIR on a full file system", 1, "not enough space", "-c", uri, "-d", small.dir().toString(), "web");
+        }
+    }
+
+    @AfterAll
+    static void printTable() {
+        System.out.println("\n| bad input | exit | message |\n|---|---|---|");
+        TABLE.forEach(System.out::println);
+    }
+}
