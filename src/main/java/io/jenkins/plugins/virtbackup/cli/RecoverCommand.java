@@ -1,10 +1,10 @@
 package io.jenkins.plugins.virtbackup.cli;
 
-import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
+import io.jenkins.plugins.virtbackup.engine.Recoverer;
 import io.jenkins.plugins.virtbackup.engine.SyslogSink;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import java.io.PrintStream;
@@ -46,9 +46,9 @@ final class RecoverCommand implements Callable<Integer> {
     public Integer call() {
         try (BackupLog log = new BackupLog(out, verbose, syslog);
              LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { })) {
-            BackupEngine engine = new BackupEngine(hypervisor, log, VirtBackupCommand.stateDirectory(stateDir));
+            Recoverer recoverer = new Recoverer(hypervisor, log, VirtBackupCommand.stateDirectory(stateDir));
             try {
-                if (engine.recover(domains).isEmpty()) {
+                if (recoverer.recover(domains).isEmpty()) {
                     log.milestone("nothing to recover");
                 }
                 return ExitStatus.OK.code();

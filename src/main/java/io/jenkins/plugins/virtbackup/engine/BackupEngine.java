@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -107,60 +106,8 @@ public final class BackupEngine {
         }
     }
 
-    /**
-     * Finishes what dead runs left for these domains ({@code virt-backup recover}): all domains with a
-     * journal for this hypervisor when the list is empty.
-     *
-     * @return the domains that needed recovering
-     */
-    public List<String> recover(List<String> domains) throws BackupException {
-        List<String> names = domains.isEmpty() ? domainsWithJournals() : domains;
-        List<String> recovered = new ArrayList<>();
-        for (String name : names) {
-            try (DomainLock lock = DomainLock.acquire(state, hypervisor.uri(), name, "recover")) {
-                RecoveryJournal journal = openJournal(name);
-                if (journal.isEmpty()) {
-                    log.detail("domain '" + name + "': nothing to recover");
-                    continue;
-                }
-                new Recovery(hypervisor, log).finish(journal);
-                log.milestone("domain '" + name + "' recovered: it is as it was before the interrupted run");
-                recovered.add(name);
-            } catch (BackupException e) {
-                report(e);
-                throw e;
-            }
-        }
-        return recovered;
-    }
-
-    private List<String> domainsWithJournals() throws BackupException {
-        List<String> names = new ArrayList<>();
-        Path folder = state.journalFolder();
-        if (!Files.isDirectory(folder)) {
-            return names;
-        }
-        try (var files = Files.list(folder)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
-                RecoveryJournal journal = RecoveryJournal.read(file);
-                if (hypervisor.uri().equals(journal.hypervisorUri())) {
-                    names.add(journal.domain());
-                }
-            }
-        } catch (IOException e) {
-            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the recovery journals in " + folder
-                    + ": " + e.getMessage(), e);
-        }
-        return names;
-    }
-
     private RecoveryJournal openJournal(String name) throws BackupException {
-        try {
-            return RecoveryJournal.of(state, hypervisor.uri(), name);
-        } catch (IOException e) {
-            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the recovery journal of domain '" + name
-                    + "' in " + state.root() + ": " + e.getMessage(), e);
-        }
+        return RecoveryJournal.open(state, hypervisor.uri(), name);
     }
 
     private Manifest backUpLocked(BackupRequest request, Instant start, RecoveryJournal journal)

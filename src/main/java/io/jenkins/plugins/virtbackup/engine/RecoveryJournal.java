@@ -58,6 +58,16 @@ public final class RecoveryJournal {
         return journal;
     }
 
+    /** As {@link #of}, failing with the one-line error a run reports. */
+    static RecoveryJournal open(StateDirectory state, String uri, String domain) throws BackupException {
+        try {
+            return of(state, uri, domain);
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the recovery journal of domain '" + domain
+                    + "' in " + state.root() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Reads a journal file found in the state directory (for {@code recover} without names). */
     static RecoveryJournal read(Path file) throws IOException {
         Map<String, Object> json = parse(file);
