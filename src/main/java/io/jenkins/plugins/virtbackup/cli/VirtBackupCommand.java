@@ -46,6 +46,8 @@ import picocli.CommandLine.Parameters;
 public final class VirtBackupCommand implements Callable<Integer> {
     static final Path DEFAULT_BACKUP_ROOT = Path.of("/var/backups/virt-backup");
     static final String ERROR_LOG_NAME = "virt-backup-errors.log";
+    /** The state directory when {@code --state-dir} is not given (a Jenkins agent's environment, say). */
+    static final String STATE_DIR_ENV = "VIRT_BACKUP_STATE_DIR";
     /** Jenkins kills 5 s after SIGTERM; leave the cleanup most of that. */
     private static final long SIGNAL_GRACE_SECONDS = 4;
 
@@ -90,7 +92,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
     boolean quiesce;
 
     @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Where domain locks and recovery journals live (default: /var/lib/virt-backup).")
+            description = "Where domain locks and recovery journals live (default: $VIRT_BACKUP_STATE_DIR, "
+                    + "else /var/lib/virt-backup).")
     Path stateDir;
 
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
@@ -177,8 +180,14 @@ public final class VirtBackupCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code --state-dir}, else {@value #STATE_DIR_ENV}, else /var/lib/virt-backup. */
     static StateDirectory stateDirectory(Path option) {
-        return new StateDirectory(option != null ? option : StateDirectory.DEFAULT);
+        if (option != null) {
+            return new StateDirectory(option);
+        }
+        String fromEnvironment = System.getenv(STATE_DIR_ENV);
+        return new StateDirectory(fromEnvironment == null || fromEnvironment.isEmpty()
+                ? StateDirectory.DEFAULT : Path.of(fromEnvironment));
     }
 
     private BackupRequest request() throws BackupException {

@@ -134,6 +134,8 @@ class GluedBackupIT {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.addAll(options.cliArguments());
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
+        // Locks and journals of these runs stay in the test's folder, not in the machine's /var/lib.
+        builder.environment().put("VIRT_BACKUP_STATE_DIR", dir.resolve("state").toString());
         builder.environment().remove("LIBVIRT_DEFAULT_URI");
         builder.environment().put(NativeSyslog.SOCKET_ENV, dir.resolve("no-syslog.sock").toString());
         Process process = builder.start();
