@@ -252,20 +252,23 @@ class Bench:
 
     @staticmethod
     def phases(run_log):
-        """Copy and verification times from the run's log timestamps, where they can be found."""
-        stamps = []
+        """The engine's own copy time (its 'copied disk' lines) and its read-back verification time."""
+        from datetime import datetime
+        stamped = []
         for line in run_log.read_text().splitlines():
-            m = re.match(r'^(\S+)\s', line)
-            if m:
-                try:
-                    from datetime import datetime
-                    stamps.append((datetime.fromisoformat(m.group(1).replace('Z', '+00:00')).timestamp(), line))
-                except ValueError:
-                    pass
+            stamp, _, message = line.partition(' ')
+            try:
+                stamped.append((datetime.fromisoformat(stamp.replace('Z', '+00:00')).timestamp(), message))
+            except ValueError:
+                continue
         result = {}
-        verify = [t for t, line in stamps if 'verif' in line.lower() or 'read back' in line.lower()]
-        if verify and stamps:
-            result['verify_s'] = stamps[-1][0] - verify[0]
+        copied = [float(m.group(1)) for _, msg in stamped for m in [re.search(r'copied disk .* in ([0-9.]+) s', msg)]
+                  if m]
+        if copied:
+            result['copy_s'] = sum(copied)
+        for i, (t, msg) in enumerate(stamped):
+            if 'verified' in msg and 'reading them back' in msg and i > 0:
+                result['verify_s'] = t - stamped[i - 1][0]
         return result
 
     def copy_disks(self, disks, out):
@@ -513,7 +516,7 @@ def summarize(rows, args):
         entry = {'group': group, 'tool': tool, 'runs': len(rs), 'failed': len(rs) - len(ok),
                  'errors': sorted({r['error'] for r in rs if 'error' in r})}
         for key in ('time_s', 'downtime_ms', 'engine_downtime_ms', 'disk_apparent', 'disk_allocated',
-                    'total_allocated', 'rss_kib', 'cp_only_s', 'tool_s', 'verify_s'):
+                    'total_allocated', 'rss_kib', 'cp_only_s', 'tool_s', 'copy_s', 'verify_s'):
             s = stat([r.get(key) for r in ok])
             if s:
                 entry[key] = s
@@ -662,7 +665,7 @@ def machine_info():
             'domain_type': 'kvm' if kvm else 'qemu',
             'versions': '; '.join([version('virsh', '-c', URI, 'version', '--daemon').replace('\n', ' '),
                                    version('qemu-system-x86_64', '--version'), version('virtnbdbackup', '-V'),
-                                   version('cp', '--version'), version('java', '-version')])}
+                                   version('cp', '--version'), version('sh', '-c', 'java -version 2>&1')])}
 
 
 def cleanup(run_id):
