@@ -143,13 +143,32 @@ class Bench:
         import libvirt
         self.libvirt = libvirt
         self.args = args
-        self.conn = libvirt.open(URI)
+        self._conn = None
         self.run_dir = WORK / args.run_id
         self.out_root = self.run_dir / 'out'
         self.guest = Path(args.guest)
         self.jar = Path(args.jar)
         self.serials = {}
         self.rows = []
+
+    @property
+    def conn(self):
+        """The libvirt connection, opened again if libvirtd was restarted (the domains outlive it)."""
+        try:
+            if self._conn is not None and self._conn.isAlive():
+                return self._conn
+        except self.libvirt.libvirtError:
+            pass
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self._conn = self.libvirt.open(URI)
+                return self._conn
+            except self.libvirt.libvirtError:
+                if time.monotonic() > deadline:
+                    raise
+                log('libvirtd does not answer: waiting for it')
+                time.sleep(2)
 
     # ------------------------------------------------------------------ images and domains
 
@@ -604,7 +623,8 @@ def markdown(result):
     for r in result['ratios']:
         target = '–' if r['target'] is None else (f'within ±10%' if r['name'].startswith('peak RSS')
                                                   else f'≤ {r["target"]:.2f}×')
-        lines.append(f'| {r["name"]} | {fmt_stat(r, digits=2, unit="×") if "median" in r else "not measured"} '
+        digits = 3 if r['metric'] in ('disk_allocated', 'rss_kib') else 2
+        lines.append(f'| {r["name"]} | {fmt_stat(r, digits=digits, unit="×") if "median" in r else "not measured"} '
                      f'| {target} | {r["status"]} |')
     lines += ['', '## Each tool', '',
               '| group | tool | time s | guest-seen downtime ms | engine downtime ms | disk output MiB '
