@@ -478,8 +478,18 @@ class Bench:
 
     # ------------------------------------------------------------------ the whole run
 
+    def remove_leftovers(self):
+        """Undefines shut-off vbb- domains of earlier runs whose folder is gone (libvirtd was away at their cleanup)."""
+        for dom in self.conn.listAllDomains():
+            m = re.match(r'^vbb-([0-9a-f]+)-', dom.name())
+            if m and m.group(1) != self.args.run_id and not dom.isActive() and not (WORK / m.group(1)).exists():
+                dom.undefineFlags(self.libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                                  | self.libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+                log(f'removed the definition of {dom.name()}, left by an earlier run')
+
     def run(self):
         a = self.args
+        self.remove_leftovers()
         golden = self.run_dir / 'images'
         golden.mkdir(parents=True)
         log(f'creating images in {golden}')
@@ -640,9 +650,16 @@ def markdown(result):
             f'| {fail} |')
     m = result['machine']
     lines += ['', f'Machine: {m["cpu"]}, {m["cpus"]} CPUs, {m["mem_gib"]} GiB; {m["kernel"]}; {m["versions"]}.',
+              f'Load average (1/5/15 min) at start {fmt_load(m["loadavg_at_start"])}, at end '
+              f'{fmt_load(m["loadavg_at_end"])}; other running domains at the end: '
+              f'{", ".join(m["other_running_domains_at_end"]) or "none"}.',
               f'Run took {result["duration_s"] / 60:.1f} min. Raw numbers: results.json. '
               'Downtime: largest gap between heartbeat arrivals (host clock) from the tool\'s start to its end.', '']
     return '\n'.join(lines)
+
+
+def fmt_load(load):
+    return '/'.join(f'{x:.1f}' for x in load)
 
 
 def chart(result, path):
@@ -680,7 +697,9 @@ def machine_info():
     cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
                 if l.startswith('model name')), 'unknown')
     kvm = os.path.exists('/dev/kvm') and re.search(r'\b(vmx|svm)\b', Path('/proc/cpuinfo').read_text())
-    return {'cpu': cpu, 'cpus': os.cpu_count(), 'kernel': platform.release(),
+    others = [n for n in sh('virsh', '-c', URI, 'list', '--name', check=False).split() if not n.startswith('vbb-')]
+    return {'cpu': cpu, 'cpus': os.cpu_count(), 'loadavg_at_end': os.getloadavg(),
+            'other_running_domains_at_end': others, 'kernel': platform.release(),
             'mem_gib': round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / (1 << 30)),
             'domain_type': 'kvm' if kvm else 'qemu',
             'versions': '; '.join([version('virsh', '-c', URI, 'version', '--daemon').replace('\n', ' '),
@@ -714,7 +733,7 @@ def cleanup(run_id):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--runs', type=int, default=3, help='rounds (each tool once per round; default 3)')
+    p.add_argument('--runs', type=int, default=5, help='rounds (each tool once per round; default 5)')
     p.add_argument('--qcow2-size', type=int, default=2048, help='MiB (default 2048)')
     p.add_argument('--qcow2-data', type=int, default=1024, help='MiB of data in it (default 1024)')
     p.add_argument('--raw-size', type=int, default=2048, help='MiB (default 2048)')
@@ -734,6 +753,7 @@ def main():
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(args)
+    load_at_start = os.getloadavg()
     try:
         duration = bench.run()
     finally:
@@ -742,7 +762,7 @@ def main():
         cleanup(args.run_id)
     stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
     result = {'finished': stamp, 'duration_s': duration, 'config': vars(args) | {'out': None},
-              'machine': machine_info(), 'rows': bench.rows}
+              'machine': machine_info() | {'loadavg_at_start': load_at_start}, 'rows': bench.rows}
     result['summary'] = summarize(bench.rows, args)
     result['ratios'] = ratios(bench.rows, args)
     out = Path(args.out) / stamp
