@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import re
 import shutil
 import signal
@@ -302,9 +301,6 @@ class Bench:
         fsync_files(targets)
         return t1 - t0, time.monotonic() - t0, targets
 
-    def disks_of(self, name):
-        return self.disk_specs[name]
-
     # ------------------------------------------------------------------ measurements
 
     def record(self, round_no, group, tool, fn):
@@ -375,10 +371,7 @@ class Bench:
                           'disk_apparent': src[0], 'disk_allocated': src[1]})
 
     def running_round(self, r):
-        name, disks = self.main, self.disk_specs[self.main]
-        if not self.is_active(name):
-            self.start(name)
-        dom = self.dom(name)
+        name, disks, dom = self.running_main()
         lv = self.libvirt
 
         def ours(mode):
@@ -429,11 +422,15 @@ class Bench:
         except self.libvirt.libvirtError as e:
             log(f'  could not delete checkpoints: {e}')
 
-    def suspend_round(self, r):
-        name, disks = self.main, self.disk_specs[self.main]
+    def running_main(self):
+        """The main domain, started if it is not running: (name, disks, libvirt domain)."""
+        name = self.main
         if not self.is_active(name):
             self.start(name)
-        dom = self.dom(name)
+        return name, self.disk_specs[name], self.dom(name)
+
+    def suspend_round(self, r):
+        name, disks, dom = self.running_main()
 
         def ours(out):
             return self.ours(name, 'suspend', out)
@@ -451,10 +448,7 @@ class Bench:
             self.record(r, 'suspend', tool, fn)
 
     def shutdown_round(self, r):
-        name, disks = self.main, self.disk_specs[self.main]
-        if not self.is_active(name):
-            self.start(name)
-        dom = self.dom(name)
+        name, disks, dom = self.running_main()
 
         def ours(out):
             return self.ours(name, 'shutdown', out)
