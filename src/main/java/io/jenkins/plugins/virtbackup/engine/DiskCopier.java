@@ -17,13 +17,20 @@ import java.util.function.BooleanSupplier;
  * Streams one file or block device into a new file: sparse-aware, checksummed while copying, with
  * memory bounded by one buffer whatever the disk's size.
  *
- * <p>Blocks that read as all zeros are not written but skipped, so they stay holes in the copy, as
- * {@code cp --sparse=always} does. That keeps holes of a sparse source without asking the file
- * system where they are, and works the same for block devices.
+ * <p>Runs of zeros, {@link #HOLE_GRANULE} by {@link #HOLE_GRANULE} (a file system block), are not
+ * written but skipped, so they stay holes in the copy, as {@code cp --sparse=always} does. That
+ * keeps holes of a sparse source without asking the file system where they are, and works the same
+ * for block devices.
  */
 public final class DiskCopier {
-    /** Large enough for sequential throughput, small enough that zero runs become holes. */
+    /** Large enough for sequential throughput; the unit of reading, hashing and cancellation. */
     static final int BLOCK_SIZE = 1 << 20;
+    /**
+     * Zero runs are found at this granularity within each block: with whole blocks only, a block
+     * holding a few KiB of data (qcow2 metadata, say) would be written in full, and the copy would
+     * allocate more than its source (measured in bench/, docs/benchmark.md).
+     */
+    static final int HOLE_GRANULE = 4096;
 
     private final BooleanSupplier cancelled;
 
@@ -55,9 +62,7 @@ public final class DiskCopier {
                     throw new CopyCancelledException("copy of " + source + " cancelled");
                 }
                 buffer.flip();
-                if (!isAllZeros(buffer, zeros)) {
-                    writeFully(outChannel, buffer.duplicate(), position);
-                }
+                writeNonZeroRuns(outChannel, buffer.duplicate(), zeros, position);
                 sha256.update(buffer);
                 position += filled;
                 if (progress != null) {
@@ -111,8 +116,34 @@ public final class DiskCopier {
         return buffer.position();
     }
 
-    private static boolean isAllZeros(ByteBuffer data, ByteBuffer zeros) {
-        return data.mismatch(zeros.duplicate().limit(data.remaining())) == -1;
+    /**
+     * Writes the parts of {@code data} (which starts at file offset {@code position}) that are not
+     * zeros: runs of all-zero granules are skipped and stay holes. An all-zero block costs one
+     * comparison.
+     */
+    private static void writeNonZeroRuns(FileChannel out, ByteBuffer data, ByteBuffer zeros, long position)
+            throws IOException {
+        int end = data.limit();
+        if (isZeros(data, 0, end, zeros)) {
+            return;
+        }
+        int runStart = -1;
+        for (int at = 0; at < end; at += HOLE_GRANULE) {
+            boolean zero = isZeros(data, at, Math.min(at + HOLE_GRANULE, end), zeros);
+            if (!zero && runStart < 0) {
+                runStart = at;
+            } else if (zero && runStart >= 0) {
+                writeFully(out, data.slice(runStart, at - runStart), position + runStart);
+                runStart = -1;
+            }
+        }
+        if (runStart >= 0) {
+            writeFully(out, data.slice(runStart, end - runStart), position + runStart);
+        }
+    }
+
+    private static boolean isZeros(ByteBuffer data, int from, int to, ByteBuffer zeros) {
+        return data.slice(from, to - from).mismatch(zeros.slice(0, to - from)) == -1;
     }
 
     private static void writeFully(FileChannel out, ByteBuffer data, long position) throws IOException {

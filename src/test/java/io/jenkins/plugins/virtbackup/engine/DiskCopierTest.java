@@ -75,6 +75,53 @@ class DiskCopierTest {
         assertThat(polls.get()).isEqualTo(4);
     }
 
+    @Test
+    void zeroRunsInsideABlockBecomeHolesAtFileSystemBlockGranularity() throws IOException {
+        // Like a qcow2 header cluster: a little data, then zeros, within one copy block.
+        Path source = dir.resolve("mixed.img");
+        byte[] data = new byte[4 * MIB + 5000];
+        Random random = new Random(3);
+        for (int at : new int[] {0, 300 * 1024, MIB - 4096, 2 * MIB + 100, 4 * MIB + 1000}) {
+            byte[] chunk = new byte[Math.min(4000, data.length - at)];
+            random.nextBytes(chunk);
+            System.arraycopy(chunk, 0, data, at, chunk.length);
+        }
+        Files.write(source, data);
+        Path copy = dir.resolve("copy.img");
+
+        FileDigest digest = new DiskCopier(() -> false).copy(source, copy);
+
+        assertThat(Files.readAllBytes(copy)).isEqualTo(data);
+        assertThat(digest.sha256()).isEqualTo(Trees.sha256(source));
+        // Seven 4 KiB blocks hold data (two chunks straddle a block boundary); with whole 1 MiB
+        // blocks written the copy would allocate 4 MiB and more.
+        assertThat(Host.allocatedBytes(copy)).as("blocks allocated by the copy").isLessThanOrEqualTo(64 * 1024L);
+    }
+
+    @Test
+    void checksumsOfManyBlocksMatchWhenReadBack() throws IOException {
+        Path source = dir.resolve("random.img");
+        byte[] data = new byte[9 * MIB + 77];
+        new Random(11).nextBytes(data);
+        Files.write(source, data);
+        DiskCopier copier = new DiskCopier(() -> false);
+
+        FileDigest written = copier.copy(source, dir.resolve("copy.img"));
+
+        assertThat(written.sha256()).isEqualTo(Trees.sha256(source));
+        assertThat(copier.digest(dir.resolve("copy.img"))).isEqualTo(written);
+    }
+
+    @Test
+    void verificationStopsWhenCancelled() throws IOException {
+        Path source = sparseFile(dir.resolve("sparse.raw"), 64L * MIB);
+        AtomicInteger polls = new AtomicInteger();
+
+        assertThatThrownBy(() -> new DiskCopier(() -> polls.incrementAndGet() > 3).digest(source))
+                .isInstanceOf(CopyCancelledException.class);
+        assertThat(polls.get()).isEqualTo(4);
+    }
+
     /** A file of {@code size} bytes with 1 MiB of random data at 0 and in the middle, holes elsewhere. */
     private static Path sparseFile(Path file, long size) throws IOException {
         byte[] data = new byte[MIB];

@@ -1,0 +1,778 @@
+#!/usr/bin/env python3
+"""The virt-backup benchmark (started by bench/run, which sets up the machine first).
+
+Backs up the same guest and disks with virt-backup and with the tools people would use instead,
+pair by pair in alternating order, and writes medians, spread and same-run ratios as Markdown,
+JSON and a PNG chart. Guest-seen downtime is the largest gap between the test guest's heartbeats
+(one every 10 ms on its serial console) as they ARRIVE on the host, on the host's monotonic clock.
+See docs/benchmark.md.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+MiB = 1 << 20
+URI = 'qemu:///system'
+WORK = Path('/var/lib/virt-backup-bench')
+ROOT = Path(__file__).resolve().parent.parent
+HEARTBEAT = re.compile(r'^H (\d+) ([0-9.]+)$')
+
+
+def log(message):
+    print(f'[{time.strftime("%H:%M:%S")}] {message}', file=sys.stderr, flush=True)
+
+
+def sh(*cmd, check=True):
+    done = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f'{" ".join(map(str, cmd))} exited {done.returncode}: {done.stderr.strip()[-500:]}')
+    return done.stdout
+
+
+def fsync_files(paths):
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def sizes(paths):
+    """(apparent bytes, allocated bytes) of the given files."""
+    apparent = allocated = 0
+    for path in paths:
+        st = os.stat(path)
+        apparent += st.st_size
+        allocated += st.st_blocks * 512
+    return apparent, allocated
+
+
+def files_under(directory):
+    return sorted(p for p in Path(directory).rglob('*') if p.is_file())
+
+
+class Serial:
+    """Follows a guest's serial log and stamps every line with the host's monotonic clock on arrival."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.lines = []    # (arrival ns, text)
+        self.beats = []    # arrival ns of heartbeats
+        self.cond = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+        self.thread.start()
+
+    def _follow(self):
+        offset, partial = 0, b''
+        while not self.closed:
+            try:
+                with open(self.path, 'rb') as f:
+                    f.seek(offset)
+                    chunk = f.read(1 << 16)
+            except FileNotFoundError:
+                chunk = b''
+            if not chunk:
+                time.sleep(0.001)
+                continue
+            now = time.monotonic_ns()
+            offset += len(chunk)
+            partial += chunk
+            *complete, partial = partial.split(b'\n')
+            with self.cond:
+                for raw in complete:
+                    text = raw.decode('latin-1').replace('\r', '')
+                    self.lines.append((now, text))
+                    if HEARTBEAT.match(text):
+                        self.beats.append(now)
+                self.cond.notify_all()
+
+    def wait_for(self, regex, after_ns, timeout):
+        pattern = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        i = 0
+        with self.cond:
+            while True:
+                for i in range(i, len(self.lines)):
+                    if self.lines[i][0] >= after_ns and pattern.search(self.lines[i][1]):
+                        return self.lines[i][0]
+                i = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f'no line matching {regex} in {self.path} within {timeout} s')
+                self.cond.wait(min(left, 0.2))
+
+    def beat_after(self, after_ns, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not (self.beats and self.beats[-1] > after_ns):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f'no heartbeat in {self.path} within {timeout} s')
+                self.cond.wait(min(left, 0.2))
+
+    def largest_gap_ms(self, from_ns, to_ns):
+        """Largest arrival gap between consecutive heartbeats overlapping [from, to]."""
+        with self.cond:
+            beats = list(self.beats)
+        largest = 0.0
+        for a, b in zip(beats, beats[1:]):
+            if b >= from_ns and a <= to_ns:
+                largest = max(largest, (b - a) / 1e6)
+        return largest
+
+    def close(self):
+        self.closed = True
+        self.thread.join(2)
+
+
+class Bench:
+    def __init__(self, args):
+        import libvirt
+        self.libvirt = libvirt
+        self.args = args
+        self._conn = None
+        self.run_dir = WORK / args.run_id
+        self.out_root = self.run_dir / 'out'
+        self.guest = Path(args.guest)
+        self.jar = Path(args.jar)
+        self.serials = {}
+        self.rows = []
+
+    @property
+    def conn(self):
+        """The libvirt connection, opened again if libvirtd was restarted (the domains outlive it)."""
+        try:
+            if self._conn is not None and self._conn.isAlive():
+                return self._conn
+        except self.libvirt.libvirtError:
+            pass
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self._conn = self.libvirt.open(URI)
+                return self._conn
+            except self.libvirt.libvirtError:
+                if time.monotonic() > deadline:
+                    raise
+                log('libvirtd does not answer: waiting for it')
+                time.sleep(2)
+
+    # ------------------------------------------------------------------ images and domains
+
+    def make_image(self, path, fmt, size_mib, data_mib):
+        """A sparse image of size_mib with data_mib of random data in 1 MiB chunks spread evenly."""
+        chunks = max(1, data_mib)
+        stride = size_mib / chunks
+        raw = path if fmt == 'raw' else path.with_suffix('.tmp.raw')
+        with open(raw, 'wb') as f:
+            f.truncate(size_mib * MiB)
+            for i in range(chunks):
+                f.seek(int(i * stride) * MiB)
+                f.write(os.urandom(MiB))
+        if fmt != 'raw':
+            sh('qemu-img', 'convert', '-f', 'raw', '-O', fmt, raw, path)
+            raw.unlink()
+        fsync_files([path])
+
+    def domain_xml(self, name, disks):
+        devices = ''.join(
+            f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/><source file='{path}'/>"
+            f"<target dev='{target}' bus='virtio'/></disk>\n" for target, path, fmt in disks)
+        directory = self.run_dir / name
+        kvm = os.path.exists('/dev/kvm') and re.search(r'\b(vmx|svm)\b', Path('/proc/cpuinfo').read_text())
+        return f"""<domain type='{'kvm' if kvm else 'qemu'}'>
+  <name>{name}</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{self.guest / 'vmlinuz'}</kernel><initrd>{self.guest / 'initramfs.img'}</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+{devices}    <serial type='file'><source path='{directory / 'serial.log'}' append='on'/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
+    def define(self, purpose, disks):
+        name = f'vbb-{self.args.run_id}-{purpose}'
+        directory = self.run_dir / name
+        directory.mkdir(parents=True)
+        os.chmod(directory, 0o777)
+        self.conn.defineXML(self.domain_xml(name, disks))
+        self.serials[name] = Serial(directory / 'serial.log')
+        return name
+
+    def dom(self, name):
+        return self.conn.lookupByName(name)
+
+    def is_active(self, name):
+        return self.dom(name).isActive() == 1
+
+    def start(self, name):
+        t0 = time.monotonic_ns()
+        self.dom(name).create()
+        self.serials[name].wait_for('ANC-READY', t0, 180)
+        self.serials[name].beat_after(time.monotonic_ns(), 30)
+
+    def wait_shutoff(self, name, timeout=300):
+        deadline = time.monotonic() + timeout
+        while self.is_active(name):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{name} did not shut off within {timeout} s')
+            time.sleep(0.01)
+
+    def stop(self, name):
+        if self.is_active(name):
+            self.dom(name).destroy()
+
+    # ------------------------------------------------------------------ the tools
+
+    def out_dir(self, label):
+        directory = self.out_root / label
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        return directory
+
+    def ours(self, name, mode, out):
+        """Runs our CLI as a process of its own: wall time, peak RSS (wait4), what its manifest says."""
+        cmd = ['java', '-jar', str(self.jar), '-c', URI, '-b', mode, '-d', str(out), '-v', name]
+        t0 = time.monotonic_ns()
+        with open(out / 'cli-output.txt', 'w') as output:
+            proc = subprocess.Popen(cmd, stdout=output, stderr=subprocess.STDOUT)
+            _, status, rusage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        t1 = time.monotonic_ns()
+        if proc.returncode != 0:
+            raise RuntimeError(f'virt-backup exited {proc.returncode}: '
+                               + (out / 'cli-output.txt').read_text()[-600:])
+        manifest_path = next((out / name).glob('*/manifest.json'))
+        manifest = json.loads(manifest_path.read_text())
+        disks = [manifest_path.parent / f['name'] for f in manifest['files'] if f['kind'] == 'disk']
+        result = {'t0': t0, 't1': t1, 'rss_kib': rusage.ru_maxrss,
+                  'engine_downtime_ms': manifest.get('downtimeMs'),
+                  'disk_files': disks, 'all_files': files_under(out / name)}
+        result.update(self.phases(manifest_path.parent / 'virt-backup.log'))
+        return result
+
+    @staticmethod
+    def phases(run_log):
+        """The engine's own copy time (its 'copied disk' lines) and its read-back verification time."""
+        from datetime import datetime
+        stamped = []
+        for line in run_log.read_text().splitlines():
+            stamp, _, message = line.partition(' ')
+            try:
+                stamped.append((datetime.fromisoformat(stamp.replace('Z', '+00:00')).timestamp(), message))
+            except ValueError:
+                continue
+        result = {}
+        copied = [float(m.group(1)) for _, msg in stamped for m in [re.search(r'copied disk .* in ([0-9.]+) s', msg)]
+                  if m]
+        if copied:
+            result['copy_s'] = sum(copied)
+        for i, (t, msg) in enumerate(stamped):
+            if 'verified' in msg and 'reading them back' in msg and i > 0:
+                result['verify_s'] = t - stamped[i - 1][0]
+        return result
+
+    def copy_disks(self, disks, out):
+        """cp --sparse=always of each disk file, then fsync: returns (cp seconds, cp+fsync seconds)."""
+        t0 = time.monotonic()
+        targets = []
+        for target, path, fmt in disks:
+            dst = out / f'{target}.{fmt}'
+            sh('cp', '--sparse=always', path, dst)
+            targets.append(dst)
+        t1 = time.monotonic()
+        fsync_files(targets)
+        return t1 - t0, time.monotonic() - t0, targets
+
+    # ------------------------------------------------------------------ measurements
+
+    def record(self, round_no, group, tool, fn):
+        """Runs one measurement; a failure is recorded as such, never as a number."""
+        name = self.main
+        serial = self.serials.get(name)
+        running = self.is_active(name)
+        row = {'round': round_no, 'group': group, 'tool': tool}
+        log(f'round {round_no}: {tool}')
+        label = re.sub(r'[^a-z0-9]+', '-', tool.lower()).strip('-')
+        out = self.out_dir(label)
+        try:
+            t0 = time.monotonic_ns()
+            result = fn(out)
+            t1 = result.pop('t1', time.monotonic_ns())
+            t0 = result.pop('t0', t0)
+            row['time_s'] = (t1 - t0) / 1e9
+            if running and group != 'memory':
+                serial.beat_after(t1, 120)
+                row['downtime_ms'] = serial.largest_gap_ms(t0, t1)
+            disk_files = result.pop('disk_files')
+            all_files = result.pop('all_files', None) or files_under(out)
+            row['disk_apparent'], row['disk_allocated'] = sizes(disk_files)
+            row['total_allocated'] = sizes(all_files)[1]
+            row.update(result)
+        except Exception as e:  # noqa: BLE001 - any failure is reported in the table
+            row['error'] = str(e)[:400]
+            log(f'  FAILED: {row["error"]}')
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        self.rows.append(row)
+        shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()
+                 if k not in ('round', 'group', 'tool')}
+        log(f'  {shown}')
+        if running and not self.is_active(name):
+            self.start(name)  # a failed reference must not leave the next measurement a shut-off domain
+        time.sleep(self.args.settle)
+        return row
+
+    def offline_round(self, r):
+        name, disks = self.main, self.disk_specs[self.main]
+        self.stop(name)
+
+        def ours(out):
+            return self.ours(name, 'shutdown', out)
+
+        def cp(out):
+            t0 = time.monotonic_ns()
+            cp_s, _, targets = self.copy_disks(disks, out)
+            return {'t0': t0, 't1': time.monotonic_ns(), 'cp_only_s': cp_s, 'disk_files': targets}
+
+        def qemu_img(out):
+            t0 = time.monotonic_ns()
+            targets = []
+            for target, path, fmt in disks:
+                dst = out / f'{target}.{fmt}'
+                sh('qemu-img', 'convert', '-f', fmt, '-O', fmt, path, dst)
+                targets.append(dst)
+            fsync_files(targets)
+            return {'t0': t0, 't1': time.monotonic_ns(), 'disk_files': targets}
+
+        tools = [('virt-backup (shut-off domain)', ours), ('cp --sparse=always + fsync', cp),
+                 ('qemu-img convert + fsync', qemu_img)]
+        for tool, fn in rotate(tools, r):
+            self.record(r, 'offline', tool, fn)
+        src = sizes([p for _, p, _ in disks])
+        self.rows.append({'round': r, 'group': 'offline', 'tool': 'source disks',
+                          'disk_apparent': src[0], 'disk_allocated': src[1]})
+
+    def running_round(self, r):
+        name, disks, dom = self.running_main()
+        lv = self.libvirt
+
+        def ours(mode):
+            return lambda out: self.ours(name, mode, out)
+
+        def backup_begin(out):
+            targets = [out / f'{t}.{f}' for t, _, f in disks]
+            xml = "<domainbackup mode='push'><disks>" + ''.join(
+                f"<disk name='{t}' backup='yes' type='file'><driver type='{f}'/><target file='{out / f'{t}.{f}'}'/>"
+                f"</disk>" for t, _, f in disks) + '</disks></domainbackup>'
+            t0 = time.monotonic_ns()
+            dom.backupBegin(xml, None, 0)
+            while dom.jobInfo()[0] != lv.VIR_DOMAIN_JOB_NONE:
+                time.sleep(0.01)
+            stats = dom.jobStats(lv.VIR_DOMAIN_JOB_STATS_COMPLETED)
+            if stats.get('type') not in (None, lv.VIR_DOMAIN_JOB_COMPLETED):
+                raise RuntimeError(f'backup job ended with {stats}')
+            t1 = time.monotonic_ns()
+            return {'t0': t0, 't1': t1, 'disk_files': targets}
+
+        def virtnbdbackup(out):
+            target = out / 'vnb'
+            t0 = time.monotonic_ns()
+            sh('virtnbdbackup', '-U', URI, '-d', name, '-l', self.args.virtnbdbackup_level, '-r', '-n',
+               '-o', target)
+            t1 = time.monotonic_ns()
+            # Its streams hold the disks' data; fsync'd like everything else.
+            data = sorted(target.glob('*.data'))
+            fsync_files(files_under(target))
+            t2 = time.monotonic_ns()
+            if not data:
+                raise RuntimeError('virtnbdbackup wrote no .data file')
+            return {'t0': t0, 't1': t2, 'tool_s': (t1 - t0) / 1e9, 'disk_files': data}
+
+        tools = [('virt-backup live', ours('live')), ('virt-backup snapshot-libvirt', ours('snapshot-libvirt')),
+                 ('virsh backup-begin (push)', backup_begin),
+                 (f'virtnbdbackup -l {self.args.virtnbdbackup_level}', virtnbdbackup)]
+        for tool, fn in rotate(tools, r):
+            self.record(r, 'running', tool, fn)
+            self.clear_checkpoints(name)
+
+    def clear_checkpoints(self, name):
+        """virtnbdbackup's full level leaves a checkpoint: removed so every tool sees the same domain."""
+        dom = self.dom(name)
+        try:
+            for cp in dom.listAllCheckpoints():
+                cp.delete()
+        except self.libvirt.libvirtError as e:
+            log(f'  could not delete checkpoints: {e}')
+
+    def running_main(self):
+        """The main domain, started if it is not running: (name, disks, libvirt domain)."""
+        name = self.main
+        if not self.is_active(name):
+            self.start(name)
+        return name, self.disk_specs[name], self.dom(name)
+
+    def suspend_round(self, r):
+        name, disks, dom = self.running_main()
+
+        def ours(out):
+            return self.ours(name, 'suspend', out)
+
+        def suspend_cp(out):
+            t0 = time.monotonic_ns()
+            dom.suspend()
+            try:
+                _, _, targets = self.copy_disks(disks, out)
+            finally:
+                dom.resume()
+            return {'t0': t0, 't1': time.monotonic_ns(), 'disk_files': targets}
+
+        for tool, fn in rotate([('virt-backup suspend', ours), ('virsh suspend + cp + resume', suspend_cp)], r):
+            self.record(r, 'suspend', tool, fn)
+
+    def shutdown_round(self, r):
+        name, disks, dom = self.running_main()
+
+        def ours(out):
+            return self.ours(name, 'shutdown', out)
+
+        def shutdown_cp(out):
+            t0 = time.monotonic_ns()
+            dom.shutdown()
+            self.wait_shutoff(name)
+            _, _, targets = self.copy_disks(disks, out)
+            dom.create()
+            return {'t0': t0, 't1': time.monotonic_ns(), 'disk_files': targets}
+
+        for tool, fn in rotate([('virt-backup shutdown', ours), ('virsh shutdown + cp + start', shutdown_cp)], r):
+            self.record(r, 'shutdown', tool, fn)
+
+    def memory_round(self, r):
+        pairs = [(f'virt-backup, {self.args.raw_size} MiB sparse raw', self.mem_small),
+                 (f'virt-backup, {self.args.big_size} MiB sparse raw', self.mem_big)]
+        for tool, name in rotate(pairs, r):
+            self.record(r, 'memory', tool, lambda out, n=name: self.ours(n, 'shutdown', out))
+
+    # ------------------------------------------------------------------ the whole run
+
+    def remove_leftovers(self):
+        """Undefines shut-off vbb- domains of earlier runs whose folder is gone (libvirtd was away at their cleanup)."""
+        for dom in self.conn.listAllDomains():
+            m = re.match(r'^vbb-([0-9a-f]+)-', dom.name())
+            if m and m.group(1) != self.args.run_id and not dom.isActive() and not (WORK / m.group(1)).exists():
+                dom.undefineFlags(self.libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                                  | self.libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+                log(f'removed the definition of {dom.name()}, left by an earlier run')
+
+    def run(self):
+        a = self.args
+        self.remove_leftovers()
+        golden = self.run_dir / 'images'
+        golden.mkdir(parents=True)
+        log(f'creating images in {golden}')
+        qcow2 = golden / 'vda.qcow2'
+        raw = golden / 'vdb.raw'
+        big = golden / 'big.raw'
+        self.make_image(qcow2, 'qcow2', a.qcow2_size, a.qcow2_data)
+        self.make_image(raw, 'raw', a.raw_size, a.raw_data)
+        groups = a.groups.split(',')
+        self.disk_specs = {}
+        # The main domain runs on its own copies; the memory domains are never started.
+        work = self.run_dir / 'disks'
+        work.mkdir()
+        disks = [('vda', work / 'vda.qcow2', 'qcow2'), ('vdb', work / 'vdb.raw', 'raw')]
+        for (_, dst, _), src in zip(disks, (qcow2, raw)):
+            sh('cp', '--sparse=always', src, dst)
+        self.main = self.define('main', disks)
+        self.disk_specs[self.main] = disks
+        if 'memory' in groups:
+            self.make_image(big, 'raw', a.big_size, a.raw_data)
+            self.mem_small = self.define('mem2', [('vda', raw, 'raw')])
+            self.mem_big = self.define('mem8', [('vda', big, 'raw')])
+        started = time.monotonic()
+        for r in range(a.runs):
+            log(f'=== round {r + 1} of {a.runs}')
+            for group in groups:
+                getattr(self, f'{group}_round')(r)
+        return time.monotonic() - started
+
+
+def rotate(items, r):
+    """Round r starts with a different member, so no tool always goes first (or last)."""
+    k = r % len(items)
+    return items[k:] + items[:k]
+
+
+# ---------------------------------------------------------------------- summaries
+
+def stat(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {'median': statistics.median(values), 'min': min(values), 'max': max(values), 'n': len(values)}
+
+
+def summarize(rows, args):
+    tools = {}
+    for row in rows:
+        tools.setdefault((row['group'], row['tool']), []).append(row)
+    summary = []
+    for (group, tool), rs in tools.items():
+        ok = [r for r in rs if 'error' not in r]
+        entry = {'group': group, 'tool': tool, 'runs': len(rs), 'failed': len(rs) - len(ok),
+                 'errors': sorted({r['error'] for r in rs if 'error' in r})}
+        for key in ('time_s', 'downtime_ms', 'engine_downtime_ms', 'disk_apparent', 'disk_allocated',
+                    'total_allocated', 'rss_kib', 'cp_only_s', 'tool_s', 'copy_s', 'verify_s'):
+            s = stat([r.get(key) for r in ok])
+            if s:
+                entry[key] = s
+        summary.append(entry)
+    return summary
+
+
+def by_round(rows, tool, key):
+    return {r['round']: r[key] for r in rows if r['tool'] == tool and 'error' not in r and r.get(key) is not None}
+
+
+def ratios(rows, args):
+    lvl = f'virtnbdbackup -l {args.virtnbdbackup_level}'
+    ours_off, cp, qimg = 'virt-backup (shut-off domain)', 'cp --sparse=always + fsync', 'qemu-img convert + fsync'
+    small = f'virt-backup, {args.raw_size} MiB sparse raw'
+    big = f'virt-backup, {args.big_size} MiB sparse raw'
+    spec = [
+        # name, ours tool, ours key, reference tool, reference key, target (max ratio) or None
+        ('offline copy time vs cp --sparse=always', ours_off, 'time_s', cp, 'time_s', 1.10),
+        ('offline copy time vs qemu-img convert', ours_off, 'time_s', qimg, 'time_s', None),
+        ('offline output allocation vs source allocation', ours_off, 'disk_allocated', 'source disks',
+         'disk_allocated', 1.00),
+        ('offline output allocation vs cp --sparse=always', ours_off, 'disk_allocated', cp, 'disk_allocated', None),
+        ('live time vs virtnbdbackup', 'virt-backup live', 'time_s', lvl, 'time_s', 0.50),
+        ('live downtime vs virtnbdbackup', 'virt-backup live', 'downtime_ms', lvl, 'downtime_ms', 1.00),
+        ('live time vs virsh backup-begin', 'virt-backup live', 'time_s', 'virsh backup-begin (push)', 'time_s',
+         None),
+        ('snapshot-libvirt time vs virtnbdbackup', 'virt-backup snapshot-libvirt', 'time_s', lvl, 'time_s', None),
+        ('snapshot-libvirt downtime vs virtnbdbackup', 'virt-backup snapshot-libvirt', 'downtime_ms', lvl,
+         'downtime_ms', None),
+        ('suspend time vs suspend + cp + resume', 'virt-backup suspend', 'time_s', 'virsh suspend + cp + resume',
+         'time_s', None),
+        ('suspend downtime vs suspend + cp + resume', 'virt-backup suspend', 'downtime_ms',
+         'virsh suspend + cp + resume', 'downtime_ms', None),
+        ('suspend downtime vs pure copy time (cp + fsync)', 'virt-backup suspend', 'downtime_ms', cp, 'time_s',
+         1.05),
+        ('shutdown time vs shutdown + cp + start', 'virt-backup shutdown', 'time_s', 'virsh shutdown + cp + start',
+         'time_s', None),
+        ('shutdown downtime vs shutdown + cp + start', 'virt-backup shutdown', 'downtime_ms',
+         'virsh shutdown + cp + start', 'downtime_ms', None),
+        (f'peak RSS, {args.big_size} MiB vs {args.raw_size} MiB disk', big, 'rss_kib', small, 'rss_kib', 1.10),
+    ]
+    out = []
+    for name, ours, okey, ref, rkey, target in spec:
+        a, b = by_round(rows, ours, okey), by_round(rows, ref, rkey)
+        if okey == 'downtime_ms' and rkey == 'time_s':
+            b = {k: v * 1000 for k, v in b.items()}
+        per_round = [a[k] / b[k] for k in sorted(a) if k in b and b[k]]
+        entry = {'name': name, 'ours': ours, 'reference': ref, 'metric': okey, 'per_round': per_round,
+                 'target': target}
+        s = stat(per_round)
+        if s:
+            entry.update(s)
+        if target is None:
+            entry['status'] = 'no target'
+        elif not s:
+            entry['status'] = 'not measured'
+        elif name.startswith('peak RSS'):
+            entry['status'] = 'reached' if all(abs(x - 1) <= 0.10 for x in per_round) else 'missed'
+        else:
+            entry['status'] = 'reached' if s['median'] <= target else 'missed'
+        out.append(entry)
+    return out
+
+
+def fmt_stat(s, scale=1.0, digits=2, unit=''):
+    if not s:
+        return '–'
+    f = f'{{:.{digits}f}}'
+    med = f.format(s['median'] * scale)
+    if s['n'] == 1:
+        return med + unit
+    return f'{med}{unit} [{f.format(s["min"] * scale)}–{f.format(s["max"] * scale)}]'
+
+
+def markdown(result):
+    a = result['config']
+    lines = [f'# virt-backup benchmark, {result["finished"]}', '',
+             f'{a["runs"]} rounds, tools alternating within each pair. Disks: {a["qcow2_size"]} MiB qcow2 holding '
+             f'{a["qcow2_data"]} MiB (vda) and {a["raw_size"]} MiB sparse raw holding {a["raw_data"]} MiB (vdb), '
+             f'one domain (128 MiB RAM, domain type {result["machine"]["domain_type"]}); memory check: '
+             f'{a["raw_size"]} vs {a["big_size"]} MiB sparse raw. Sources just written (in the page cache); every tool\'s '
+             f'output fsync\'d within its time. Medians with [min–max] over the rounds.', '',
+             '## Ratios (ours / reference, pair by pair in the same round)', '',
+             '| comparison | median [min–max] | target | status |', '|---|---|---|---|']
+    for r in result['ratios']:
+        target = '–' if r['target'] is None else (f'within ±10%' if r['name'].startswith('peak RSS')
+                                                  else f'≤ {r["target"]:.2f}×')
+        digits = 3 if r['metric'] in ('disk_allocated', 'rss_kib') else 2
+        lines.append(f'| {r["name"]} | {fmt_stat(r, digits=digits, unit="×") if "median" in r else "not measured"} '
+                     f'| {target} | {r["status"]} |')
+    lines += ['', '## Each tool', '',
+              '| group | tool | time s | guest-seen downtime ms | engine downtime ms | disk output MiB '
+              '(allocated / apparent) | all output MiB allocated | peak RSS MiB | failed |',
+              '|---|---|---|---|---|---|---|---|---|']
+    for s in result['summary']:
+        fail = f'{s["failed"]}/{s["runs"]}' + (f': {s["errors"][0][:120]}' if s['errors'] else '')
+        lines.append(
+            f'| {s["group"]} | {s["tool"]} | {fmt_stat(s.get("time_s"))} | {fmt_stat(s.get("downtime_ms"), digits=0)} '
+            f'| {fmt_stat(s.get("engine_downtime_ms"), digits=0)} '
+            f'| {fmt_stat(s.get("disk_allocated"), 1 / MiB, 0)} / {fmt_stat(s.get("disk_apparent"), 1 / MiB, 0)} '
+            f'| {fmt_stat(s.get("total_allocated"), 1 / MiB, 0)} | {fmt_stat(s.get("rss_kib"), 1 / 1024, 0)} '
+            f'| {fail} |')
+    m = result['machine']
+    lines += ['', f'Machine: {m["cpu"]}, {m["cpus"]} CPUs, {m["mem_gib"]} GiB; {m["kernel"]}; {m["versions"]}.',
+              f'Load average (1/5/15 min) at start {fmt_load(m["loadavg_at_start"])}, at end '
+              f'{fmt_load(m["loadavg_at_end"])}; other running domains at the end: '
+              f'{", ".join(m["other_running_domains_at_end"]) or "none"}.',
+              f'Run took {result["duration_s"] / 60:.1f} min. Raw numbers: results.json. '
+              'Downtime: largest gap between heartbeat arrivals (host clock) from the tool\'s start to its end.', '']
+    return '\n'.join(lines)
+
+
+def fmt_load(load):
+    return '/'.join(f'{x:.1f}' for x in load)
+
+
+def chart(result, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rs = [r for r in result['ratios'] if 'median' in r]
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rs) + 1.5))
+    ys = range(len(rs))
+    colors = {'reached': '#2e7d32', 'missed': '#c62828', 'no target': '#607d8b'}
+    ax.barh(list(ys), [r['median'] for r in rs], color=[colors[r['status']] for r in rs],
+            xerr=[[r['median'] - r['min'] for r in rs], [r['max'] - r['median'] for r in rs]], capsize=3)
+    for y, r in zip(ys, rs):
+        if r['target'] is not None:
+            ax.plot([r['target']] * 2, [y - 0.4, y + 0.4], color='black', linewidth=2)
+        ax.text(r['max'] * 1.05 if r['max'] > 0 else 0.01, y, f'{r["median"]:.2f}×', va='center', fontsize=8)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([r['name'] for r in rs], fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color='grey', linestyle=':')
+    ax.set_xscale('log')
+    ax.set_xlabel('ours / reference (median, bars: min–max; black tick: target; log scale)')
+    ax.set_title(f'virt-backup vs alternatives, {result["config"]["runs"]} rounds '
+                 '(green: target reached, red: missed, grey: no target)', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def machine_info():
+    def version(*cmd):
+        try:
+            return sh(*cmd).splitlines()[0].strip()
+        except Exception:  # noqa: BLE001
+            return 'unknown'
+    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
+                if l.startswith('model name')), 'unknown')
+    kvm = os.path.exists('/dev/kvm') and re.search(r'\b(vmx|svm)\b', Path('/proc/cpuinfo').read_text())
+    others = [n for n in sh('virsh', '-c', URI, 'list', '--name', check=False).split() if not n.startswith('vbb-')]
+    return {'cpu': cpu, 'cpus': os.cpu_count(), 'loadavg_at_end': os.getloadavg(),
+            'other_running_domains_at_end': others, 'kernel': platform.release(),
+            'mem_gib': round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / (1 << 30)),
+            'domain_type': 'kvm' if kvm else 'qemu',
+            'versions': '; '.join([version('virsh', '-c', URI, 'version', '--daemon').replace('\n', ' '),
+                                   version('qemu-system-x86_64', '--version'), version('virtnbdbackup', '-V'),
+                                   version('cp', '--version'), version('sh', '-c', 'java -version 2>&1')])}
+
+
+def cleanup(run_id):
+    """Destroys and undefines this run's domains and deletes its folder (also called by bench/run's trap)."""
+    import libvirt
+    prefix = f'vbb-{run_id}-'
+    try:
+        conn = libvirt.open(URI)
+        for dom in conn.listAllDomains():
+            if dom.name().startswith(prefix):
+                if dom.isActive():
+                    dom.destroy()
+                for cp in dom.listAllCheckpoints():
+                    cp.delete(libvirt.VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY)
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                                  | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+                log(f'removed domain {dom.name()}')
+    except libvirt.libvirtError as e:
+        log(f'cleanup: {e}')
+    shutil.rmtree(WORK / run_id, ignore_errors=True)
+    try:
+        WORK.rmdir()
+    except OSError:
+        pass
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--runs', type=int, default=5, help='rounds (each tool once per round; default 5)')
+    p.add_argument('--qcow2-size', type=int, default=2048, help='MiB (default 2048)')
+    p.add_argument('--qcow2-data', type=int, default=1024, help='MiB of data in it (default 1024)')
+    p.add_argument('--raw-size', type=int, default=2048, help='MiB (default 2048)')
+    p.add_argument('--raw-data', type=int, default=512, help='MiB of data in it (default 512)')
+    p.add_argument('--big-size', type=int, default=8192, help='MiB, the memory check\'s large disk (default 8192)')
+    p.add_argument('--groups', default='offline,running,suspend,shutdown,memory')
+    p.add_argument('--virtnbdbackup-level', default='full', choices=['full', 'copy'])
+    p.add_argument('--settle', type=float, default=1.0, help='seconds of rest between measurements')
+    p.add_argument('--out', default=str(ROOT / 'bench' / 'results'), help='results folder')
+    p.add_argument('--run-id', required=True)
+    p.add_argument('--guest')
+    p.add_argument('--jar')
+    p.add_argument('--cleanup', action='store_true', help='only remove what run RUN_ID left')
+    args = p.parse_args()
+    if args.cleanup:
+        cleanup(args.run_id)
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bench = Bench(args)
+    load_at_start = os.getloadavg()
+    try:
+        duration = bench.run()
+    finally:
+        for serial in bench.serials.values():
+            serial.close()
+        cleanup(args.run_id)
+    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    result = {'finished': stamp, 'duration_s': duration, 'config': vars(args) | {'out': None},
+              'machine': machine_info() | {'loadavg_at_start': load_at_start}, 'rows': bench.rows}
+    result['summary'] = summarize(bench.rows, args)
+    result['ratios'] = ratios(bench.rows, args)
+    out = Path(args.out) / stamp
+    out.mkdir(parents=True)
+    (out / 'results.json').write_text(json.dumps(result, indent=1, default=str) + '\n')
+    md = markdown(result)
+    (out / 'results.md').write_text(md)
+    try:
+        chart(result, out / 'ratios.png')
+    except Exception as e:  # noqa: BLE001
+        log(f'no chart: {e}')
+    print(md)
+    log(f'results in {out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
