@@ -141,7 +141,7 @@ public final class BackupEngine {
             long downtime = copyWhileHeld(hold, selection, directory, files, found.isActive(),
                     quiesce(request, found) ? vm : null, journal);
             if (savesMemory) {
-                files.add(new BackedUpFile(MEMORY_FILE, "memory", syncAndDigest(directory.file(MEMORY_FILE)),
+                files.add(new BackedUpFile(MEMORY_FILE, "memory", copier.syncAndDigest(directory.file(MEMORY_FILE)),
                         null, hypervisor.uri(), null));
             }
             verify(directory, files);
@@ -396,10 +396,6 @@ public final class BackupEngine {
         log.detail("verified " + files.size() + " file(s) by reading them back");
     }
 
-    private FileDigest syncAndDigest(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
         return copier.digest(file);
     }
 

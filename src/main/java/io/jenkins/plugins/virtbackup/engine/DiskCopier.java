@@ -1,9 +1,11 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -49,19 +51,18 @@ public final class DiskCopier {
     /** As {@link #copy(Path, Path)}, reporting bytes done to {@code progress} (may be null). */
     FileDigest copy(Path source, Path target, Progress progress) throws IOException {
         MessageDigest sha256 = newSha256();
-        ByteBuffer buffer = ByteBuffer.allocateDirect(BLOCK_SIZE);
         ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_SIZE);
         long position = 0;
-        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+        try (BlockReader in = BlockReader.open(source);
              RandomAccessFile out = openNew(target)) {
             FileChannel outChannel = out.getChannel();
             long total = in.size();
             int filled;
-            while ((filled = fill(in, buffer)) > 0) {
+            while ((filled = in.next()) > 0) {
                 if (cancelled.getAsBoolean()) {
                     throw new CopyCancelledException("copy of " + source + " cancelled");
                 }
-                buffer.flip();
+                ByteBuffer buffer = in.block();
                 writeNonZeroRuns(outChannel, buffer.duplicate(), zeros, position);
                 sha256.update(buffer);
                 position += filled;
@@ -82,20 +83,90 @@ public final class DiskCopier {
     /** Reads a file back in full to recompute what {@link #copy} reported. */
     public FileDigest digest(Path file) throws IOException {
         MessageDigest sha256 = newSha256();
-        ByteBuffer buffer = ByteBuffer.allocateDirect(BLOCK_SIZE);
         long size = 0;
-        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (BlockReader in = BlockReader.open(file)) {
             int filled;
-            while ((filled = fill(in, buffer)) > 0) {
+            while ((filled = in.next()) > 0) {
                 if (cancelled.getAsBoolean()) {
                     throw new CopyCancelledException("verification of " + file + " cancelled");
                 }
-                buffer.flip();
-                sha256.update(buffer);
+                sha256.update(in.block());
                 size += filled;
             }
         }
         return new FileDigest(size, HexFormat.of().formatHex(sha256.digest()));
+    }
+
+    /** Syncs a file another process wrote (libvirt, QEMU) to disk, then reads it back in full. */
+    public FileDigest syncAndDigest(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        return digest(file);
+    }
+
+    /**
+     * Reads a file or block device block by block, bypassing the page cache (O_DIRECT) where the
+     * file system allows it: holes then cost nothing to read, a read-back checks what reached the
+     * disk, and a backup does not push the host's working set out of its cache. Where O_DIRECT is
+     * refused (tmpfs, for one) it reads through the cache.
+     */
+    private static final class BlockReader implements AutoCloseable {
+        private final FileChannel channel;
+        private final boolean direct;
+        private final ByteBuffer buffer;
+        private boolean atEnd;
+
+        private BlockReader(FileChannel channel, boolean direct, ByteBuffer buffer) {
+            this.channel = channel;
+            this.direct = direct;
+            this.buffer = buffer;
+        }
+
+        static BlockReader open(Path file) throws IOException {
+            try {
+                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+                int alignment = (int) Math.max(4096, Files.getFileStore(file).getBlockSize());
+                ByteBuffer aligned = ByteBuffer.allocateDirect(BLOCK_SIZE + alignment).alignedSlice(alignment);
+                return new BlockReader(channel, true, aligned.limit(BLOCK_SIZE).slice());
+            } catch (IOException | UnsupportedOperationException e) {
+                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+                return new BlockReader(channel, false, ByteBuffer.allocateDirect(BLOCK_SIZE));
+            }
+        }
+
+        long size() throws IOException {
+            return channel.size();
+        }
+
+        /** Reads the next block; returns its length, 0 at the end. */
+        int next() throws IOException {
+            if (atEnd) {
+                return 0;
+            }
+            buffer.clear();
+            if (direct) {
+                // Direct reads must stay aligned: a short read is the end of the file, not a retry.
+                atEnd = channel.read(buffer) < BLOCK_SIZE;
+            } else {
+                while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+                    // fill the block unless the end comes first
+                }
+                atEnd = buffer.hasRemaining();
+            }
+            buffer.flip();
+            return buffer.remaining();
+        }
+
+        /** The block last read, positioned at its start. */
+        ByteBuffer block() {
+            return buffer;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
     }
 
     private static RandomAccessFile openNew(Path target) throws IOException {
@@ -103,17 +174,6 @@ public final class DiskCopier {
         FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE)).close();
         return new RandomAccessFile(target.toFile(), "rw");
-    }
-
-    /** Fills the buffer from the channel unless the end comes first; returns the bytes read. */
-    private static int fill(FileChannel in, ByteBuffer buffer) throws IOException {
-        buffer.clear();
-        while (buffer.hasRemaining()) {
-            if (in.read(buffer) < 0) {
-                break;
-            }
-        }
-        return buffer.position();
     }
 
     /**

@@ -64,7 +64,7 @@ final class PushBackupHold implements GuestHold {
         List<BackedUpFile> files = new ArrayList<>();
         for (Disk disk : disks) {
             Path file = targets.get(disk.target());
-            files.add(new BackedUpFile(file.getFileName().toString(), "disk", reader.digest(file), disk.target(),
+            files.add(new BackedUpFile(file.getFileName().toString(), "disk", reader.syncAndDigest(file), disk.target(),
                     disk.source(), disk.format()));
         }
         return files;

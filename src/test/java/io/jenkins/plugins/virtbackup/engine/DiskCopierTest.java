@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -133,5 +134,21 @@ class DiskCopierTest {
             raf.write(data, 0, (int) Math.min(data.length, size - size / 2));
         }
         return file;
+    }
+
+    @Test
+    void theReadBackDigestIsExactWithAndWithoutDirectIo() throws Exception {
+        byte[] data = new byte[3 * MIB + 12345];  // not a multiple of any block size
+        new Random(11).nextBytes(data);
+        Path onDisk = Files.write(dir.resolve("odd.img"), data);
+        assertThat(new DiskCopier(() -> false).digest(onDisk).sha256()).isEqualTo(Trees.sha256(onDisk));
+
+        // tmpfs refuses O_DIRECT: the read-back falls back to the page cache.
+        try (TmpfsMount tmpfs = TmpfsMount.mount(dir.resolve("tmpfs"), "size=8m")) {
+            Path inMemory = Files.write(tmpfs.dir().resolve("odd.img"), data);
+            FileDigest digest = new DiskCopier(() -> false).digest(inMemory);
+            assertThat(digest.sha256()).isEqualTo(Trees.sha256(onDisk));
+            assertThat(digest.size()).isEqualTo(data.length);
+        }
     }
 }
