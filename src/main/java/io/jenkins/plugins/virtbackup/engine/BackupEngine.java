@@ -396,9 +396,6 @@ public final class BackupEngine {
         log.detail("verified " + files.size() + " file(s) by reading them back");
     }
 
-        return copier.digest(file);
-    }
-
     private FileDigest writeSynced(Path file, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
