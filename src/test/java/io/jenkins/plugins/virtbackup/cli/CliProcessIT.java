@@ -6,12 +6,13 @@ import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import io.jenkins.plugins.virtbackup.libvirt.SyslogListener;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged command line ({@code target/virt-backup-cli.jar}) run as a real process. */
 class CliProcessIT {
-    private static final Path JAR = Path.of(System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar"));
 
     /** Locks and journals of these runs: not the machine's /var/lib/virt-backup. */
     private static final Path STATE = Path.of(System.getProperty("java.io.tmpdir"), "virt-backup-it-state");
@@ -50,8 +50,8 @@ class CliProcessIT {
             Result ok = run(log.path(), "-c", uri, "-d", backups.toString(), "web");
             Result missing = run(log.path(), "-c", uri, "-d", backups.toString(), "nosuch");
 
-            assertThat(ok.code).isZero();
-            assertThat(missing.code).isEqualTo(3);
+            assertThat(ok.code()).isZero();
+            assertThat(missing.code()).isEqualTo(3);
             List<String> messages = log.drain();
             // <14> is facility user, severity info; <11> user, err.
             assertThat(messages).hasSize(3);
@@ -65,12 +65,12 @@ class CliProcessIT {
     @Test
     void exitCodesOfTheRealProcess() throws Exception {
         Path noLog = dir.resolve("no.sock");
-        assertThat(run(noLog, "-h").code).isZero();
-        assertThat(run(noLog).code).isEqualTo(2);
-        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "nosuch").code).isEqualTo(3);
+        assertThat(run(noLog, "-h").code()).isZero();
+        assertThat(run(noLog).code()).isEqualTo(2);
+        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "nosuch").code()).isEqualTo(3);
         Result unreachable = run(noLog, "-c", "qemu+tcp://127.0.0.1:1/system", "web");
-        assertThat(unreachable.code).isEqualTo(4);
-        assertThat(unreachable.output).singleElement().asString().startsWith("virt-backup: error: cannot connect to");
+        assertThat(unreachable.code()).isEqualTo(4);
+        assertThat(unreachable.output()).singleElement().asString().startsWith("virt-backup: error: cannot connect to");
     }
 
     @Test
@@ -78,23 +78,18 @@ class CliProcessIT {
         Result result = run(dir.resolve("no.sock"), Map.of("LIBVIRT_DEFAULT_URI", uri),
                 "-v", "-d", backups.toString(), "web");
 
-        assertThat(result.code).isZero();
-        assertThat(result.output).contains("virt-backup: connected to " + uri);
+        assertThat(result.code()).isZero();
+        assertThat(result.output()).contains("virt-backup: connected to " + uri);
     }
 
     @Test
     void sigtermMidCopyPutsTheDomainBackAndLeavesNothingThatLooksComplete() throws Exception {
         Process process = start(dir.resolve("no.sock"), "-v", "-c", uri, "-d", backups.toString(), "big");
         List<String> output = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = out.readLine()) != null) {
-                output.add(line);
-                if (line.contains("copying disk vda")) {
-                    process.toHandle().destroy();  // SIGTERM, as Jenkins sends on abort
-                }
-            }
+        try (BufferedReader out = CliProcess.reader(process)) {
+            output.addAll(CliProcess.readUntil(out, "copying disk vda"));
+            process.toHandle().destroy();  // SIGTERM, as Jenkins sends on abort
+            out.lines().forEach(output::add);
         }
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
@@ -105,22 +100,12 @@ class CliProcessIT {
         assertThat(backups).as("the run created it, and removed it with the unfinished backup").doesNotExist();
     }
 
-    private record Result(int code, List<String> output) {
-    }
-
     private Result run(Path syslogSocket, String... args) throws Exception {
         return run(syslogSocket, Map.of(), args);
     }
 
     private Result run(Path syslogSocket, Map<String, String> environment, String... args) throws Exception {
-        Process process = start(syslogSocket, environment, args);
-        List<String> output;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            output = out.lines().toList();
-        }
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Result(process.exitValue(), output);
+        return CliProcess.finish(start(syslogSocket, environment, args));
     }
 
     private static Process start(Path syslogSocket, String... args) throws IOException {
@@ -129,16 +114,12 @@ class CliProcessIT {
 
     private static Process start(Path syslogSocket, Map<String, String> environment, String... args)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
+        List<String> command = new ArrayList<>(List.of(args));
         if (args.length > 0 && !args[0].startsWith("-h")) {
             command.addAll(List.of("--state-dir", STATE.toString()));
         }
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().remove("LIBVIRT_DEFAULT_URI");
-        builder.environment().putAll(environment);
-        builder.environment().put(NativeSyslog.SOCKET_ENV, syslogSocket.toString());
-        return builder.start();
+        Map<String, String> env = new HashMap<>(environment);
+        env.put(NativeSyslog.SOCKET_ENV, syslogSocket.toString());
+        return CliProcess.start(command, env);
     }
 }

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
-import java.io.BufferedReader;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,8 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  * does to a real domain is proven on QEMU guests in QemuFaultIT; here: the files and the exits.)
  */
 class RecoveryProcessIT {
-    private static final Path JAR = Path.of(System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar"));
-
     @TempDir
     Path dir;
     String uri;
@@ -57,12 +55,12 @@ class RecoveryProcessIT {
 
         Result recover = run("recover", "-v", "-c", uri, "--state-dir", state.toString());
 
-        assertThat(recover.code).as(String.join("\n", recover.output)).isZero();
-        assertThat(recover.output).anyMatch(l -> l.contains("recovering domain 'big': restore it from"))
+        assertThat(recover.code()).as(String.join("\n", recover.output())).isZero();
+        assertThat(recover.output()).anyMatch(l -> l.contains("recovering domain 'big': restore it from"))
                 .anyMatch(l -> l.contains("domain 'big' recovered"));
         assertThat(partials()).isEmpty();
         assertThat(journalFiles()).isEmpty();
-        assertThat(run("recover", "-c", uri, "--state-dir", state.toString()).output)
+        assertThat(run("recover", "-c", uri, "--state-dir", state.toString()).output())
                 .containsExactly("virt-backup: nothing to recover");
     }
 
@@ -74,9 +72,9 @@ class RecoveryProcessIT {
         killed.waitFor(30, TimeUnit.SECONDS);
 
         Result next = run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "big", "--help");
-        assertThat(next.code).isZero();  // --help touches nothing
+        assertThat(next.code()).isZero();  // --help touches nothing
         Result web = run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "web");
-        assertThat(web.code).isZero();
+        assertThat(web.code()).isZero();
         assertThat(journalFiles()).as("web's run leaves big's journal alone").hasSize(1);
 
         Process again = start("-c", uri, "-d", backups.toString(), "big");
@@ -94,42 +92,39 @@ class RecoveryProcessIT {
         Result second = run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "big");
         Result recover = run("recover", "-c", uri, "--state-dir", state.toString(), "big");
 
-        assertThat(second.code).isEqualTo(6);
-        assertThat(second.output).singleElement().asString()
+        assertThat(second.code()).isEqualTo(6);
+        assertThat(second.output()).singleElement().asString()
                 .matches("virt-backup: error: domain 'big' is busy: backup by process " + first.pid() + " since .*");
-        assertThat(recover.code).isEqualTo(6);
+        assertThat(recover.code()).isEqualTo(6);
         first.toHandle().destroy();
         first.waitFor(30, TimeUnit.SECONDS);
-        assertThat(run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "web").code)
+        assertThat(run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "web").code())
                 .as("another domain is not locked").isZero();
     }
 
     @Test
     void verifyFindsMissingAndChangedFiles() throws Exception {
-        assertThat(run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "web").code).isZero();
+        assertThat(run("-c", uri, "-d", backups.toString(), "--state-dir", state.toString(), "web").code()).isZero();
         Path backup;
         try (Stream<Path> dirs = Files.list(backups.resolve("web"))) {
             backup = dirs.findFirst().orElseThrow();
         }
-        assertThat(run("verify", backup.toString()).code).isZero();
+        assertThat(run("verify", backup.toString()).code()).isZero();
 
         Path disk = backup.resolve("vda.raw");
         byte[] bytes = Files.readAllBytes(disk);
         bytes[4096] ^= 1;
         Files.write(disk, bytes);
         Result changed = run("verify", backup.toString());
-        assertThat(changed.code).isEqualTo(7);
-        assertThat(changed.output).singleElement().asString().startsWith("virt-backup: error: vda.raw differs");
+        assertThat(changed.code()).isEqualTo(7);
+        assertThat(changed.output()).singleElement().asString().startsWith("virt-backup: error: vda.raw differs");
 
         Files.delete(backup.resolve("domain.xml"));
-        assertThat(run("verify", backup.toString()).output).contains("virt-backup: error: domain.xml is missing");
-        assertThat(run("verify", dir.toString()).code).as("no manifest at all").isEqualTo(7);
+        assertThat(run("verify", backup.toString()).output()).contains("virt-backup: error: domain.xml is missing");
+        assertThat(run("verify", dir.toString()).code()).as("no manifest at all").isEqualTo(7);
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private record Result(int code, List<String> output) {
-    }
 
     private List<Path> partials() throws IOException {
         if (!Files.exists(backups)) {
@@ -150,40 +145,19 @@ class RecoveryProcessIT {
         }
     }
 
-    /** Reads the process's output until a line contains {@code text}; returns the lines read. */
     private static List<String> readUntil(Process process, String text) throws IOException {
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        List<String> lines = new ArrayList<>();
-        String line;
-        while ((line = out.readLine()) != null) {
-            lines.add(line);
-            if (line.contains(text)) {
-                return lines;
-            }
-        }
-        throw new AssertionError("no line containing '" + text + "' in:\n" + String.join("\n", lines));
+        return CliProcess.readUntil(CliProcess.reader(process), text);
     }
 
     private Process start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
-        if (!args[0].equals("recover") && !args[0].equals("verify") && !List.of(args).contains("--state-dir")) {
+        List<String> command = new ArrayList<>(List.of(args));
+        if (!args[0].equals("recover") && !args[0].equals("verify") && !command.contains("--state-dir")) {
             command.addAll(List.of("--state-dir", state.toString()));
         }
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("VIRT_BACKUP_SYSLOG_SOCKET", dir.resolve("no-syslog").toString());
-        return builder.start();
+        return CliProcess.start(command, Map.of("VIRT_BACKUP_SYSLOG_SOCKET", dir.resolve("no-syslog").toString()));
     }
 
     private Result run(String... args) throws Exception {
-        Process process = start(args);
-        List<String> output;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            output = out.lines().toList();
-        }
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Result(process.exitValue(), output);
+        return CliProcess.finish(start(args));
     }
 }

@@ -16,6 +16,7 @@ import io.jenkins.plugins.virtbackup.engine.SyslogSink;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.ByteArrayOutputStream;
@@ -95,11 +96,10 @@ class QemuBackupIT {
         try (TestGuest guest = TestGuest.start("shutdown", "", RAW)) {
             writeOnePass(guest, "vdb");
             long before = System.nanoTime();
-            Process cli = new ProcessBuilder(javaCommand("-c", QemuTestBed.URI, "-b", "shutdown", "-d",
-                    backups.toString(), "--state-dir", stateDir().toString(), guest.name)).redirectErrorStream(true).start();
-            String output = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            CliProcess.Result cli = CliProcess.run(List.of("-c", QemuTestBed.URI, "-b", "shutdown", "-d",
+                    backups.toString(), "--state-dir", stateDir().toString(), guest.name), Map.of());
 
-            assertThat(cli.waitFor()).as(output).isZero();
+            assertThat(cli.code()).as(cli.text()).isZero();
             assertThat(guest.state()).isEqualTo("running");
             guest.serial.waitFor("ANC-POWEROFF up=", before, Duration.ofSeconds(5));
             guest.serial.waitFor("ANC-READY", before, Duration.ofSeconds(60));
@@ -282,13 +282,5 @@ class QemuBackupIT {
         Path raw = qcow2.resolveSibling(qcow2.getFileName() + ".raw");
         Host.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", qcow2.toString(), raw.toString());
         return raw;
-    }
-
-    private static List<String> javaCommand(String... args) {
-        List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar")));
-        command.addAll(List.of(args));
-        return command;
     }
 }

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +80,7 @@ class QemuFaultIT {
             // Room for the directories, log, domain.xml and memory.state; out of inodes for the disk copy.
             try (TmpfsMount target = TmpfsMount.mount(mount, "size=512m,nr_inodes=6,mode=755")) {
                 Result run = run(guest, target.dir(), "-b", "suspend");
-                assertThat(run.code).as(run.text()).isEqualTo(1);
+                assertThat(run.code()).as(run.text()).isEqualTo(1);
                 assertThat(run.text()).contains("No space left on device");
                 assertExactlyAsFound(guest, target.dir(), Map.of());
                 row("target full mid-backup", "suspend", "the run put the domain back itself (exit 1)");
@@ -99,13 +99,8 @@ class QemuFaultIT {
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             try {
                 Process process = start(guest, backups, "-v", "-b", "suspend");
-                BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8));
-                List<String> output = new ArrayList<>();
-                String line;
-                while ((line = out.readLine()) != null && !line.contains("copying disk vda")) {
-                    output.add(line);
-                }
+                BufferedReader out = CliProcess.reader(process);
+                List<String> output = new ArrayList<>(CliProcess.readUntil(out, "copying disk vda"));
                 // The connection drops while the domain is saved and its disk is being copied.
                 Host.run("bash", "-c", ". bin/lib/hypervisor.sh && restart_test_libvirtd");
                 out.lines().forEach(output::add);
@@ -116,7 +111,7 @@ class QemuFaultIT {
                     outcome = "the run reconnected, put the domain back and finished (exit 0)";
                 } else {
                     assertThat(process.exitValue()).as(String.join("\n", output)).isEqualTo(5);
-                    assertThat(recover(guest, backups).code).isZero();
+                    assertThat(recover(guest, backups).code()).isZero();
                     outcome = "the run could not reconnect (exit 5); recovered by virt-backup recover";
                 }
                 assertThat(guest.state()).isEqualTo("running");
@@ -142,12 +137,12 @@ class QemuFaultIT {
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             try {
                 Result earlier = run(guest, backups, "-b", mode);
-                assertThat(earlier.code).as(earlier.text()).isZero();
+                assertThat(earlier.code()).as(earlier.text()).isZero();
                 Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
                 for (Fault fault : faults) {
                     interrupt(guest, backups, mode, fault);
                     Result recover = recover(guest, backups);
-                    assertThat(recover.code).as(fault.name() + ": " + recover.text()).isZero();
+                    assertThat(recover.code()).as(fault.name() + ": " + recover.text()).isZero();
                     assertExactlyAsFound(guest, backups, earlierBackups);
                     row(fault.name(), mode, recover.text().contains("recovered")
                             ? "recovered by virt-backup recover: exactly as found"
@@ -161,17 +156,8 @@ class QemuFaultIT {
 
     private void interrupt(TestGuest guest, Path backups, String mode, Fault fault) throws Exception {
         Process process = start(guest, backups, "-v", "-b", mode);
-        List<String> output = new ArrayList<>();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String line;
-        while ((line = out.readLine()) != null) {
-            output.add(line);
-            if (line.contains(fault.line())) {
-                break;
-            }
-        }
-        assertThat(line).as(fault.name() + ": the run never reached '" + fault.line() + "':\n"
-                + String.join("\n", output)).isNotNull();
+        BufferedReader out = CliProcess.reader(process);
+        CliProcess.readUntil(out, fault.line());
         if (fault.sigterm()) {
             process.toHandle().destroy();
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -214,22 +200,16 @@ class QemuFaultIT {
 
     // ------------------------------------------------------------------ processes
 
-    private record Result(int code, List<String> output) {
-        String text() {
-            return String.join("\n", output);
-        }
-    }
-
     private static Path stateDir(Path backups) {
         return backups.resolveSibling(backups.getFileName() + "-state");
     }
 
     private Result run(TestGuest guest, Path backups, String... options) throws Exception {
-        return finish(start(guest, backups, options));
+        return CliProcess.finish(start(guest, backups, options));
     }
 
     private Result recover(TestGuest guest, Path backups) throws Exception {
-        return finish(launch(List.of("recover", "-v", "-c", QemuTestBed.URI, "--state-dir",
+        return CliProcess.finish(launch(List.of("recover", "-v", "-c", QemuTestBed.URI, "--state-dir",
                 stateDir(backups).toString(), guest.name)));
     }
 
@@ -242,21 +222,6 @@ class QemuFaultIT {
     }
 
     private static Process launch(List<String> args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar")));
-        command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("VIRT_BACKUP_SYSLOG_SOCKET", "/nonexistent/virt-backup-test-syslog");
-        return builder.start();
-    }
-
-    private static Result finish(Process process) throws Exception {
-        List<String> output;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            output = out.lines().toList();
-        }
-        assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        return new Result(process.exitValue(), output);
+        return CliProcess.start(args, Map.of("VIRT_BACKUP_SYSLOG_SOCKET", "/nonexistent/virt-backup-test-syslog"));
     }
 }
