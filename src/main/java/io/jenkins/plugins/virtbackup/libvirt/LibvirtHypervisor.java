@@ -4,6 +4,7 @@ import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.function.Consumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
@@ -18,6 +19,8 @@ public final class LibvirtHypervisor implements Hypervisor {
      * {@link LibvirtErrors}. Held in a static field because the native side keeps only a pointer.
      */
     private static final ErrorCallback SILENT = new ErrorCallback();
+    /** How long to keep trying to reach a hypervisor whose connection died. */
+    private static final Duration RECONNECT_PATIENCE = Duration.ofSeconds(30);
 
     /** The requested URI (null: libvirt's default), to connect again with. */
     private final String requestedUri;
@@ -88,7 +91,8 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     /**
-     * Connects again if the connection is dead (libvirtd restarted or the link dropped).
+     * Connects again if the connection is dead (libvirtd restarted or the link dropped), trying for
+     * up to {@link #RECONNECT_PATIENCE}: a restarting daemon takes a few seconds to answer.
      *
      * @return true when a new connection replaced a dead one, so a failed call is worth retrying
      */
@@ -100,13 +104,24 @@ public final class LibvirtHypervisor implements Hypervisor {
         } catch (LibvirtException e) {
             // Cannot even ask: treat as dead.
         }
-        try {
-            connect = new Connect(requestedUri, false);
-            errors.notice("libvirt: the connection to " + uri + " was lost and has been re-established");
-            return true;
-        } catch (LibvirtException e) {
-            errors.report("reconnect to " + uri, e);
-            return false;
+        long deadline = System.nanoTime() + RECONNECT_PATIENCE.toNanos();
+        while (true) {
+            try {
+                connect = new Connect(requestedUri, false);
+                errors.notice("libvirt: the connection to " + uri + " was lost and has been re-established");
+                return true;
+            } catch (LibvirtException e) {
+                if (System.nanoTime() > deadline) {
+                    errors.report("reconnect to " + uri, e);
+                    return false;
+                }
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
         }
     }
 
