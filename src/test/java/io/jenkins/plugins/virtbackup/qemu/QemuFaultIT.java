@@ -86,6 +86,7 @@ class QemuFaultIT {
                 row("target full mid-backup", "suspend", "the run put the domain back itself (exit 1)");
             } finally {
                 Files.deleteIfExists(mount);
+                Host.run("rm", "-rf", stateDir(mount).toString());
             }
         }
     }
@@ -118,7 +119,7 @@ class QemuFaultIT {
                 assertThat(GuestPattern.check(guest.image("vda"), 0, 8).consistent()).isTrue();
                 row("libvirtd restarted mid-copy", "suspend", outcome);
             } finally {
-                Host.run("rm", "-rf", backups.toString());
+                Host.run("rm", "-rf", backups.toString(), stateDir(backups).toString());
             }
         }
     }
@@ -149,7 +150,7 @@ class QemuFaultIT {
                             : "the run put the domain back itself: exactly as found");
                 }
             } finally {
-                Host.run("rm", "-rf", backups.toString());
+                Host.run("rm", "-rf", backups.toString(), stateDir(backups).toString());
             }
         }
     }
