@@ -141,14 +141,20 @@ public final class BackupDirectory {
 
     /** Deletes the unfinished backup and any directory this run created for it. */
     public void discard() throws IOException {
-        if (Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> walk = Files.walk(partial)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+        deleteTree(partial);
+        removeEmpty(createdParents);
+    }
+
+    /** Deletes a directory and everything in it, if it exists; links are removed, not followed. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
-        removeEmpty(createdParents);
     }
 
     private static void createDirectories(Path dir, List<Path> created) throws IOException {

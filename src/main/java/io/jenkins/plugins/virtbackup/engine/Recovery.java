@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Finishes what a dead run left in its recovery journal, newest step first. Every step checks the
@@ -110,9 +108,7 @@ final class Recovery {
             throws HypervisorException, InterruptedException, IOException {
         VirtualMachine vm = hypervisor.lookup(name);
         awaitNoJob(vm);  // a snapshot libvirt still takes for the dead run finishes first
-        boolean onOverlay = vm.disks().stream().anyMatch(d -> d.target().equals(target)
-                && d.source() != null && Path.of(d.source()).equals(overlay));
-        if (onOverlay) {
+        if (SnapshotHold.writesTo(vm, target, overlay)) {
             if (!vm.state().isActive()) {
                 throw new IOException("it is shut off on the overlay " + overlay + "; merge it with: qemu-img commit "
                         + overlay + ", then point disk " + target + " back at its image (virsh edit)");
@@ -186,11 +182,7 @@ final class Recovery {
             return;  // never delete anything that is not an unfinished backup
         }
         log.detail("removing the unfinished backup " + dir);
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        BackupDirectory.deleteTree(dir);
     }
 
     private static String describe(RecoveryJournal.Undo step) {

@@ -126,8 +126,12 @@ final class SnapshotHold implements GuestHold {
     }
 
     private boolean onOverlay(Disk disk) throws HypervisorException {
-        Path overlay = overlays.get(disk.target());
-        return vm.disks().stream().anyMatch(d -> d.target().equals(disk.target())
+        return writesTo(vm, disk.target(), overlays.get(disk.target()));
+    }
+
+    /** Whether disk {@code target} of the domain now writes to {@code overlay}; recovery asks this too. */
+    static boolean writesTo(VirtualMachine vm, String target, Path overlay) throws HypervisorException {
+        return vm.disks().stream().anyMatch(d -> d.target().equals(target)
                 && d.source() != null && Path.of(d.source()).equals(overlay));
     }
 
