@@ -2,9 +2,8 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
 import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,13 +31,7 @@ class RecoveryProcessIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        TestDriverNode node = new TestDriverNode(dir.resolve("images"));
-        uri = node
-                .domain("web", RunState.RUNNING, true,
-                        TestDriverNode.fileDisk("vda", node.rawImage("web.raw", 8 << 20, 1 << 20, 5), "raw"))
-                .domain("big", RunState.RUNNING, true,
-                        TestDriverNode.fileDisk("vda", node.rawImage("big.raw", 16L << 30, 1 << 20, 6), "raw"))
-                .write();
+        uri = ProcessTestNode.webAndBig(dir.resolve("images"));
         backups = dir.resolve("backups");
         state = dir.resolve("state");
     }
