@@ -50,6 +50,20 @@ public final class DiskCopier {
 
     /** As {@link #copy(Path, Path)}, reporting bytes done to {@code progress} (may be null). */
     FileDigest copy(Path source, Path target, Progress progress) throws IOException {
+        return copy(source, target, progress, null);
+    }
+
+    /** Changes the first block of a copy before it is written and hashed (an image header's field). */
+    @FunctionalInterface
+    interface FirstBlock {
+        void change(ByteBuffer block) throws IOException;
+    }
+
+    /**
+     * As {@link #copy(Path, Path, Progress)}; {@code firstBlock} (may be null) changes the copy's
+     * first block, so that the checksum is the copy's, not the source's.
+     */
+    FileDigest copy(Path source, Path target, Progress progress, FirstBlock firstBlock) throws IOException {
         MessageDigest sha256 = newSha256();
         ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_SIZE);
         long position = 0;
@@ -63,6 +77,9 @@ public final class DiskCopier {
                     throw new CopyCancelledException("copy of " + source + " cancelled");
                 }
                 ByteBuffer buffer = in.block();
+                if (position == 0 && firstBlock != null) {
+                    firstBlock.change(buffer);
+                }
                 writeNonZeroRuns(outChannel, buffer.duplicate(), zeros, position);
                 sha256.update(buffer);
                 position += filled;
