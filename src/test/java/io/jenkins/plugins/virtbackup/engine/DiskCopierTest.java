@@ -1,5 +1,7 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

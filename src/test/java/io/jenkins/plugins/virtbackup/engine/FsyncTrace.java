@@ -1,5 +1,7 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
