@@ -41,9 +41,11 @@ final class ScriptedVirtualMachine implements VirtualMachine {
         return "<domain/>";
     }
 
+    List<Disk> disks = List.of();
+
     @Override
     public List<Disk> disks() {
-        return List.of();
+        return disks;
     }
 
     @Override
