@@ -298,7 +298,8 @@ public final class BackupEngine {
         String name = request.domain();
         switch (request.mode()) {
             case SHUTDOWN:
-                return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal);
+                return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal,
+                        () -> cancelled);
             case SNAPSHOT_LIBVIRT:
                 return new SnapshotHold(vm, name, selection.toCopy(), chains, overlayDir, directory.file(MEMORY_FILE),
                         log, journal);
@@ -362,35 +363,10 @@ public final class BackupEngine {
     /** Holds the guest; with {@code quiesced} set, its file systems are frozen for that moment. */
     private void holdQuiesced(GuestHold hold, VirtualMachine quiesced, RecoveryJournal journal)
             throws BackupException {
-        RecoveryJournal.Undo thaw = new RecoveryJournal.Undo(RecoveryJournal.Undo.THAW, Map.of());
-        boolean frozen = false;
-        if (quiesced != null) {
-            Journaling.willDo(journal, thaw);
-            frozen = inspect(quiesced::freezeFilesystems, "");
-            if (frozen) {
-                log.detail("guest file systems frozen through the guest agent");
-            } else {
-                Journaling.undone(journal, thaw, log);
-                log.warning("no guest agent answered: the backup is crash-consistent, file systems were not frozen");
-            }
-        }
-        try {
+        if (quiesced == null) {
             hold.hold();
-        } finally {
-            if (frozen) {
-                thaw(quiesced);
-                Journaling.undone(journal, thaw, log);
-            }
-        }
-    }
-
-    private void thaw(VirtualMachine vm) throws BackupException {
-        try {
-            vm.thawFilesystems();
-            log.detail("guest file systems thawed");
-        } catch (HypervisorException e) {
-            throw new BackupException(ExitStatus.VM_NOT_RESTORED, "the guest's file systems may still be frozen: "
-                    + e.getMessage() + "; thaw them with: virsh domfsthaw DOMAIN", e);
+        } else {
+            new FileSystemFreeze(quiesced, journal.domain(), log).around(journal, hold::hold);
         }
     }
 

@@ -76,9 +76,9 @@ final class Recovery {
     }
 
     private void undo(String name, RecoveryJournal.Undo step)
-            throws HypervisorException, IOException, InterruptedException, RefusedStep {
+            throws HypervisorException, IOException, InterruptedException, RefusedStep, BackupException {
         switch (step.action()) {
-            case RecoveryJournal.Undo.START -> startAgain(name);
+            case RecoveryJournal.Undo.START -> startAgain(name, step);
             case RecoveryJournal.Undo.RESTORE -> restore(name, step);
             case RecoveryJournal.Undo.MERGE -> merge(name, step);
             case RecoveryJournal.Undo.ABORT_JOB -> abortJob(name);
@@ -87,17 +87,51 @@ final class Recovery {
         }
     }
 
-    private void startAgain(String name) throws HypervisorException, InterruptedException {
+    /**
+     * A guest the dead run asked to shut down reports "running" until it powers off by itself: it
+     * is given until the end of the dead run's shutdown wait (the journal says when), then started
+     * once it is off. Still running after that, it ignored the request, which is as found.
+     */
+    private void startAgain(String name, RecoveryJournal.Undo step) throws HypervisorException, InterruptedException {
         VirtualMachine vm = hypervisor.lookup(name);
-        long deadline = System.nanoTime() + SHUTDOWN_WAIT.toNanos();
-        // A guest still shutting down is let finish, then started.
-        while (vm.state() == DomainState.OTHER && System.nanoTime() < deadline) {
-            Thread.sleep(POLL.toMillis());
+        DomainState now = vm.state();
+        if (now == DomainState.RUNNING || now == DomainState.OTHER) {
+            Duration wait = now == DomainState.OTHER ? SHUTDOWN_WAIT : timeLeftToPowerOff(step);
+            if (!wait.isZero()) {
+                log.warning("domain '" + name + "' is still shutting down: waiting up to " + wait.toSeconds()
+                        + " s to start it again");
+            }
+            now = awaitPowerOff(vm, wait);
         }
-        if (vm.state() == DomainState.SHUT_OFF) {
+        if (now == DomainState.SHUT_OFF) {
             log.detail("starting domain '" + name + "' again");
             vm.start();
+        } else if (now == DomainState.RUNNING) {
+            log.detail("domain '" + name + "' runs: nothing to start");
         }
+    }
+
+    /** What is left of the dead run's shutdown wait and grace; a grace when the journal does not say. */
+    private static Duration timeLeftToPowerOff(RecoveryJournal.Undo step) {
+        String until = step.detail(ShutdownHold.UNTIL);
+        try {
+            return until == null ? ShutdownHold.PUT_BACK_GRACE
+                    : Duration.ofMillis(Math.max(0, Long.parseLong(until) - System.currentTimeMillis()));
+        } catch (NumberFormatException e) {
+            return ShutdownHold.PUT_BACK_GRACE;
+        }
+    }
+
+    /** Waits while the guest runs or is shutting down, at most {@code limit}; returns its state then. */
+    private static DomainState awaitPowerOff(VirtualMachine vm, Duration limit)
+            throws HypervisorException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        DomainState now;
+        while (((now = vm.state()) == DomainState.RUNNING || now == DomainState.OTHER)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(POLL.toMillis());
+        }
+        return now;
     }
 
     private void restore(String name, RecoveryJournal.Undo step)
@@ -161,14 +195,11 @@ final class Recovery {
         }
     }
 
-    private void thaw(String name) throws HypervisorException {
+    /** A freeze was attempted: its thaw must be confirmed before the step is forgotten. */
+    private void thaw(String name) throws HypervisorException, BackupException {
         VirtualMachine vm = hypervisor.lookup(name);
         if (vm.state() == DomainState.RUNNING) {
-            try {
-                vm.thawFilesystems();
-            } catch (HypervisorException e) {
-                log.detail("thawing through the guest agent: " + e.getMessage());
-            }
+            new FileSystemFreeze(vm, name, log).thaw();
         }
     }
 

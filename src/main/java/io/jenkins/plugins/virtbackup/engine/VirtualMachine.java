@@ -75,8 +75,15 @@ public interface VirtualMachine {
 
     void abortBackupJob() throws HypervisorException;
 
-    /** Freezes the guest's file systems through its agent; false when no agent answers. */
-    boolean freezeFilesystems() throws HypervisorException;
+    /**
+     * Freezes the guest's file systems through its agent. Never fails: a request that may have
+     * reached the guest without a clear answer is {@link FreezeResult.Outcome#UNCERTAIN}.
+     */
+    FreezeResult freezeFilesystems() throws HypervisorException;
 
+    /**
+     * Thaws the guest's file systems through its agent; returns normally also when the domain has no
+     * agent configured (nothing can be frozen then), and fails when the thaw is not confirmed.
+     */
     void thawFilesystems() throws HypervisorException;
 }

@@ -85,6 +85,28 @@ final class DomainXml {
         }
     }
 
+    /** The virtio serial port name qemu-guest-agent listens on. */
+    private static final String GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
+
+    /** The guest agent's channel: absent, or its connection state as libvirt reports it (live XML). */
+    enum AgentChannel { NONE, CONNECTED, DISCONNECTED, STATE_UNKNOWN }
+
+    static AgentChannel agentChannel(String domainXml) {
+        Element devices = firstChild(parse(domainXml).getDocumentElement(), "devices");
+        NodeList channels = devices == null ? null : devices.getElementsByTagName("channel");
+        for (int i = 0; channels != null && i < channels.getLength(); i++) {
+            Element target = firstChild((Element) channels.item(i), "target");
+            if (target != null && GUEST_AGENT_CHANNEL.equals(target.getAttribute("name"))) {
+                return switch (target.getAttribute("state")) {
+                    case "connected" -> AgentChannel.CONNECTED;
+                    case "disconnected" -> AgentChannel.DISCONNECTED;
+                    default -> AgentChannel.STATE_UNKNOWN;  // older QEMU: libvirt cannot tell
+                };
+            }
+        }
+        return AgentChannel.NONE;
+    }
+
     private static Element firstChild(Element parent, String name) {
         for (var node = parent.getFirstChild(); node != null; node = node.getNextSibling()) {
             if (node instanceof Element element && element.getTagName().equals(name)) {

@@ -3,6 +3,7 @@ package io.jenkins.plugins.virtbackup.libvirt;
 import io.jenkins.plugins.virtbackup.engine.BlockJobState;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.FreezeResult;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.JobProgress;
 import io.jenkins.plugins.virtbackup.engine.JobResult;
@@ -260,19 +261,38 @@ final class LibvirtDomain implements VirtualMachine {
     }
 
     @Override
-    public boolean freezeFilesystems() {
+    public FreezeResult freezeFilesystems() throws HypervisorException {
+        switch (agentChannel()) {
+            case NONE:
+                return FreezeResult.noAgent("the domain has no guest agent channel");
+            case DISCONNECTED:
+                return FreezeResult.noAgent("no guest agent is connected");
+            default:
+                break;
+        }
         try {
+            // Not retried after a reconnect: a freeze that may have happened must not be sent twice.
             domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-freeze\"}", AGENT_TIMEOUT_SECONDS, 0);
-            return true;
+            return FreezeResult.frozen();
         } catch (LibvirtException e) {
-            return false;  // no agent configured, or none answering: the caller says so
+            errors.report("freeze guest file systems", e);
+            return LibvirtErrors.reachedNoGuest(e) ? FreezeResult.noAgent(LibvirtErrors.oneLine(e))
+                    : FreezeResult.uncertain(LibvirtErrors.oneLine(e));
         }
     }
 
     @Override
     public void thawFilesystems() throws HypervisorException {
+        if (agentChannel() == DomainXml.AgentChannel.NONE) {
+            return;  // no agent, nothing can have been frozen
+        }
         call("thaw guest file systems",
                 d -> d.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0));
+    }
+
+    /** Whether the domain has a guest agent channel, and whether an agent listens on it now. */
+    private DomainXml.AgentChannel agentChannel() throws HypervisorException {
+        return DomainXml.agentChannel(call("read the domain's devices", d -> d.getXMLDesc(0)));
     }
 
     /** The length of a file, or the size of a block device (which a file's length would call 0). */

@@ -64,6 +64,27 @@ final class LibvirtErrors {
         return message == null ? "unknown libvirt error" : message.replace('\n', ' ').strip();
     }
 
+    /**
+     * Whether a failed guest agent command certainly never reached the guest: no agent configured,
+     * domain not running, driver without agent commands. A timeout
+     * ({@code VIR_ERR_AGENT_UNRESPONSIVE}, newer libvirt's command timeout) or an error reply may
+     * come after the guest already acted.
+     */
+    static boolean reachedNoGuest(LibvirtException e) {
+        Error error = e.getError();
+        if (error == null || error.getCode() == null) {
+            return false;
+        }
+        switch (error.getCode()) {
+            case VIR_ERR_ARGUMENT_UNSUPPORTED:
+            case VIR_ERR_OPERATION_INVALID:
+            case VIR_ERR_NO_SUPPORT:
+                return true;
+            default:
+                return false;
+        }
+    }
+
     private static HypervisorException.Kind kindOf(Error error) {
         if (error == null || error.getCode() == null) {
             return HypervisorException.Kind.OTHER;

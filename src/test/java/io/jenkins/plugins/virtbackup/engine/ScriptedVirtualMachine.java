@@ -15,6 +15,14 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     DomainState state = DomainState.RUNNING;
     boolean guestObeysShutdown = true;
     boolean startFails;
+    /** How long an obeyed shutdown takes: the guest reports running meanwhile, as during an ACPI shutdown. */
+    Duration shutdownTakes = Duration.ZERO;
+    /** When the shutdown under way ends (System.nanoTime()), or 0 when none is. */
+    private long poweredOffAt;
+    /** What a freeze answers; null: freezing is not scripted. */
+    FreezeResult freezeAnswer;
+    /** How many thaw calls fail before one succeeds. */
+    int thawsFailing;
 
     @Override
     public String name() {
@@ -27,7 +35,11 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public DomainState state() {
+    public synchronized DomainState state() {
+        if (poweredOffAt != 0 && System.nanoTime() - poweredOffAt >= 0) {
+            poweredOffAt = 0;
+            state = DomainState.SHUT_OFF;
+        }
         return state;
     }
 
@@ -59,10 +71,12 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public void requestShutdown() {
+    public synchronized void requestShutdown() {
         calls.add("shutdown");
-        if (guestObeysShutdown) {
+        if (guestObeysShutdown && shutdownTakes.isZero()) {
             state = DomainState.SHUT_OFF;
+        } else if (guestObeysShutdown) {
+            poweredOffAt = System.nanoTime() + shutdownTakes.toNanos();
         }
     }
 
@@ -73,7 +87,7 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public void start() throws HypervisorException {
+    public synchronized void start() throws HypervisorException {
         calls.add("start");
         if (startFails) {
             throw new HypervisorException(HypervisorException.Kind.OTHER, "no memory left on host", null);
@@ -146,12 +160,20 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public boolean freezeFilesystems() {
-        throw new UnsupportedOperationException("not scripted");
+    public FreezeResult freezeFilesystems() {
+        if (freezeAnswer == null) {
+            throw new UnsupportedOperationException("not scripted");
+        }
+        calls.add("freeze");
+        return freezeAnswer;
     }
 
     @Override
-    public void thawFilesystems() {
-        throw new UnsupportedOperationException("not scripted");
+    public void thawFilesystems() throws HypervisorException {
+        calls.add("thaw");
+        if (thawsFailing > 0) {
+            thawsFailing--;
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "Guest agent not available for now", null);
+        }
     }
 }
