@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -30,30 +29,9 @@ class StaleSavedStateTest {
     private Path disk;
     private Path stateFile;
     private final ScriptedVirtualMachine vm = new ScriptedVirtualMachine();
-    private final List<Path> restored = new ArrayList<>();
     private final ByteArrayOutputStream output = new ByteArrayOutputStream();
     private BackupLog log;
-    private final Hypervisor hypervisor = new Hypervisor() {
-        @Override
-        public String uri() {
-            return "test:///scripted";
-        }
-
-        @Override
-        public VirtualMachine lookup(String domainName) {
-            return vm;
-        }
-
-        @Override
-        public void restoreState(Path file) {
-            restored.add(file);
-            vm.state = DomainState.RUNNING;
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final ScriptedHypervisor hypervisor = new ScriptedHypervisor(vm);
 
     @BeforeEach
     void domainWithOneDisk() throws Exception {
@@ -84,7 +62,7 @@ class StaleSavedStateTest {
                             .contains("virsh start 'web'");
                 });
 
-        assertThat(restored).as("the stale state was not replayed").isEmpty();
+        assertThat(hypervisor.restored).as("the stale state was not replayed").isEmpty();
         assertThat(vm.state).isEqualTo(DomainState.SHUT_OFF);
         assertThat(RecoveryJournal.of(new StateDirectory(dir.resolve("state")), hypervisor.uri(), "web").isEmpty())
                 .as("refused once and for all: later runs are not blocked by it").isTrue();
@@ -98,7 +76,7 @@ class StaleSavedStateTest {
 
         new Recovery(hypervisor, log).finish(journal);
 
-        assertThat(restored).containsExactly(stateFile);
+        assertThat(hypervisor.restored).containsExactly(stateFile);
         assertThat(vm.state).isEqualTo(DomainState.RUNNING);
     }
 
@@ -113,7 +91,7 @@ class StaleSavedStateTest {
 
         assertThatThrownBy(hold::putBack).isInstanceOfSatisfying(BackupException.class,
                 e -> assertThat(e.status()).isEqualTo(ExitStatus.VM_NOT_RESTORED));
-        assertThat(restored).isEmpty();
+        assertThat(hypervisor.restored).isEmpty();
     }
 
     @Test
@@ -125,7 +103,7 @@ class StaleSavedStateTest {
 
         hold.putBack();
 
-        assertThat(restored).containsExactly(stateFile);
+        assertThat(hypervisor.restored).containsExactly(stateFile);
         assertThat(journal.pending()).isEmpty();
     }
 
