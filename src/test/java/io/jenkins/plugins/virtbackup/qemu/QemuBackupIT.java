@@ -86,7 +86,8 @@ class QemuBackupIT {
             guest.virsh("restore", backup.resolve("memory.state").toString());
             assertThat(guest.state()).isEqualTo("running");
             // Restored from the backup's RAM: the heartbeat goes on from where it was at backup time.
-            SerialLog.Line beat = guest.serial.waitFor("^H ", restored, Duration.ofSeconds(10));
+            // A whole heartbeat line: the one the restore interrupted may have been cut short.
+            SerialLog.Line beat = guest.serial.waitFor("^H \\d+ [0-9.]+$", restored, Duration.ofSeconds(10));
             assertThat(Long.parseLong(beat.text().split(" ")[1])).isLessThan(lastBeat);
         }
     }
@@ -117,8 +118,9 @@ class QemuBackupIT {
 
             assertThatThrownBy(() -> run(request)).isInstanceOfSatisfying(BackupException.class, e -> {
                 assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
-                assertThat(e.getMessage()).contains("did not shut down within 3 s").contains("left running");
+                assertThat(e.getMessage()).contains("did not shut down within 3 s");
             });
+            assertThat(consoleText()).contains("ignored the shutdown request: it was left running");
             assertThat(guest.state()).isEqualTo("running");
             assertThat(guest.serial.largestGapMillis(before, System.nanoTime())).as("the guest never stopped")
                     .isLessThan(1000);
