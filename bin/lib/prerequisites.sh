@@ -2,8 +2,9 @@
 # Sourced by bin/demo and bin/test; says what it does. Needs root (or sudo) for apt-get.
 
 VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qemu-utils)
-# Only the tests need these: a libvirt daemon with QEMU to run real guests.
-VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux)
+# Only the tests need these: a libvirt daemon with QEMU to run real guests; a real browser and its
+# WebDriver for the Jenkins form check (FormsJenkinsIT); xz-utils and unzip for the Jenkins runtime.
+VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux chromium chromium-driver xz-utils unzip curl python3)
 
 # install_prerequisites PACKAGE...: installs those of the Debian packages that are missing.
 install_prerequisites() {

@@ -340,9 +340,10 @@ public final class JenkinsController implements AutoCloseable {
         builder.environment().remove("LIBVIRT_DEFAULT_URI");
         builder.environment().putAll(environment);
         builder.environment().put("AGENT_STATE_DIR", work.resolve("run-agent").toString());
-        // Offline: no update-site lookups (they only fail and log).
+        // Loopback only: no update-site lookups, and no usage statistics (its pages would make a
+        // browser fetch a script from the Internet).
         builder.environment().put("JAVA_OPTS", "-Dhudson.model.UpdateCenter.never=true "
-                + "-Dhudson.model.DownloadService.never=true");
+                + "-Dhudson.model.DownloadService.never=true -Dhudson.model.UsageStatistics.disabled=true");
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(5, TimeUnit.MINUTES)) {
