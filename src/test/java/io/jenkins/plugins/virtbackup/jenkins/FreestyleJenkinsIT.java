@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -265,8 +266,8 @@ class FreestyleJenkinsIT {
     }
 
     /** The constructor's parameters and every {@code @DataBoundSetter}: what a configuration holds. */
-    static java.util.Set<String> boundFields() {
-        java.util.Set<String> names = new TreeSet<>();
+    static Set<String> boundFields() {
+        Set<String> names = new TreeSet<>();
         for (Parameter parameter : VirtBackupBuilder.class.getConstructors()[0].getParameters()) {
             names.add(parameter.getName());
         }

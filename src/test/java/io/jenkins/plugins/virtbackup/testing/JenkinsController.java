@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -47,10 +46,6 @@ public final class JenkinsController implements AutoCloseable {
 
     /** A finished build: its result ({@code SUCCESS}, {@code FAILURE}, {@code ABORTED}...) and console. */
     public record Build(String job, int number, String result, String console) {
-        /** The console's lines that the engine or the step printed. */
-        public List<String> virtBackupLines() {
-            return console.lines().filter(l -> l.startsWith("virt-backup")).toList();
-        }
     }
 
     private final String name;
@@ -233,13 +228,6 @@ public final class JenkinsController implements AutoCloseable {
     public void post(String path, String form) throws IOException, InterruptedException {
         send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)), 200, 201, 302, 303);
-    }
-
-    /** Runs a Groovy script in the controller ({@code /scriptText}) and returns what it printed. */
-    public String groovy(String script) throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(uri("/scriptText"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("script=" + encode(script))), 200).body();
     }
 
     // ------------------------------------------------------------------ agents
@@ -431,14 +419,5 @@ public final class JenkinsController implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
-    }
-
-    /** Parameters for {@link #build(String, Map)} in the order given. */
-    public static Map<String, String> parameters(String... nameValue) {
-        Map<String, String> map = new LinkedHashMap<>();
-        for (int i = 0; i < nameValue.length; i += 2) {
-            map.put(nameValue[i], nameValue[i + 1]);
-        }
-        return map;
     }
 }
