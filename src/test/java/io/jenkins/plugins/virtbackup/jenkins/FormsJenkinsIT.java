@@ -11,6 +11,8 @@ import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import java.io.File;
 import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.htmlunit.BrowserVersion;
+import org.htmlunit.ScriptException;
 import org.htmlunit.WebClient;
 import org.htmlunit.WebRequest;
 import org.htmlunit.WebResponse;
@@ -32,6 +35,7 @@ import org.htmlunit.html.HtmlInput;
 import org.htmlunit.html.HtmlOption;
 import org.htmlunit.html.HtmlPage;
 import org.htmlunit.html.HtmlSelect;
+import org.htmlunit.javascript.JavaScriptErrorListener;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,6 +78,8 @@ class FormsJenkinsIT {
     static String uri;
     static Path backups;
     WebClient browser;
+    /** Script errors on the pages, except the unbuilt bundles' 404s: there must be none. */
+    final List<String> scriptErrors = new ArrayList<>();
 
     @BeforeAll
     static void startJenkins() throws Exception {
@@ -99,6 +105,8 @@ class FormsJenkinsIT {
         browser = new WebClient(BrowserVersion.CHROME);
         // The unbuilt webpack bundles answer 404; the page works without them.
         browser.getOptions().setThrowExceptionOnFailingStatusCode(false);
+        browser.getOptions().setPrintContentOnFailingStatusCode(false);
+        browser.setJavaScriptErrorListener(new ScriptErrors());
         browser.getOptions().setCssEnabled(false);
         // As jenkins-test-harness does: hudson-behavior.js checks fields and fills lists with fetch().
         browser.getOptions().setFetchPolyfillEnabled(true);
@@ -117,6 +125,37 @@ class FormsJenkinsIT {
     @AfterEach
     void closeBrowser() {
         browser.close();
+        assertThat(scriptErrors).as("script errors on Jenkins' pages").isEmpty();
+    }
+
+    /** Records what went wrong in the pages' scripts, leaving out the bundles this runtime lacks. */
+    private final class ScriptErrors implements JavaScriptErrorListener {
+        @Override
+        public void scriptException(HtmlPage page, ScriptException e) {
+            scriptErrors.add(page.getUrl() + ": " + e.getMessage());
+        }
+
+        @Override
+        public void timeoutError(HtmlPage page, long allowed, long executionTime) {
+            scriptErrors.add(page.getUrl() + ": script ran over " + allowed + " ms");
+        }
+
+        @Override
+        public void malformedScriptURL(HtmlPage page, String url, MalformedURLException e) {
+            scriptErrors.add(page.getUrl() + ": bad script URL " + url);
+        }
+
+        @Override
+        public void loadScriptError(HtmlPage page, URL script, Exception e) {
+            if (!script.getPath().contains("/jsbundles/")) {
+                scriptErrors.add(page.getUrl() + ": could not load " + script);
+            }
+        }
+
+        @Override
+        public void warn(String message, String sourceName, int line, String lineSource, int lineOffset) {
+            // Warnings are not errors.
+        }
     }
 
     /** Every field filled in through the page, saved with its button, read back, and built. */

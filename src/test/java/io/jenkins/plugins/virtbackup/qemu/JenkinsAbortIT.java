@@ -10,8 +10,12 @@ import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 class JenkinsAbortIT {
     /** Sparse raw, seconds to copy: the abort arrives while the copy runs. */
     private static final DiskSpec DISK = new DiskSpec("vda", "raw", 4096);
+    /** Data written from the host where the guest never looks: a copy that skips holes still has it to copy. */
+    private static final long FILLER_OFFSET = 1L << 30;
+    private static final int FILLER_MIB = 512;
 
     @TempDir
     static Path work;
@@ -47,6 +54,7 @@ class JenkinsAbortIT {
         guest.command("write 0 8 1");
         guest.serial.waitFor("ANC-WRITER-END", sent, Duration.ofSeconds(60));
         guest.command("sync");
+        writeFiller(guest.image("vda"));
         backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
         state = QemuTestBed.guestWorkDir().resolve(guest.name + "-state");
         jenkins = JenkinsController.start("JenkinsAbortIT", work, Map.of(
@@ -114,6 +122,18 @@ class JenkinsAbortIT {
                 .as(console).isPositive().isLessThan(finished);
         assertThat(console).doesNotContain("not reached");
         assertExactlyAsFound();
+    }
+
+    private static void writeFiller(Path image) throws IOException {
+        ByteBuffer block = ByteBuffer.allocate(1 << 20);
+        for (int i = 0; i < block.capacity(); i++) {
+            block.put(i, (byte) (i * 31 + 7));
+        }
+        try (FileChannel disk = FileChannel.open(image, StandardOpenOption.WRITE)) {
+            for (int mib = 0; mib < FILLER_MIB; mib++) {
+                disk.write(block.rewind(), FILLER_OFFSET + ((long) mib << 20));
+            }
+        }
     }
 
     /** Running on its own image, no job, no overlay, its data intact, no backup left that looks complete. */
