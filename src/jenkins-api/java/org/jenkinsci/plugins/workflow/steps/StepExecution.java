@@ -9,4 +9,8 @@ public abstract class StepExecution implements Serializable {
     public StepContext getContext() {
         throw new UnsupportedOperationException();
     }
+
+    public void stop(Throwable cause) throws Exception {
+        throw new UnsupportedOperationException();
+    }
 }

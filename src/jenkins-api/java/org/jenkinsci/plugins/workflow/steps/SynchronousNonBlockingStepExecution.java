@@ -6,4 +6,9 @@ public abstract class SynchronousNonBlockingStepExecution<T> extends StepExecuti
     }
 
     protected abstract T run() throws Exception;
+
+    @Override
+    public void stop(Throwable cause) throws Exception {
+        throw new UnsupportedOperationException();
+    }
 }

@@ -14,10 +14,13 @@ import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.Manifest;
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import jenkins.util.BuildListenerAdapter;
 
 /**
@@ -26,6 +29,9 @@ import jenkins.util.BuildListenerAdapter;
  * run wrote. The engine never runs inside a Jenkins JVM.
  */
 final class BackupRunner {
+    /** How long an aborted build waits for the engine to put the domain back. */
+    static final long STOP_WAIT_MINUTES = 10;
+    private static final long STOP_POLL_MILLIS = 200;
     /** Checksum of the bundled jar, computed once per controller start. */
     private static volatile String bundledSha256;
 
@@ -47,18 +53,14 @@ final class BackupRunner {
 
         EngineConsole console = new EngineConsole(listener.getLogger());
         int code;
-        Proc proc = launcher.launch().cmds(command).envs(env).stdout(console).pwd(workspace).start();
+        // A pipeline's node {} does not create its workspace; the engine's process starts in it.
+        workspace.mkdirs();
+        Proc proc = launcher.launch().cmds(command).envs(unexpanded(env)).stdout(console).pwd(workspace).start();
         try {
             code = proc.join();
-        } catch (InterruptedException e) {
-            // The build was aborted: Jenkins' kill sends SIGTERM, then SIGKILL if the engine is
-            // still there after its grace period. The engine puts the domain back on SIGTERM.
-            try {
-                proc.kill();
-            } catch (IOException | InterruptedException k) {
-                e.addSuppressed(k);
-            }
-            throw e;
+        } catch (InterruptedException aborted) {
+            stopEngine(proc, options.domain(), listener, aborted);
+            throw aborted;
         } finally {
             console.close();
         }
@@ -83,6 +85,46 @@ final class BackupRunner {
         run.pickArtifactManager().archive(backup, launcher, BuildListenerAdapter.wrap(listener),
                 artifacts(options.domain(), backup.getName()));
         return summary;
+    }
+
+    /**
+     * The build was aborted. Jenkins' kill sends SIGTERM (to the engine's children first), waits its
+     * grace period and returns, whether the engine has ended or not; on SIGTERM the engine puts the
+     * domain back, which can take longer. The build waits for that, so that it is final only once
+     * the domain is as it was found, at most {@link #STOP_WAIT_MINUTES}; a second abort stops waiting.
+     */
+    private static void stopEngine(Proc proc, String domain, TaskListener listener, InterruptedException aborted) {
+        PrintStream log = listener.getLogger();
+        try {
+            proc.kill();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(STOP_WAIT_MINUTES);
+            if (proc.isAlive()) {
+                log.println(Messages.BackupRunner_waitingForEngine(domain, STOP_WAIT_MINUTES));
+            }
+            while (proc.isAlive()) {
+                if (System.nanoTime() - deadline > 0) {
+                    log.println(Messages.BackupRunner_engineStillRunning(STOP_WAIT_MINUTES, domain));
+                    return;
+                }
+                Thread.sleep(STOP_POLL_MILLIS);
+            }
+            proc.join();  // the engine's last lines, into the log before the build ends
+        } catch (InterruptedException again) {
+            log.println(Messages.BackupRunner_stoppedWaiting(domain));
+            aborted.addSuppressed(again);
+        } catch (IOException e) {
+            aborted.addSuppressed(e);
+        }
+    }
+
+    /**
+     * The environment as the engine must see it. The launcher expands {@code $NAME} in every value
+     * once more on the node (as a shell would); {@code $$} is its escape for one {@code $}.
+     */
+    static Map<String, String> unexpanded(Map<String, String> env) {
+        Map<String, String> escaped = new TreeMap<>();
+        env.forEach((name, value) -> escaped.put(name, value.replace("$", "$$")));
+        return escaped;
     }
 
     /** Archive path to file in the backup directory: named by domain and run, so backups never collide. */

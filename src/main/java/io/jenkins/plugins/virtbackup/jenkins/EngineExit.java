@@ -42,6 +42,8 @@ public final class EngineExit {
                         return Messages.EngineExit_unreachable();
                     case VM_NOT_RESTORED:
                         return Messages.EngineExit_notRestored();
+                    case BUSY:
+                        return Messages.EngineExit_busy();
                     default:
                         break;
                 }

@@ -113,6 +113,21 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         this.verbose = verbose;
     }
 
+    /**
+     * A {@code config.xml} that leaves fields out (written by hand, by a tool, or by an older version)
+     * loads them with the form's defaults: the loader sets fields without running the constructor.
+     * A shutdown timeout of 0 is never valid, so it is read as "not given".
+     */
+    private Object readResolve() {
+        if (Fields.trimToNull(mode) == null) {
+            mode = BackupOptions.DEFAULT_MODE;
+        }
+        if (shutdownTimeout == 0) {
+            shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
+        }
+        return this;
+    }
+
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, backupDir, shutdownTimeout, forceOff, verbose);
     }

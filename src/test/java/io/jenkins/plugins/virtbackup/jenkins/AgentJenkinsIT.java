@@ -1,0 +1,164 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static io.jenkins.plugins.virtbackup.testing.JenkinsController.freestyleJob;
+import static io.jenkins.plugins.virtbackup.testing.JenkinsController.pipelineJob;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Builds on inbound agents started with the runtime's {@code run-agent} ({@code kvm1}, {@code kvm2}):
+ * the engine is copied to the agent's root and runs there, the artifacts reach the controller, and
+ * the nightly example of {@code docs/jenkins.md} runs as written. Nothing runs on the built-in node.
+ */
+class AgentJenkinsIT {
+    private static final Path DOCS = Path.of("docs/jenkins.md");
+
+    @TempDir
+    static Path work;
+    static JenkinsController jenkins;
+    static Path kvm1;
+    static Path kvm2;
+    /** {@code web}, {@code db} (two disks) and {@code mail}, all running. */
+    static String uri;
+    static Path backups;
+
+    @BeforeAll
+    static void startJenkinsAndAgents() throws Exception {
+        TestDriverNode node = new TestDriverNode(work.resolve("images"));
+        uri = node
+                .domain("web", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("web.raw", 8 << 20, 1 << 20, 21), "raw"))
+                .domain("db", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("db-a.raw", 4 << 20, 1 << 20, 22), "raw"),
+                        TestDriverNode.fileDisk("vdb", node.rawImage("db-b.raw", 4 << 20, 1 << 20, 23), "raw"))
+                .domain("mail", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("mail.raw", 4 << 20, 1 << 20, 24), "raw"))
+                .write();
+        backups = work.resolve("backups");
+        jenkins = JenkinsController.start("AgentJenkinsIT", work, Map.of(
+                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
+                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString()));
+        kvm1 = jenkins.startAgent("kvm1", "kvm kvm1");
+        kvm2 = jenkins.startAgent("kvm2", "kvm kvm2");
+    }
+
+    @AfterAll
+    static void stopJenkins() throws Exception {
+        if (jenkins != null) {
+            jenkins.close();
+        }
+    }
+
+    @Test
+    void freestyleBuildRunsTheEngineOnTheAgent() throws Exception {
+        String job = "freestyle-on-kvm1";
+        jenkins.createJob(job, freestyleJob("kvm1", FreestyleJenkinsIT.builderXml(Map.of("domain", "web",
+                "uri", uri, "backupDir", backups.toString()))));
+
+        Build build = jenkins.waitForBuild(job, jenkins.build(job));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("Building remotely on kvm1",
+                "in workspace " + kvm1.resolve("workspace").resolve(job));
+        assertEngineRanUnder(kvm1, build);
+        assertArtifactsReachedTheController(build, "web");
+    }
+
+    @Test
+    void pipelineRunsTheEngineOnTheAgent() throws Exception {
+        String job = "pipeline-on-kvm2";
+        jenkins.createJob(job, pipelineJob("node('kvm2') {\n  def r = virtBackup domain: 'mail', uri: '" + uri
+                + "', backupDir: '" + backups + "'\n  echo \"bytes=${r.bytes}\"\n}"));
+
+        Build build = jenkins.waitForBuild(job, jenkins.build(job));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("Running on kvm2 in " + kvm2.resolve("workspace").resolve(job),
+                "bytes=");
+        assertEngineRanUnder(kvm2, build);
+        assertArtifactsReachedTheController(build, "mail");
+    }
+
+    @Test
+    void documentedNightlyPipelineRunsAsWritten() throws Exception {
+        String script = documentedPipeline()
+                .replace("def uri = 'qemu:///system'\n", "def uri = '" + uri + "'\n")
+                .replace("def backupDir = '/srv/backup'\n", "def backupDir = '" + backups.resolve("nightly") + "'\n");
+        assertThat(script).as("the example names its URI and backup directory once each, first")
+                .startsWith("def uri = '" + uri + "'\ndef backupDir = '" + backups.resolve("nightly") + "'\n");
+        jenkins.createJob("nightly", pipelineJob(script));
+
+        Build build = jenkins.waitForBuild("nightly", jenkins.build("nightly"));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("Running on kvm1", "Running on kvm2");
+        Matcher echo = Pattern.compile("web: (\\d+) files, (\\d+) bytes, guest down (\\d+) ms, in (\\S+)")
+                .matcher(build.console());
+        assertThat(echo.find()).as(build.console()).isTrue();
+        assertThat(Path.of(echo.group(4))).hasParent(backups.resolve("nightly/web"));
+        assertThat(files(Path.of(echo.group(4)))).hasSize(Integer.parseInt(echo.group(1)) + 2);
+        Path db = onlyBackup(backups.resolve("nightly/db"));
+        assertThat(files(db)).as("shutdown mode, disk vda only")
+                .containsExactlyInAnyOrder("domain.xml", "vda.raw", "manifest.json", "virt-backup.log");
+        assertThat(Files.readString(db.resolve("manifest.json"))).contains("\"mode\": \"shutdown\"");
+        assertThat(files(onlyBackup(backups.resolve("nightly/mail")))).contains("vda.raw", "memory.state");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The engine's jar was copied under the agent's root and run from there; never to the controller. */
+    private static void assertEngineRanUnder(Path agentRoot, Build build) throws Exception {
+        Path cache = agentRoot.resolve(BundledCli.NODE_CACHE_DIR);
+        assertThat(build.console()).containsPattern(Pattern.quote(" -jar " + cache + "/") + "virt-backup-cli-\\w+\\.jar ");
+        assertThat(files(cache)).singleElement().asString().matches("virt-backup-cli-\\w+\\.jar");
+        assertThat(jenkins.home().resolve(BundledCli.NODE_CACHE_DIR)).as("no engine on the controller")
+                .doesNotExist();
+    }
+
+    private static void assertArtifactsReachedTheController(Build build, String domain) throws Exception {
+        List<String> artifacts = jenkins.artifacts(build.job(), build.number());
+        assertThat(artifacts).hasSize(2);
+        for (String artifact : artifacts) {
+            Path onAgent = backups.resolve(artifact.substring("virt-backup/".length()));
+            assertThat(artifact).startsWith("virt-backup/" + domain + "/");
+            assertThat(jenkins.artifact(build.job(), build.number(), artifact)).as(artifact)
+                    .isEqualTo(Files.readAllBytes(onAgent));
+        }
+    }
+
+    /** The first {@code groovy} block under "## Pipeline" in docs/jenkins.md. */
+    static String documentedPipeline() throws Exception {
+        String docs = Files.readString(DOCS);
+        int section = docs.indexOf("\n## Pipeline\n");
+        int start = docs.indexOf("```groovy\n", section) + "```groovy\n".length();
+        assertThat(section).as("a Pipeline section in " + DOCS).isPositive();
+        return docs.substring(start, docs.indexOf("```\n", start));
+    }
+
+    private static Path onlyBackup(Path domainDir) throws Exception {
+        List<String> names = files(domainDir);
+        assertThat(names).hasSize(1);
+        return domainDir.resolve(names.get(0));
+    }
+
+    private static List<String> files(Path dir) throws Exception {
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+}

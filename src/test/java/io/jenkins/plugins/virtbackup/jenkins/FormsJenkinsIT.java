@@ -1,0 +1,352 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static io.jenkins.plugins.virtbackup.testing.JenkinsController.freestyleJob;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import java.io.File;
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.htmlunit.BrowserVersion;
+import org.htmlunit.ScriptException;
+import org.htmlunit.WebClient;
+import org.htmlunit.WebRequest;
+import org.htmlunit.WebResponse;
+import org.htmlunit.WebResponseData;
+import org.htmlunit.util.WebConnectionWrapper;
+import org.htmlunit.html.DomElement;
+import org.htmlunit.html.HtmlCheckBoxInput;
+import org.htmlunit.html.HtmlElement;
+import org.htmlunit.html.HtmlForm;
+import org.htmlunit.html.HtmlInput;
+import org.htmlunit.html.HtmlOption;
+import org.htmlunit.html.HtmlPage;
+import org.htmlunit.html.HtmlSelect;
+import org.htmlunit.javascript.JavaScriptErrorListener;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The freestyle step's configuration form, served by a real Jenkins 2.541.3 (unstyled: its webpack
+ * bundles are not built, its classic scripts are) and used as a person would: through HtmlUnit,
+ * the browser behind jenkins-test-harness's web client, with JavaScript on; and once through a real
+ * Chromium (Debian's {@code chromium} and {@code chromium-driver}, driven by Selenium).
+ *
+ * <p>One thing the missing bundles do is done here instead: when a configuration page loads,
+ * Jenkins' hetero-list script takes the templates of "Add build step" and "Add post-build action"
+ * out of the form. Left in, they are submitted as steps of their own (and the archiver's template
+ * makes the save fail with HTTP 500). {@link #REMOVE_TEMPLATES} removes them before saving.
+ * Both browsers reach 127.0.0.1 only.
+ */
+class FormsJenkinsIT {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** What Jenkins' hetero-list script (in the unbuilt webpack bundles) does on page load. */
+    static final String REMOVE_TEMPLATES =
+            "document.querySelectorAll('.prototypes.to-be-removed').forEach(t => t.remove())";
+    private static final Path OUTPUT = Path.of(System.getProperty("virtbackup.it.output", "target/jenkins-it"));
+
+    @TempDir
+    static Path work;
+    static JenkinsController jenkins;
+    static String uri;
+    static Path backups;
+    WebClient browser;
+    /** Script errors on the pages, except the unbuilt bundles' 404s: there must be none. */
+    final List<String> scriptErrors = new ArrayList<>();
+
+    @BeforeAll
+    static void startJenkins() throws Exception {
+        TestDriverNode node = new TestDriverNode(work.resolve("images"));
+        uri = node.domain("web", RunState.RUNNING, true,
+                TestDriverNode.fileDisk("vda", node.rawImage("web-a.raw", 8 << 20, 1 << 20, 31), "raw"),
+                TestDriverNode.fileDisk("vdb", node.rawImage("web-b.raw", 4 << 20, 1 << 20, 32), "raw")).write();
+        backups = work.resolve("backups");
+        jenkins = JenkinsController.start("FormsJenkinsIT", work, Map.of(
+                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
+                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString()));
+    }
+
+    @AfterAll
+    static void stopJenkins() throws Exception {
+        if (jenkins != null) {
+            jenkins.close();
+        }
+    }
+
+    @BeforeEach
+    void openBrowser() {
+        browser = new WebClient(BrowserVersion.CHROME);
+        // The unbuilt webpack bundles answer 404; the page works without them.
+        browser.getOptions().setThrowExceptionOnFailingStatusCode(false);
+        browser.getOptions().setPrintContentOnFailingStatusCode(false);
+        browser.setJavaScriptErrorListener(new ScriptErrors());
+        browser.getOptions().setCssEnabled(false);
+        // As jenkins-test-harness does: hudson-behavior.js checks fields and fills lists with fetch().
+        browser.getOptions().setFetchPolyfillEnabled(true);
+        new WebConnectionWrapper(browser) {
+            @Override
+            public WebResponse getResponse(WebRequest request) throws IOException {
+                if (!request.getUrl().getHost().equals("127.0.0.1")) {
+                    return new WebResponse(new WebResponseData(new byte[0], 403, "not loopback", List.of()),
+                            request, 0);
+                }
+                return super.getResponse(request);
+            }
+        };
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        browser.close();
+        assertThat(scriptErrors).as("script errors on Jenkins' pages").isEmpty();
+    }
+
+    /** Records what went wrong in the pages' scripts, leaving out the bundles this runtime lacks. */
+    private final class ScriptErrors implements JavaScriptErrorListener {
+        @Override
+        public void scriptException(HtmlPage page, ScriptException e) {
+            scriptErrors.add(page.getUrl() + ": " + e.getMessage());
+        }
+
+        @Override
+        public void timeoutError(HtmlPage page, long allowed, long executionTime) {
+            scriptErrors.add(page.getUrl() + ": script ran over " + allowed + " ms");
+        }
+
+        @Override
+        public void malformedScriptURL(HtmlPage page, String url, MalformedURLException e) {
+            scriptErrors.add(page.getUrl() + ": bad script URL " + url);
+        }
+
+        @Override
+        public void loadScriptError(HtmlPage page, URL script, Exception e) {
+            if (!script.getPath().contains("/jsbundles/")) {
+                scriptErrors.add(page.getUrl() + ": could not load " + script);
+            }
+        }
+
+        @Override
+        public void warn(String message, String sourceName, int line, String lineSource, int lineOffset) {
+            // Warnings are not errors.
+        }
+    }
+
+    /** Every field filled in through the page, saved with its button, read back, and built. */
+    @Test
+    void everyFieldThroughTheConfigurationPage() throws Exception {
+        String job = "form-all-fields";
+        jenkins.createJob(job, freestyleJob(null, FreestyleJenkinsIT.builderXml(Map.of("domain", "web"))));
+        Map<String, String> entered = new LinkedHashMap<>();
+        entered.put("domain", "web");
+        entered.put("uri", uri);
+        entered.put("mode", "shutdown");
+        entered.put("disks", "vdb");
+        entered.put("backupDir", backups.toString());
+        entered.put("shutdownTimeout", "42");
+        entered.put("forceOff", "true");
+        entered.put("verbose", "true");
+        assertThat(entered.keySet()).as("every field the builder binds").isEqualTo(FreestyleJenkinsIT.boundFields());
+
+        HtmlPage page = configure(job);
+        assertThat(options(page.getElementByName("_.mode"))).as("filled from doFillModeItems")
+                .isEqualTo(Fields.availableModes());
+        fill(page, entered);
+        HtmlPage saved = save(page);
+
+        assertThat(saved.getUrl().getPath()).isEqualTo("/job/" + job + "/");
+        assertThat(FreestyleJenkinsIT.builderFields(jenkins.jobConfig(job))).isEqualTo(entered);
+        assertThat(values(configure(job), entered.keySet())).as("the page shows what was saved").isEqualTo(entered);
+        Build build = jenkins.waitForBuild(job, jenkins.build(job));
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("--mode shutdown --dir " + backups + " --shutdown-timeout 42 "
+                + "--force-off --verbose -- web vdb", "virt-backup: backup of domain 'web' complete: 2 file(s)");
+    }
+
+    /** Each bad value gets its message under the field as soon as the field changes. */
+    @Test
+    void badValuesShowTheirMessages() throws Exception {
+        String job = "form-bad-values";
+        jenkins.createJob(job, freestyleJob(null, FreestyleJenkinsIT.builderXml(Map.of("domain", "web"))));
+        HtmlPage page = configure(job);
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("domain", "../etc");
+        bad.put("uri", "kvm1");
+        bad.put("disks", "v\u0001da");
+        bad.put("backupDir", "backups");
+        bad.put("shutdownTimeout", "0");
+        Map<String, String> shown = new LinkedHashMap<>();
+        for (Map.Entry<String, String> field : bad.entrySet()) {
+            shown.put(field.getKey(), validate(page, field.getKey(), field.getValue()));
+        }
+
+        assertThat(shown.get("domain")).isEqualTo("Domain name '../etc' cannot be used as a directory name.");
+        assertThat(shown.get("uri"))
+                .isEqualTo("'kvm1' is not a libvirt URI (like qemu:///system or qemu+ssh://host/system).");
+        assertThat(shown.get("disks")).startsWith("Disk 'v").endsWith("' contains control characters.");
+        assertThat(shown.get("backupDir"))
+                .isEqualTo("The backup directory must be an absolute path on the node, not 'backups'.");
+        assertThat(shown.get("shutdownTimeout")).isEqualTo("The shutdown timeout must be a positive number of seconds.");
+        assertThat(validate(page, "uri", "qemu+ssh://root:secret@kvm1/system"))
+                .isEqualTo("Do not put a password in the URI: the command line is shown in the build log.");
+        assertThat(validate(page, "domain", "")).isEqualTo("The domain to back up is required.");
+        assertThat(validate(page, "domain", "web")).as("a good value clears the message").isEmpty();
+    }
+
+    /** One real browser: change a field, save with the button, then open the build's page. */
+    @Test
+    void chromiumSavesTheFormAndOpensTheBuildPage() throws Exception {
+        String job = "form-chromium";
+        jenkins.createJob(job, freestyleJob(null, FreestyleJenkinsIT.builderXml(Map.of("domain", "web",
+                "uri", uri))));
+        WebDriver chromium = chromium();
+        try {
+            chromium.get(jenkins.url() + "/job/" + job + "/configure");
+            WebElement backupDir = chromium.findElement(By.name("_.backupDir"));
+            backupDir.clear();
+            backupDir.sendKeys(backups.toString());
+            ((JavascriptExecutor) chromium).executeScript(REMOVE_TEMPLATES);
+            chromium.findElement(By.name("Submit")).click();
+            JenkinsController.waitFor("the job page after saving", Duration.ofSeconds(60),
+                    () -> chromium.getCurrentUrl().equals(jenkins.url() + "/job/" + job + "/") ? true : null);
+            assertThat(FreestyleJenkinsIT.builderFields(jenkins.jobConfig(job))).containsEntry("backupDir",
+                    backups.toString());
+
+            int number = jenkins.build(job);
+            Build build = jenkins.waitForBuild(job, number);
+            assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+            chromium.get(jenkins.url() + "/job/" + job + "/" + number + "/");
+            JenkinsController.waitFor("the build page", Duration.ofSeconds(60),
+                    () -> chromium.getTitle().contains("#" + number) ? true : null);
+            String text = chromium.findElement(By.tagName("body")).getText();
+            Files.createDirectories(OUTPUT);
+            Files.write(OUTPUT.resolve("build-page-chromium.png"),
+                    ((TakesScreenshot) chromium).getScreenshotAs(OutputType.BYTES));
+            assertThat(chromium.getTitle()).contains(job);
+            assertThat(text).contains("Console Output", "Success");
+        } finally {
+            chromium.quit();
+        }
+    }
+
+    // ------------------------------------------------------------------ HtmlUnit
+
+    private HtmlPage configure(String job) throws Exception {
+        HtmlPage page = browser.getPage(jenkins.url() + "/job/" + job + "/configure");
+        browser.waitForBackgroundJavaScript(5_000);
+        return page;
+    }
+
+    /** Types into each field; opens "Advanced" first, as a person must to see the rest. */
+    private static void fill(HtmlPage page, Map<String, String> values) throws Exception {
+        for (DomElement button : page.getElementsByTagName("button")) {
+            if (button.getAttribute("class").contains("advancedButton")) {
+                ((HtmlElement) button).click();
+            }
+        }
+        for (Map.Entry<String, String> field : values.entrySet()) {
+            DomElement element = page.getElementByName("_." + field.getKey());
+            if (element instanceof HtmlSelect select) {
+                select.setSelectedAttribute(field.getValue(), true);
+            } else if (element instanceof HtmlCheckBoxInput box) {
+                box.setChecked(Boolean.parseBoolean(field.getValue()));
+            } else {
+                HtmlInput input = (HtmlInput) element;
+                input.setValue("");
+                input.type(field.getValue());
+            }
+        }
+    }
+
+    private HtmlPage save(HtmlPage page) throws Exception {
+        page.executeJavaScript(REMOVE_TEMPLATES);
+        HtmlForm form = page.getFormByName("config");
+        HtmlPage result = form.getButtonByName("Submit").click();
+        browser.waitForBackgroundJavaScript(5_000);
+        return result;
+    }
+
+    private static Map<String, String> values(HtmlPage page, Iterable<String> fields) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String field : fields) {
+            DomElement element = page.getElementByName("_." + field);
+            if (element instanceof HtmlSelect select) {
+                values.put(field, select.getSelectedOptions().get(0).getValueAttribute());
+            } else if (element instanceof HtmlCheckBoxInput box) {
+                values.put(field, Boolean.toString(box.isChecked()));
+            } else {
+                values.put(field, ((HtmlInput) element).getValue());
+            }
+        }
+        return values;
+    }
+
+    private static List<String> options(HtmlSelect select) {
+        List<String> values = new ArrayList<>();
+        for (HtmlOption option : select.getOptions()) {
+            values.add(option.getValueAttribute());
+        }
+        return values;
+    }
+
+    /** Sets a field, lets it change, and returns the text of its validation area once checked. */
+    private String validate(HtmlPage page, String field, String value) throws Exception {
+        HtmlInput input = page.getElementByName("_." + field);
+        DomElement area = input.getFirstByXPath("ancestor::div[contains(@class,'jenkins-form-item')][1]"
+                + "/div[contains(@class,'validation-error-area')]");
+        area.removeAllChildren();
+        input.setValue(value);
+        input.fireEvent("change");
+        browser.waitForBackgroundJavaScript(5_000);
+        return area.asNormalizedText();
+    }
+
+    // ------------------------------------------------------------------ Chromium
+
+    /** Debian's chromium, headless; missing, the test is skipped (fails under CI, which installs it). */
+    private static WebDriver chromium() {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            String why = "no " + CHROMIUM + " or " + CHROMEDRIVER + " (Debian's chromium, chromium-driver)";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(why);
+            }
+            assumeTrue(false, why);
+        }
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // As root, in a container: no sandbox; no screen: headless.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1024",
+                // Loopback only: no name resolves but 127.0.0.1, no background traffic.
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+        return new ChromeDriver(service, options);
+    }
+}

@@ -1,0 +1,281 @@
+package io.jenkins.plugins.virtbackup.jenkins;
+
+import static io.jenkins.plugins.virtbackup.testing.JenkinsController.freestyleJob;
+import static io.jenkins.plugins.virtbackup.testing.JenkinsController.xml;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
+import java.io.ByteArrayInputStream;
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.kohsuke.stapler.DataBoundSetter;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+/**
+ * The freestyle build step in a real Jenkins 2.541.3 controller (one for the class), against
+ * libvirt's test driver: configuration round trips, a backup with its archived files, the failures,
+ * the environment, and builds at the same time.
+ */
+class FreestyleJenkinsIT {
+    static final String BUILDER = VirtBackupBuilder.class.getName();
+    /** Expanded on the node, a path holding it would change: see {@link #dollarInTheEnvironmentReachesTheEngine}. */
+    private static final String MARK = "VIRT_BACKUP_IT_MARK";
+
+    @TempDir
+    static Path work;
+    static JenkinsController jenkins;
+    /** {@code web} (8 MiB) and {@code big} (16 GiB sparse, seconds to copy). */
+    static String uri;
+    static Path backups;
+
+    @BeforeAll
+    static void startJenkins() throws Exception {
+        uri = ProcessTestNode.webAndBig(work.resolve("images"));
+        backups = work.resolve("backups");
+        jenkins = JenkinsController.start("FreestyleJenkinsIT", work, Map.of(
+                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
+                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString(),
+                MARK, "expanded"));
+    }
+
+    @AfterAll
+    static void stopJenkins() throws Exception {
+        if (jenkins != null) {
+            jenkins.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    @Test
+    void everyFieldSurvivesARoundTripThroughJenkins() throws Exception {
+        Map<String, String> changed = new LinkedHashMap<>();
+        changed.put("domain", "web");
+        changed.put("uri", "qemu+ssh://kvm1/system");
+        changed.put("disks", "vda /var/lib/libvirt/images/web-data.qcow2");
+        changed.put("mode", "shutdown");
+        changed.put("backupDir", "/srv/backup");
+        changed.put("shutdownTimeout", "600");
+        changed.put("forceOff", "true");
+        changed.put("verbose", "true");
+        assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
+
+        assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
+        Map<String, String> defaults = Map.of("domain", "web", "mode", "suspend", "shutdownTimeout", "300",
+                "forceOff", "false", "verbose", "false");
+        assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
+        assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
+                .as("fields left out load with the form's defaults").isEqualTo(defaults);
+    }
+
+    // ------------------------------------------------------------------ builds
+
+    @Test
+    void successfulBackupArchivesItsLogAndManifest() throws Exception {
+        Build build = run("backup-web", builder("web", uri, "suspend"));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("virt-backup: backup of domain 'web' started: mode suspend");
+        Matcher complete = Pattern.compile("virt-backup: backup of domain 'web' complete: .*, in "
+                + Pattern.quote(backups + "/web/") + "(\\S+)").matcher(build.console());
+        assertThat(complete.find()).as(build.console()).isTrue();
+        String stamp = complete.group(1);
+        String prefix = "virt-backup/web/" + stamp + "/";
+        assertThat(jenkins.artifacts(build.job(), build.number()))
+                .containsExactlyInAnyOrder(prefix + "virt-backup.log", prefix + "manifest.json");
+        for (String file : List.of("virt-backup.log", "manifest.json")) {
+            assertThat(jenkins.artifact(build.job(), build.number(), prefix + file)).as(file)
+                    .isEqualTo(Files.readAllBytes(backups.resolve("web").resolve(stamp).resolve(file)));
+        }
+    }
+
+    @Test
+    void unknownDomainFailsWithTheEnginesLine() throws Exception {
+        Build build = run("backup-missing", builder("no-such-domain", uri, "suspend"));
+
+        assertThat(build.result()).isEqualTo("FAILURE");
+        assertThat(build.console()).contains("virt-backup: error: domain 'no-such-domain' not found", "ERROR: "
+                + "virt-backup of domain 'no-such-domain' failed with exit code 3 (domain or disk not found): "
+                + "domain 'no-such-domain' not found");
+    }
+
+    @Test
+    void unreachableHypervisorFails() throws Exception {
+        String nowhere = "qemu+unix:///system?socket=" + work.resolve("no-libvirtd.sock");
+        Build build = run("backup-unreachable", builder("web", nowhere, "suspend"));
+
+        assertThat(build.result()).isEqualTo("FAILURE");
+        assertThat(build.console()).contains("ERROR: virt-backup of domain 'web' failed with exit code 4 "
+                + "(hypervisor unreachable): cannot connect to " + nowhere);
+    }
+
+    /** The form offers only real modes; a config.xml can still hold another. The engine is then never started. */
+    @Test
+    void badModeFailsBeforeTheEngineStarts() throws Exception {
+        Build build = run("backup-bad-mode", builder("web", uri, "sideways"));
+
+        assertThat(build.result()).isEqualTo("FAILURE");
+        assertThat(build.console()).contains("ERROR: virt-backup was not started: Unknown mode 'sideways'; "
+                + "the modes are: " + String.join(", ", Fields.availableModes()) + ".");
+        assertThat(build.console()).doesNotContain("-jar");
+    }
+
+    /**
+     * A build parameter {@code LIBVIRT_DEFAULT_URI} pointing into a folder whose name holds
+     * {@code $VIRT_BACKUP_IT_MARK}, a variable the controller has. A freestyle build resolves
+     * references among its own variables once (core's {@code EnvVars.resolve}, where {@code $$} is
+     * one {@code $}): the parameter says {@code $$} so that the build's environment holds the folder's
+     * name. The step must pass that on as it is; one more expansion and the engine looks elsewhere.
+     */
+    @Test
+    void dollarInTheEnvironmentReachesTheEngine() throws Exception {
+        TestDriverNode node = new TestDriverNode(work.resolve("hv$" + MARK));
+        String dollarUri = node.domain("dollar", RunState.RUNNING, true,
+                TestDriverNode.fileDisk("vda", node.rawImage("dollar.raw", 4 << 20, 1 << 20, 7), "raw")).write();
+        assertThat(dollarUri).contains("$" + MARK);
+        String job = "backup-dollar";
+        jenkins.createJob(job, freestyleJob(null, builderXml(Map.of("domain", "dollar", "backupDir",
+                backups.toString(), "verbose", "true"))).replace("<project>\n", "<project>\n" + parameter()));
+
+        Build build = jenkins.waitForBuild(job, jenkins.build(job,
+                Map.of("LIBVIRT_DEFAULT_URI", dollarUri.replace("$", "$$"))));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("virt-backup: connected to " + dollarUri);
+    }
+
+    /**
+     * {@code big} takes seconds: while it runs, a backup of {@code web} succeeds, and a second one
+     * of {@code big} fails at once naming the engine process that holds the lock.
+     */
+    @Test
+    void buildsAtTheSameTime() throws Exception {
+        jenkins.createJob("big-first", freestyleJob(null, builderXml(Map.of("domain", "big", "uri", uri,
+                "backupDir", backups.toString(), "verbose", "true"))));
+        jenkins.createJob("web-meanwhile", freestyleJob(null, builder("web", uri, "suspend")));
+        jenkins.createJob("big-again", freestyleJob(null, builder("big", uri, "suspend")));
+        int first = jenkins.build("big-first");
+        jenkins.waitForConsole("big-first", first, "copying disk vda");
+
+        Build web = jenkins.waitForBuild("web-meanwhile", jenkins.build("web-meanwhile"));
+        Build again = jenkins.waitForBuild("big-again", jenkins.build("big-again"));
+        String firstStillRunning = jenkins.finalResult("big-first", first);
+        Matcher busy = Pattern.compile("domain 'big' is busy: backup by process (\\d+) since").matcher(again.console());
+        assertThat(busy.find()).as(again.console()).isTrue();
+        String holder = ProcessHandle.of(Long.parseLong(busy.group(1))).flatMap(p -> p.info().commandLine())
+                .orElse("(no such process)");
+        Build big = jenkins.waitForBuild("big-first", first);
+
+        assertThat(firstStillRunning).as("big-first still running when the others had ended").isNull();
+        assertThat(web.result()).as(web.console()).isEqualTo("SUCCESS");
+        assertThat(again.result()).isEqualTo("FAILURE");
+        assertThat(again.console()).contains("ERROR: virt-backup of domain 'big' failed with exit code 6 "
+                + "(another run holds the domain's lock, nothing was done): domain 'big' is busy: backup by process ");
+        assertThat(holder).as("the process named: big-first's engine").contains("virt-backup-cli-").endsWith("-- big");
+        assertThat(big.result()).as(big.console()).isEqualTo("SUCCESS");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Build run(String job, String builder) throws Exception {
+        jenkins.createJob(job, freestyleJob(null, builder));
+        return jenkins.waitForBuild(job, jenkins.build(job));
+    }
+
+    private static String builder(String domain, String uri, String mode) {
+        return builderXml(Map.of("domain", domain, "uri", uri, "mode", mode, "backupDir", backups.toString()));
+    }
+
+    /** The builder's element as Jenkins writes it; {@code disks} is given as one blank-separated string. */
+    static String builderXml(Map<String, String> fields) {
+        StringBuilder xml = new StringBuilder("    <" + BUILDER + " plugin=\"virt-backup\">\n");
+        new TreeMap<>(fields).forEach((name, value) -> {
+            xml.append("      <").append(name).append('>');
+            if (name.equals("disks")) {
+                for (String disk : value.split(" ")) {
+                    xml.append("<string>").append(xml(disk)).append("</string>");
+                }
+            } else {
+                xml.append(xml(value));
+            }
+            xml.append("</").append(name).append(">\n");
+        });
+        return xml.append("    </").append(BUILDER).append('>').toString();
+    }
+
+    private static String parameter() {
+        return "  <properties>\n    <hudson.model.ParametersDefinitionProperty>\n      <parameterDefinitions>\n"
+                + "        <hudson.model.StringParameterDefinition><name>LIBVIRT_DEFAULT_URI</name>"
+                + "</hudson.model.StringParameterDefinition>\n      </parameterDefinitions>\n"
+                + "    </hudson.model.ParametersDefinitionProperty>\n  </properties>\n";
+    }
+
+    /**
+     * Creates a job with these fields, has Jenkins save it from the object it loaded (a description
+     * change saves the whole job), and reads the builder's fields back from the saved file.
+     */
+    private static Map<String, String> roundTrip(String job, Map<String, String> fields) throws Exception {
+        jenkins.createJob(job, freestyleJob(null, builderXml(fields)));
+        String before = jenkins.jobConfig(job);
+        jenkins.post("/job/" + job + "/submitDescription", "description=saved+by+Jenkins");
+        String saved = jenkins.jobConfig(job);
+        assertThat(saved).as("saved again by Jenkins").isNotEqualTo(before).contains("saved by Jenkins");
+        return builderFields(saved);
+    }
+
+    /** The builder element's fields from a saved config.xml; a list's items joined with blanks. */
+    static Map<String, String> builderFields(String configXml) throws Exception {
+        Element root = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(configXml.getBytes(StandardCharsets.UTF_8))).getDocumentElement();
+        Element builder = (Element) root.getElementsByTagName(BUILDER).item(0);
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (Node child = builder.getFirstChild(); child != null; child = child.getNextSibling()) {
+            if (child instanceof Element field) {
+                List<String> items = new ArrayList<>();
+                for (Node item = field.getFirstChild(); item != null; item = item.getNextSibling()) {
+                    if (item instanceof Element) {
+                        items.add(item.getTextContent());
+                    }
+                }
+                fields.put(field.getTagName(), items.isEmpty() ? field.getTextContent() : String.join(" ", items));
+            }
+        }
+        return fields;
+    }
+
+    /** The constructor's parameters and every {@code @DataBoundSetter}: what a configuration holds. */
+    static Set<String> boundFields() {
+        Set<String> names = new TreeSet<>();
+        for (Parameter parameter : VirtBackupBuilder.class.getConstructors()[0].getParameters()) {
+            names.add(parameter.getName());
+        }
+        for (Method method : VirtBackupBuilder.class.getMethods()) {
+            if (method.isAnnotationPresent(DataBoundSetter.class)) {
+                names.add(Character.toLowerCase(method.getName().charAt(3)) + method.getName().substring(4));
+            }
+        }
+        return names;
+    }
+}
