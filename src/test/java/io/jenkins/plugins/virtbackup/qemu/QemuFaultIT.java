@@ -56,6 +56,17 @@ class QemuFaultIT {
                 new Fault("SIGTERM, SIGKILL 5 s later, mid-copy", "copying disk vda", true));
     }
 
+    /**
+     * A guest whose power off takes 8 s reports running meanwhile. Stopped right after the
+     * shutdown request, the run waits for it to power off to start it again; killed 5 s later, it
+     * leaves that to recovery, which must wait for the power off too.
+     */
+    @Test
+    void shutdownStillInProgress() throws Exception {
+        breakRuns("shutdown", "anc.poweroff_delay=8",
+                new Fault("SIGTERM during the shutdown wait, SIGKILL 5 s later", "to shut down (timeout", true));
+    }
+
     @Test
     void snapshotLibvirt() throws Exception {
         breakRuns("snapshot-libvirt",
@@ -133,7 +144,11 @@ class QemuFaultIT {
     // ------------------------------------------------------------------ the procedure
 
     private void breakRuns(String mode, Fault... faults) throws Exception {
-        try (TestGuest guest = TestGuest.start(mode.replace("-", ""), "", DISK)) {
+        breakRuns(mode, "", faults);
+    }
+
+    private void breakRuns(String mode, String cmdline, Fault... faults) throws Exception {
+        try (TestGuest guest = TestGuest.start(mode.replace("-", ""), cmdline, DISK)) {
             writePattern(guest);
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             try {
