@@ -2,8 +2,9 @@
 # Sourced by bin/demo and bin/test; says what it does. Needs root (or sudo) for apt-get.
 
 VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qemu-utils)
-# Only the tests need these: a libvirt daemon with QEMU to run real guests.
-VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux)
+# Only the tests need these: a libvirt daemon with QEMU to run real guests; mksquashfs for a file
+# system that refuses O_DIRECT (DiskCopierTest); strace to see what a run syncs (FsyncTrace).
+VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux squashfs-tools strace)
 
 # install_prerequisites PACKAGE...: installs those of the Debian packages that are missing.
 install_prerequisites() {

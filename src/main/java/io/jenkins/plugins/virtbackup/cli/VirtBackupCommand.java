@@ -96,6 +96,11 @@ public final class VirtBackupCommand implements Callable<Integer> {
                     + "else /var/lib/virt-backup).")
     Path stateDir;
 
+    @Option(names = "--overlay-dir", paramLabel = "DIR",
+            description = "Where snapshot-libvirt puts its temporary overlays (default: overlays/ in the state "
+                    + "directory).")
+    Path overlayDir;
+
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
     boolean verbose;
 
@@ -200,7 +205,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
-                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce);
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir);
     }
 
     /**

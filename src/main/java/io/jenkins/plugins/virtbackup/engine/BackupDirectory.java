@@ -18,6 +18,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -79,17 +80,36 @@ public final class BackupDirectory {
                 }
                 try {
                     Files.createDirectory(partial, PosixFilePermissions.asFileAttribute(DIRECTORY_MODE));
-                    // Whatever the umask: QEMU must reach it (live mode), nobody else may list it.
-                    Files.setPosixFilePermissions(partial, DIRECTORY_MODE);
-                    return new BackupDirectory(partial, complete, created);
                 } catch (FileAlreadyExistsException e) {
-                    // Another run started in the same second: take the next name.
+                    continue;  // another run started in the same second: take the next name
                 }
+                BackupDirectory directory = new BackupDirectory(partial, complete, created);
+                directory.prepare();
+                return directory;
             }
         } catch (IOException e) {
             removeEmpty(created);
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot create the backup directory under " + root + ": " + describe(e), e);
+        }
+    }
+
+    /**
+     * Sets the new directory's mode and makes its name durable at once: before the commit it may
+     * hold the only way back to a running domain (its saved RAM), which a power cut must not take.
+     */
+    private void prepare() throws IOException {
+        try {
+            // Whatever the umask: QEMU must reach it (live mode), nobody else may list it.
+            Files.setPosixFilePermissions(partial, DIRECTORY_MODE);
+            syncParents();
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
     }
 
@@ -132,11 +152,32 @@ public final class BackupDirectory {
         }
     }
 
-    /** Syncs the directory and renames it to its final name: from here on the backup counts. */
+    /**
+     * Syncs the directory and renames it to its final name: from here on the backup counts. When
+     * this returns, the backup's files, its name and every directory the run created for it are on
+     * disk.
+     */
     public void commit() throws IOException {
         syncDirectory(partial);
         Files.move(partial, complete, StandardCopyOption.ATOMIC_MOVE);
-        syncDirectory(complete.getParent());
+        syncParents();
+    }
+
+    /**
+     * Syncs every directory that holds a name this run added: the domain's folder (the backup's
+     * name), and each directory the run created together with the one holding it. A new name is on
+     * disk only once the directory that holds it is synced.
+     */
+    private void syncParents() throws IOException {
+        Set<Path> holders = new LinkedHashSet<>();
+        holders.add(partial.getParent());
+        for (Path created : createdParents) {
+            holders.add(created);
+            holders.add(created.getParent());
+        }
+        for (Path holder : holders) {
+            syncDirectory(holder);
+        }
     }
 
     /** Deletes the unfinished backup and any directory this run created for it. */

@@ -7,9 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,11 +27,14 @@ public final class BackupEngine {
     public static final String DEFINITION_FILE = "domain.xml";
     public static final String MEMORY_FILE = "memory.state";
     public static final String RUN_LOG_FILE = "virt-backup.log";
+    /** The default folder, in the state directory, of snapshot-libvirt's temporary overlays. */
+    public static final String OVERLAY_FOLDER = "overlays";
 
     private final Hypervisor hypervisor;
     private final BackupLog log;
     private final StateDirectory state;
     private final DiskCopier copier;
+    private final ChainCopy chainCopy;
     private volatile boolean cancelled;
     /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
     private GuestHold activeHold;
@@ -42,6 +45,7 @@ public final class BackupEngine {
         this.log = log;
         this.state = state;
         this.copier = new DiskCopier(() -> cancelled);
+        this.chainCopy = new ChainCopy(copier, log);
     }
 
     /**
@@ -117,6 +121,7 @@ public final class BackupEngine {
         DomainState found = inspect(() -> vm.state(), name);
         DiskSelection selection = DiskSelection.choose(name, inspect(vm::disks, name), request.disks());
         checkModeFits(request.mode(), found, vm, name);
+        Map<String, BackingChain> chains = readChains(selection);
 
         log.milestone("backup of domain '" + name + "' started: mode " + request.mode() + ", domain "
                 + found.name().toLowerCase(Locale.ROOT) + ", " + selection.toCopy().size() + " disk(s), to "
@@ -129,16 +134,17 @@ public final class BackupEngine {
             log.recordTo(directory.file(RUN_LOG_FILE));
             boolean savesMemory = found.isActive()
                     && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT);
-            directory.requireSpace(estimateBytes(vm, selection, savesMemory, name));
+            directory.requireSpace(estimateBytes(vm, selection, chains, savesMemory, name));
+            Path overlayDir = overlayDir(request);
             if (found.isActive()) {
-                HypervisorAccess.check(request.mode(), hypervisor.uri(), selection, directory.partialPath());
+                HypervisorAccess.check(request.mode(), hypervisor.uri(), overlayDir, directory.partialPath());
             }
             selection.skipped().forEach((target, why) -> log.notice("disk " + target + " skipped: " + why));
 
             List<BackedUpFile> files = new ArrayList<>();
             files.add(writeDefinition(vm, name, directory));
-            GuestHold hold = holdFor(request, vm, found, directory, selection, journal);
-            long downtime = copyWhileHeld(hold, selection, directory, files, found.isActive(),
+            GuestHold hold = holdFor(request, vm, found, directory, selection, chains, overlayDir, journal);
+            Downtime downtime = copyWhileHeld(hold, selection, chains, directory, files, found.isActive(),
                     quiesce(request, found) ? vm : null, journal);
             if (savesMemory) {
                 files.add(new BackedUpFile(MEMORY_FILE, "memory", copier.syncAndDigest(directory.file(MEMORY_FILE)),
@@ -146,11 +152,12 @@ public final class BackupEngine {
             }
             verify(directory, files);
             Manifest manifest = new Manifest(ToolVersion.get(), name, inspect(vm::uuid, name), hypervisor.uri(),
-                    request.mode(), found, start, Instant.now(), downtime, files, selection.skipped());
+                    request.mode(), found, start, Instant.now(), downtime, files, selection.skipped(), chains);
             writeSynced(directory.file(Manifest.FILE_NAME), manifest.toJson());
             log.milestone(String.format(Locale.ROOT,
-                    "backup of domain '%s' complete: %d file(s), %s, guest downtime %d ms, in %s",
-                    name, files.size(), Sizes.human(manifest.totalBytes()), downtime, directory.completePath()));
+                    "backup of domain '%s' complete: %d file(s), %s, guest downtime %s, in %s",
+                    name, files.size(), Sizes.human(manifest.totalBytes()), downtime.describe(),
+                    directory.completePath()));
             log.stopRecording();
             directory.commit();
             committed = true;
@@ -235,11 +242,30 @@ public final class BackupEngine {
         }
     }
 
-    private long estimateBytes(VirtualMachine vm, DiskSelection selection, boolean savesMemory, String name)
-            throws BackupException {
+    /**
+     * Each disk's image chain, read before anything changes: a chain the backup cannot follow is
+     * refused here, with nothing touched.
+     */
+    private static Map<String, BackingChain> readChains(DiskSelection selection) throws BackupException {
+        Map<String, BackingChain> chains = new LinkedHashMap<>();
+        for (Disk disk : selection.toCopy()) {
+            chains.put(disk.target(), BackingChain.of(disk.target(), Path.of(disk.source()), disk.format()));
+        }
+        return chains;
+    }
+
+    private Path overlayDir(BackupRequest request) {
+        return request.overlayDir() != null ? request.overlayDir() : state.root().resolve(OVERLAY_FOLDER);
+    }
+
+    private long estimateBytes(VirtualMachine vm, DiskSelection selection, Map<String, BackingChain> chains,
+                               boolean savesMemory, String name) throws BackupException {
         long bytes = 1 << 20;
         for (Disk disk : selection.toCopy()) {
             bytes += inspect(() -> vm.estimatedCopyBytes(disk), name);
+            for (BackingChain.Image image : chains.get(disk.target()).below()) {
+                bytes += imageLength(image.path());
+            }
         }
         if (savesMemory) {
             bytes += inspect(vm::memoryBytes, name);
@@ -254,8 +280,18 @@ public final class BackupEngine {
         return new BackedUpFile(DEFINITION_FILE, "definition", digest, null, hypervisor.uri(), null);
     }
 
+    /** A file's length or a block device's size: an upper bound of what copying it writes. */
+    private static long imageLength(Path image) throws BackupException {
+        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ)) {
+            return channel.size();
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read " + image + ": " + e.getMessage(), e);
+        }
+    }
+
     private GuestHold holdFor(BackupRequest request, VirtualMachine vm, DomainState found, BackupDirectory directory,
-                              DiskSelection selection, RecoveryJournal journal) {
+                              DiskSelection selection, Map<String, BackingChain> chains, Path overlayDir,
+                              RecoveryJournal journal) {
         if (!found.isActive()) {
             return GuestHold.NONE;
         }
@@ -265,7 +301,8 @@ public final class BackupEngine {
                 return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal,
                         () -> cancelled);
             case SNAPSHOT_LIBVIRT:
-                return new SnapshotHold(vm, name, selection.toCopy(), directory.file(MEMORY_FILE), log, journal);
+                return new SnapshotHold(vm, name, selection.toCopy(), chains, overlayDir, directory.file(MEMORY_FILE),
+                        log, journal);
             case LIVE:
                 return new PushBackupHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
                         log, () -> cancelled, copier, journal);
@@ -288,10 +325,10 @@ public final class BackupEngine {
         return true;
     }
 
-    /** Holds the guest, copies the disks, puts the guest back; returns the guest's downtime in ms. */
-    private long copyWhileHeld(GuestHold hold, DiskSelection selection, BackupDirectory directory,
-                               List<BackedUpFile> files, boolean wasActive, VirtualMachine quiesced,
-                               RecoveryJournal journal) throws BackupException, IOException {
+    /** Holds the guest, copies the disks, puts the guest back; returns the guest's downtime. */
+    private Downtime copyWhileHeld(GuestHold hold, DiskSelection selection, Map<String, BackingChain> chains,
+                                   BackupDirectory directory, List<BackedUpFile> files, boolean wasActive,
+                                   VirtualMachine quiesced, RecoveryJournal journal) throws BackupException, IOException {
         synchronized (this) {
             if (cancelled) {
                 throw new CopyCancelledException("backup stopped before the domain was touched");
@@ -302,14 +339,15 @@ public final class BackupEngine {
         Exception failure = null;
         try {
             holdQuiesced(hold, quiesced, journal);
-            files.addAll(hold.copy(selection.toCopy(), disk -> copyDisk(disk, directory)));
+            files.addAll(hold.copy(selection.toCopy(),
+                    disk -> chainCopy.copy(disk, chains.get(disk.target()), directory)));
         } catch (BackupException | IOException | RuntimeException e) {
             failure = e;
         } finally {
             putBack(hold, failure);
         }
-        long downtime = !wasActive ? 0
-                : hold.downtimeMillis().orElse(Duration.ofNanos(System.nanoTime() - held).toMillis());
+        Downtime downtime = !wasActive ? Downtime.notRunning()
+                : hold.downtime().orElse(Downtime.measured(System.nanoTime() - held));
         if (failure instanceof BackupException backupFailure) {
             throw backupFailure;
         }
@@ -346,18 +384,6 @@ public final class BackupEngine {
                 activeHold = null;
             }
         }
-    }
-
-    private BackedUpFile copyDisk(Disk disk, BackupDirectory directory) throws IOException {
-        Path target = directory.file(disk.backupFileName());
-        log.detail("copying disk " + disk.target() + " from " + disk.source() + " to " + target);
-        long started = System.nanoTime();
-        FileDigest digest = copier.copy(Path.of(disk.source()), target, new Progress(log, "disk " + disk.target()));
-        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-        log.detail(String.format(Locale.ROOT, "copied disk %s: %s in %.1f s (%.0f MiB/s), sha256 %s",
-                disk.target(), Sizes.human(digest.size()), seconds, digest.size() / seconds / (1 << 20),
-                digest.sha256()));
-        return new BackedUpFile(disk.backupFileName(), "disk", digest, disk.target(), disk.source(), disk.format());
     }
 
     /** Re-reads every file from disk and compares it with what was written. */

@@ -4,8 +4,9 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The run's messages, routed as the original tool did: start, end and problems to the console and
@@ -27,6 +29,8 @@ public final class BackupLog implements AutoCloseable {
     private boolean progressShown;
     private final SyslogSink syslog;
     private final List<String> pending = new ArrayList<>();
+    private Path recordFile;
+    private FileChannel recordChannel;
     private BufferedWriter record;
     private String lastProblem;
 
@@ -103,8 +107,10 @@ public final class BackupLog implements AutoCloseable {
 
     /** From now on, also append every message to {@code file}, starting with those logged so far. */
     public synchronized void recordTo(Path file) throws IOException {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE));
-        record = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.WRITE);
+        recordFile = file;
+        recordChannel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE));
+        record = new BufferedWriter(Channels.newWriter(recordChannel, StandardCharsets.UTF_8));
         for (String line : pending) {
             writeRecord(line);
         }
@@ -112,12 +118,22 @@ public final class BackupLog implements AutoCloseable {
         record.flush();
     }
 
-    /** Stops recording and flushes the run log; later messages go to the console and syslog only. */
+    /**
+     * Stops recording and puts the run log on disk, its name included, so that it survives a power
+     * cut as the backup's other files do; later messages go to the console and syslog only.
+     */
     public synchronized void stopRecording() throws IOException {
-        if (record != null) {
-            record.close();
-            record = null;
+        if (record == null) {
+            return;
         }
+        try (BufferedWriter closing = record) {
+            closing.flush();
+            recordChannel.force(true);
+        } finally {
+            record = null;
+            recordChannel = null;
+        }
+        BackupDirectory.syncDirectory(recordFile.toAbsolutePath().getParent());
     }
 
     @Override

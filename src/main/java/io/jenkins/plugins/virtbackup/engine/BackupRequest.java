@@ -14,13 +14,21 @@ import java.util.List;
  * @param shutdownTimeout how long {@code shutdown} mode waits for the guest to power off
  * @param forceOff        in {@code shutdown} mode, pull the plug when the timeout passes
  * @param quiesce         in the live modes, freeze the guest's file systems through its agent
+ * @param overlayDir      where {@code snapshot-libvirt} puts its temporary overlays; null for the
+ *                        default, {@code overlays/} in the state directory
  */
 public record BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
-                            Duration shutdownTimeout, boolean forceOff, boolean quiesce) {
+                            Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir) {
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(300);
 
     public BackupRequest {
         disks = List.copyOf(disks);
+    }
+
+    /** A request with the default overlay folder. */
+    public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
+                         Duration shutdownTimeout, boolean forceOff, boolean quiesce) {
+        this(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, null);
     }
 }

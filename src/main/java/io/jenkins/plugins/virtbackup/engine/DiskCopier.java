@@ -4,6 +4,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +36,17 @@ public final class DiskCopier {
     static final int HOLE_GRANULE = 4096;
 
     private final BooleanSupplier cancelled;
+    private final ReadAlignment alignment;
 
     /** @param cancelled polled between blocks; when it turns true the copy stops with an exception */
     public DiskCopier(BooleanSupplier cancelled) {
+        this(cancelled, ReadAlignment.OF_FILE_SYSTEM);
+    }
+
+    /** As {@link #DiskCopier(BooleanSupplier)}, with the alignment direct reads assume chosen by a test. */
+    DiskCopier(BooleanSupplier cancelled, ReadAlignment alignment) {
         this.cancelled = cancelled;
+        this.alignment = alignment;
     }
 
     /**
@@ -50,10 +58,24 @@ public final class DiskCopier {
 
     /** As {@link #copy(Path, Path)}, reporting bytes done to {@code progress} (may be null). */
     FileDigest copy(Path source, Path target, Progress progress) throws IOException {
+        return copy(source, target, progress, null);
+    }
+
+    /** Changes the first block of a copy before it is written and hashed (an image header's field). */
+    @FunctionalInterface
+    interface FirstBlock {
+        void change(ByteBuffer block) throws IOException;
+    }
+
+    /**
+     * As {@link #copy(Path, Path, Progress)}; {@code firstBlock} (may be null) changes the copy's
+     * first block, so that the checksum is the copy's, not the source's.
+     */
+    FileDigest copy(Path source, Path target, Progress progress, FirstBlock firstBlock) throws IOException {
         MessageDigest sha256 = newSha256();
         ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_SIZE);
         long position = 0;
-        try (BlockReader in = BlockReader.open(source);
+        try (BlockReader in = BlockReader.open(source, alignment);
              RandomAccessFile out = openNew(target)) {
             FileChannel outChannel = out.getChannel();
             long total = in.size();
@@ -63,6 +85,9 @@ public final class DiskCopier {
                     throw new CopyCancelledException("copy of " + source + " cancelled");
                 }
                 ByteBuffer buffer = in.block();
+                if (position == 0 && firstBlock != null) {
+                    firstBlock.change(buffer);
+                }
                 writeNonZeroRuns(outChannel, buffer.duplicate(), zeros, position);
                 sha256.update(buffer);
                 position += filled;
@@ -84,7 +109,7 @@ public final class DiskCopier {
     public FileDigest digest(Path file) throws IOException {
         MessageDigest sha256 = newSha256();
         long size = 0;
-        try (BlockReader in = BlockReader.open(file)) {
+        try (BlockReader in = BlockReader.open(file, alignment)) {
             int filled;
             while ((filled = in.next()) > 0) {
                 if (cancelled.getAsBoolean()) {
@@ -105,56 +130,127 @@ public final class DiskCopier {
         return digest(file);
     }
 
+    /** Where direct reads of a file must be aligned: a seam, so tests can choose a wrong alignment. */
+    @FunctionalInterface
+    interface ReadAlignment {
+        /**
+         * Java checks direct reads against the file system's fragment size, the kernel against the
+         * device's logical block size: 4 KiB covers that on usual hardware, and where it does not,
+         * the kernel refuses the first read and the reader goes on through the cache.
+         */
+        ReadAlignment OF_FILE_SYSTEM = file -> Math.max(4096, Files.getFileStore(file).getBlockSize());
+
+        long of(Path file) throws IOException;
+    }
+
     /**
      * Reads a file or block device block by block, bypassing the page cache (O_DIRECT) where the
      * file system allows it: holes then cost nothing to read, a read-back checks what reached the
-     * disk, and a backup does not push the host's working set out of its cache. Where O_DIRECT is
-     * refused (tmpfs, for one) it reads through the cache.
+     * disk, and a backup does not push the host's working set out of its cache.
+     *
+     * <p>Direct reads are only a way of reading: whenever one cannot be made, the rest of the file
+     * is read through the cache from the same position, without a word. That happens when the file
+     * system refuses O_DIRECT at open (squashfs, for one), refuses the first read (its alignment is
+     * not ours), or a short read leaves the position unaligned (at the end of the file, or where a
+     * file system returns less than asked for mid-file).
+     *
+     * <p>Each block is read in full unless the file ends first. A file that ends before or after
+     * the size it had when opened fails the read: a copy of a file that changed length is not a
+     * copy of anything.
      */
-    private static final class BlockReader implements AutoCloseable {
-        private final FileChannel channel;
-        private final boolean direct;
+    static final class BlockReader implements AutoCloseable {
+        private final Path file;
+        /** Reads through the cache; always open, so falling back never needs to open the file again. */
+        private final FileChannel cached;
+        /** The same file opened with O_DIRECT, or null where that was refused. */
+        private final FileChannel direct;
+        private final int alignment;
         private final ByteBuffer buffer;
-        private boolean atEnd;
+        private final long size;
+        private long position;
+        private boolean readsDirect;
 
-        private BlockReader(FileChannel channel, boolean direct, ByteBuffer buffer) {
-            this.channel = channel;
+        private BlockReader(Path file, FileChannel cached, FileChannel direct, int alignment, ByteBuffer buffer,
+                long size) {
+            this.file = file;
+            this.cached = cached;
             this.direct = direct;
+            this.alignment = alignment;
             this.buffer = buffer;
+            this.size = size;
+            this.readsDirect = direct != null;
         }
 
-        static BlockReader open(Path file) throws IOException {
+        static BlockReader open(Path file, ReadAlignment alignments) throws IOException {
+            FileChannel cached = FileChannel.open(file, StandardOpenOption.READ);
+            FileChannel direct = null;
             try {
-                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
-                int alignment = (int) Math.max(4096, Files.getFileStore(file).getBlockSize());
-                ByteBuffer aligned = ByteBuffer.allocateDirect(BLOCK_SIZE + alignment).alignedSlice(alignment);
-                return new BlockReader(channel, true, aligned.limit(BLOCK_SIZE).slice());
-            } catch (IOException | UnsupportedOperationException e) {
-                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-                return new BlockReader(channel, false, ByteBuffer.allocateDirect(BLOCK_SIZE));
+                int alignment = usableAlignment(file, alignments);
+                if (alignment > 0) {
+                    direct = openDirect(file);
+                }
+                ByteBuffer buffer = direct != null ? alignedBuffer(alignment) : ByteBuffer.allocateDirect(BLOCK_SIZE);
+                return new BlockReader(file, cached, direct, alignment, buffer, cached.size());
+            } catch (Throwable e) {
+                closeAfterFailure(e, cached, direct);
+                throw e;
             }
         }
 
-        long size() throws IOException {
-            return channel.size();
-        }
-
-        /** Reads the next block; returns its length, 0 at the end. */
-        int next() throws IOException {
-            if (atEnd) {
+        /** The alignment direct reads of {@code file} need, or 0 where it does not fit our blocks. */
+        private static int usableAlignment(Path file, ReadAlignment alignments) {
+            long alignment;
+            try {
+                alignment = alignments.of(file);
+            } catch (IOException e) {
                 return 0;
             }
+            boolean fits = alignment > 0 && alignment <= BLOCK_SIZE && Long.bitCount(alignment) == 1;
+            return fits ? (int) alignment : 0;
+        }
+
+        private static FileChannel openDirect(Path file) {
+            try {
+                return FileChannel.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+            } catch (IOException | UnsupportedOperationException e) {
+                return null;  // refused (EINVAL): read through the cache
+            }
+        }
+
+        /**
+         * One block at an odd multiple of {@code alignment}: aligned as direct reads need and no more,
+         * so that an alignment too small for the file system fails the first read every time instead
+         * of working or not depending on where the allocator put the buffer.
+         */
+        private static ByteBuffer alignedBuffer(int alignment) {
+            ByteBuffer room = ByteBuffer.allocateDirect(BLOCK_SIZE + 4 * alignment).alignedSlice(2 * alignment);
+            return room.slice(alignment, BLOCK_SIZE);
+        }
+
+        /** The size the file had when it was opened. */
+        long size() {
+            return size;
+        }
+
+        /** Whether the next read bypasses the page cache. */
+        boolean readsDirect() {
+            return readsDirect;
+        }
+
+        /** Reads the next block, full unless the file ends first; returns its length, 0 at the end. */
+        int next() throws IOException {
             buffer.clear();
-            if (direct) {
-                // Direct reads must stay aligned: a short read is the end of the file, not a retry.
-                atEnd = channel.read(buffer) < BLOCK_SIZE;
-            } else {
-                while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
-                    // fill the block unless the end comes first
-                }
-                atEnd = buffer.hasRemaining();
+            int read;
+            while (buffer.hasRemaining() && (read = readSome()) >= 0) {
+                position += read;
             }
             buffer.flip();
+            if (position > size) {
+                throw changedSize("so far");
+            }
+            if (!buffer.hasRemaining() && position < size) {
+                throw changedSize("up to its end");
+            }
             return buffer.remaining();
         }
 
@@ -163,9 +259,47 @@ public final class DiskCopier {
             return buffer;
         }
 
+        private int readSome() throws IOException {
+            if (readsDirect && (position % alignment != 0 || buffer.position() % alignment != 0)) {
+                readsDirect = false;  // after a short read: O_DIRECT cannot go on from here
+            }
+            if (readsDirect) {
+                try {
+                    return direct.read(buffer, position);
+                } catch (ClosedChannelException e) {
+                    throw e;  // interrupted or closed: no other way of reading would do better
+                } catch (IOException e) {
+                    // EINVAL from the kernel, or Java's own alignment check: the cache has no such rule.
+                    readsDirect = false;
+                }
+            }
+            return cached.read(buffer, position);
+        }
+
+        private IOException changedSize(String when) {
+            return new IOException(file + " changed size while it was read: " + size + " bytes when opened, "
+                    + position + " bytes read " + when);
+        }
+
         @Override
         public void close() throws IOException {
-            channel.close();
+            try (FileChannel first = cached; FileChannel second = direct) {
+                // closes both, the second even if closing the first fails
+            }
+        }
+    }
+
+    /** Closes what was opened before {@code failure}, keeping {@code failure} the exception thrown. */
+    private static void closeAfterFailure(Throwable failure, AutoCloseable... opened) {
+        for (AutoCloseable resource : opened) {
+            if (resource == null) {
+                continue;
+            }
+            try {
+                resource.close();
+            } catch (Exception e) {
+                failure.addSuppressed(e);
+            }
         }
     }
 

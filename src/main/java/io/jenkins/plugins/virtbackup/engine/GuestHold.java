@@ -3,7 +3,7 @@ package io.jenkins.plugins.virtbackup.engine;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * How a domain's disks are made stable to copy, and how the domain is put back afterwards.
@@ -29,20 +29,20 @@ interface GuestHold {
     default List<BackedUpFile> copy(List<Disk> disks, DiskCopy copier) throws BackupException, IOException {
         List<BackedUpFile> files = new ArrayList<>();
         for (Disk disk : disks) {
-            files.add(copier.copy(disk));
+            files.addAll(copier.copy(disk));
         }
         return files;
     }
 
     /** The guest's downtime when the mode knows it better than the time from hold to put back. */
-    default OptionalLong downtimeMillis() {
-        return OptionalLong.empty();
+    default Optional<Downtime> downtime() {
+        return Optional.empty();
     }
 
-    /** Copies one disk's source into the backup. */
+    /** Copies one disk's image chain into the backup: its top image first, then those below it. */
     @FunctionalInterface
     interface DiskCopy {
-        BackedUpFile copy(Disk disk) throws IOException;
+        List<BackedUpFile> copy(Disk disk) throws IOException;
     }
 
     /** A domain that is shut off needs no holding. */

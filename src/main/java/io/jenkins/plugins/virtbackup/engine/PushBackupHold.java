@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -28,7 +28,9 @@ final class PushBackupHold implements GuestHold {
     private final RecoveryJournal journal;
     private final RecoveryJournal.Undo undo = new RecoveryJournal.Undo(RecoveryJournal.Undo.ABORT_JOB, Map.of());
     private boolean jobRunning;
-    private long downtime = -1;
+    private Downtime downtime;
+    /** How long starting the job took: the guest is held at most that long while QEMU starts it. */
+    private long beginNanos;
 
     PushBackupHold(VirtualMachine vm, String name, List<Disk> disks, Function<Disk, Path> targetOf,
                    BackupLog log, BooleanSupplier cancelled, DiskCopier reader, RecoveryJournal journal) {
@@ -48,7 +50,9 @@ final class PushBackupHold implements GuestHold {
         Journaling.willDo(journal, undo);
         log.detail("starting libvirt's backup job for domain '" + name + "' into " + targets.values());
         try {
+            long started = System.nanoTime();
             vm.beginPushBackup(targets);
+            beginNanos = System.nanoTime() - started;
             jobRunning = true;
             log.detail("backup job of domain '" + name + "' started");
         } catch (HypervisorException e) {
@@ -90,7 +94,8 @@ final class PushBackupHold implements GuestHold {
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "the backup job of domain '" + name + "' failed"
                         + (result.error() == null ? "" : ": " + result.error()));
             }
-            downtime = Math.max(0, result.downtimeMillis());
+            // libvirt reports no downtime for a backup job: then the start's duration is the measure.
+            downtime = Downtime.reportedOr(result.downtimeMillis(), beginNanos);
             progress.done();
         } catch (HypervisorException e) {
             throw new BackupException(ExitStatus.BACKUP_FAILED,
@@ -102,8 +107,8 @@ final class PushBackupHold implements GuestHold {
     }
 
     @Override
-    public OptionalLong downtimeMillis() {
-        return OptionalLong.of(Math.max(0, downtime));
+    public Optional<Downtime> downtime() {
+        return Optional.ofNullable(downtime);
     }
 
     @Override

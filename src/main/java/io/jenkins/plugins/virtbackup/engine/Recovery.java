@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Finishes what a dead run left in its recovery journal, newest step first. Every step checks the
@@ -16,7 +17,6 @@ final class Recovery {
     /** How long a guest that was asked to shut down may take before it is started again. */
     private static final Duration SHUTDOWN_WAIT = Duration.ofMinutes(5);
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(10);
 
     private final Hypervisor hypervisor;
     private final BackupLog log;
@@ -35,11 +35,16 @@ final class Recovery {
     void finish(RecoveryJournal journal) throws BackupException {
         String name = journal.domain();
         List<RecoveryJournal.Undo> steps = journal.pending();
+        String refused = null;
         for (int i = steps.size() - 1; i >= 0; i--) {
             RecoveryJournal.Undo step = steps.get(i);
             log.warning("recovering domain '" + name + "': " + describe(step));
             try {
                 undo(name, step);
+            } catch (RefusedStep e) {
+                // Replaying it would do harm, and it never will be safe again: say so once, drop it.
+                log.critical(e.getMessage());
+                refused = e.getMessage();
             } catch (HypervisorException | IOException e) {
                 throw new BackupException(ExitStatus.VM_NOT_RESTORED, "cannot recover domain '" + name + "' ("
                         + describe(step) + "): " + e.getMessage() + "; the journal keeps it for the next try", e);
@@ -56,15 +61,26 @@ final class Recovery {
             throw new BackupException(ExitStatus.BACKUP_FAILED, "recovered domain '" + name
                     + "' but cannot clean up after the earlier run: " + e.getMessage(), e);
         }
+        if (refused != null) {
+            BackupException failure = new BackupException(ExitStatus.VM_NOT_RESTORED, refused);
+            failure.markReported();
+            throw failure;
+        }
+    }
+
+    /** A journaled step that must not be replayed, because what it would undo has moved on since. */
+    private static final class RefusedStep extends Exception {
+        RefusedStep(String message) {
+            super(message);
+        }
     }
 
     private void undo(String name, RecoveryJournal.Undo step)
-            throws HypervisorException, IOException, InterruptedException, BackupException {
+            throws HypervisorException, IOException, InterruptedException, RefusedStep, BackupException {
         switch (step.action()) {
             case RecoveryJournal.Undo.START -> startAgain(name, step);
-            case RecoveryJournal.Undo.RESTORE -> restore(name, Path.of(step.detail("file")),
-                    Boolean.parseBoolean(step.detail("paused")));
-            case RecoveryJournal.Undo.MERGE -> merge(name, step.detail("target"), Path.of(step.detail("overlay")));
+            case RecoveryJournal.Undo.RESTORE -> restore(name, step);
+            case RecoveryJournal.Undo.MERGE -> merge(name, step);
             case RecoveryJournal.Undo.ABORT_JOB -> abortJob(name);
             case RecoveryJournal.Undo.THAW -> thaw(name);
             default -> throw new IOException("unknown step '" + step.action() + "' in the journal");
@@ -118,8 +134,9 @@ final class Recovery {
         return now;
     }
 
-    private void restore(String name, Path stateFile, boolean paused)
-            throws HypervisorException, InterruptedException, IOException {
+    private void restore(String name, RecoveryJournal.Undo step)
+            throws HypervisorException, InterruptedException, IOException, RefusedStep {
+        Path stateFile = Path.of(step.detail("file"));
         VirtualMachine vm = lookUpIfDefined(name);
         if (vm != null) {
             awaitNoJob(vm);  // libvirt finishes a save even when its client died
@@ -131,15 +148,23 @@ final class Recovery {
             throw new IOException("it is shut off and its saved state " + stateFile + " is gone; start it with: "
                     + "virsh start '" + name + "'");
         }
+        if (step.detail(SaveHold.DISKS) != null) {
+            List<String> changes = FileIdentity.changesSince(FileIdentity.fromJournal(step.detail(SaveHold.DISKS)));
+            if (!changes.isEmpty()) {
+                throw new RefusedStep(SaveHold.staleStateMessage(name, stateFile, changes));
+            }
+        }
         log.detail("restoring domain '" + name + "' from " + stateFile);
         hypervisor.restoreState(stateFile);
-        if (paused) {
+        if (Boolean.parseBoolean(step.detail("paused"))) {
             hypervisor.lookup(name).pause();
         }
     }
 
-    private void merge(String name, String target, Path overlay)
+    private void merge(String name, RecoveryJournal.Undo step)
             throws HypervisorException, InterruptedException, IOException {
+        String target = step.detail("target");
+        Path overlay = Path.of(step.detail("overlay"));
         VirtualMachine vm = hypervisor.lookup(name);
         awaitNoJob(vm);  // a snapshot libvirt still takes for the dead run finishes first
         if (SnapshotHold.writesTo(vm, target, overlay)) {
@@ -148,7 +173,15 @@ final class Recovery {
                         + overlay + ", then point disk " + target + " back at its image (virsh edit)");
             }
             log.detail("merging " + overlay + " back (disk " + target + ")");
-            vm.commitActiveOverlay(target, COMMIT_TIMEOUT);
+            OverlayMerge.merge(vm, target, OverlayMerge.TIMEOUT);
+            // The same check as the run's own merge: back on the chain it was found on, nothing below written.
+            if (step.detail("below") != null) {
+                Optional<String> changed = SnapshotHold.changesToChain(vm, name, target, Path.of(step.detail("image")),
+                        step.detail("format"), FileIdentity.fromJournal(step.detail("below")));
+                if (changed.isPresent()) {
+                    throw new IOException(changed.get());
+                }
+            }
         }
         Files.deleteIfExists(overlay);
     }

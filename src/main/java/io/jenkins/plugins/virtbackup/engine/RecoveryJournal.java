@@ -109,6 +109,16 @@ public final class RecoveryJournal {
         write();
     }
 
+    /** Adds what was learnt while taking a step (the disks' state after a save) to its entry. */
+    synchronized void amend(Undo step, Undo amended) throws IOException {
+        int at = pending.indexOf(step);
+        if (at < 0) {
+            throw new IllegalStateException("no pending step " + step.action() + " to amend");
+        }
+        pending.set(at, amended);
+        write();
+    }
+
     /** The step's effect is undone (or never happened): forget it. */
     synchronized void undone(Undo undo) throws IOException {
         pending.remove(undo);

@@ -1,14 +1,24 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * {@code suspend} mode: RAM and device state are saved into the backup and the domain stops; after
  * the copy it is started again from that very file. The saved state and the disk copies together
  * are a consistent live image that {@code virsh restore} can bring back.
+ *
+ * <p>A saved state belongs to the disks as they were at the save: restored over disks that changed
+ * since (the domain was started by hand meanwhile), it would corrupt the guest's file systems. So
+ * the disks' identity is journaled with the save and checked before any restore, here and in
+ * recovery.
  */
 final class SaveHold implements GuestHold {
+    static final String DISKS = "disks";
+
     private final Hypervisor hypervisor;
     private final VirtualMachine vm;
     private final String name;
@@ -16,7 +26,8 @@ final class SaveHold implements GuestHold {
     private final boolean wasPaused;
     private final BackupLog log;
     private final RecoveryJournal journal;
-    private final RecoveryJournal.Undo undo;
+    private RecoveryJournal.Undo undo;
+    private List<FileIdentity> disksAtSave = List.of();
     private boolean saved;
 
     SaveHold(Hypervisor hypervisor, VirtualMachine vm, String name, Path stateFile, boolean wasPaused, BackupLog log,
@@ -28,12 +39,18 @@ final class SaveHold implements GuestHold {
         this.wasPaused = wasPaused;
         this.log = log;
         this.journal = journal;
-        this.undo = new RecoveryJournal.Undo(RecoveryJournal.Undo.RESTORE,
-                Map.of("file", stateFile.toString(), "paused", Boolean.toString(wasPaused)));
+        this.undo = new RecoveryJournal.Undo(RecoveryJournal.Undo.RESTORE, details(List.of()));
     }
 
     @Override
     public synchronized void hold() throws BackupException {
+        List<Path> images;
+        try {
+            images = FileIdentity.localImages(vm.disks());
+        } catch (HypervisorException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the disks of domain '" + name + "': "
+                    + e.getMessage(), e);
+        }
         Journaling.willDo(journal, undo);
         log.detail("saving the state of domain '" + name + "' to " + stateFile);
         try {
@@ -49,6 +66,29 @@ final class SaveHold implements GuestHold {
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot save the state of domain '" + name + "': " + e.getMessage(), e);
         }
+        recordDisks(images);
+    }
+
+    /** Journals the disks as the saved state expects them (QEMU has closed them: they are final now). */
+    private void recordDisks(List<Path> images) {
+        try {
+            disksAtSave = FileIdentity.of(images);
+            RecoveryJournal.Undo amended = new RecoveryJournal.Undo(RecoveryJournal.Undo.RESTORE, details(disksAtSave));
+            journal.amend(undo, amended);
+            undo = amended;
+        } catch (IOException e) {
+            log.warning("cannot journal the disks' state after the save: " + e.getMessage());
+        }
+    }
+
+    private Map<String, String> details(List<FileIdentity> disks) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("file", stateFile.toString());
+        details.put("paused", Boolean.toString(wasPaused));
+        if (!disks.isEmpty()) {
+            details.put(DISKS, FileIdentity.toJournal(disks));
+        }
+        return details;
     }
 
     @Override
@@ -56,6 +96,7 @@ final class SaveHold implements GuestHold {
         if (!saved) {
             return;
         }
+        refuseIfDisksChanged();
         try {
             log.detail("restoring domain '" + name + "' from " + stateFile);
             hypervisor.restoreState(stateFile);
@@ -72,6 +113,26 @@ final class SaveHold implements GuestHold {
             throw new BackupException(ExitStatus.VM_NOT_RESTORED,
                     "domain '" + name + "' " + now + " (" + e.getMessage() + ")", e);
         }
+    }
+
+    private void refuseIfDisksChanged() throws BackupException {
+        List<String> changes;
+        try {
+            changes = FileIdentity.changesSince(disksAtSave);
+        } catch (IOException e) {
+            changes = List.of(e.getMessage());
+        }
+        if (!changes.isEmpty()) {
+            throw new BackupException(ExitStatus.VM_NOT_RESTORED, staleStateMessage(name, stateFile, changes));
+        }
+    }
+
+    /** Why a saved state is not restored over disks that changed since; recovery says the same. */
+    static String staleStateMessage(String name, Path stateFile, List<String> changes) {
+        return "domain '" + name + "' was not restored from " + stateFile + ": its disks changed since that state "
+                + "was saved (" + String.join(", ", changes) + "), and restoring it over them would corrupt the "
+                + "guest's file systems; it is left as it is: if it is shut off, start it afresh with: virsh start '"
+                + name + "'";
     }
 
     private boolean stoppedAnyway() {

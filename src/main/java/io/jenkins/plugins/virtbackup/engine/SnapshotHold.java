@@ -3,55 +3,61 @@ package io.jenkins.plugins.virtbackup.engine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * {@code snapshot-libvirt} mode: a live external snapshot puts each copied disk on a temporary
- * overlay (and saves RAM into the backup), so the images below are stable and are copied while the
- * guest runs on; then each overlay is merged back with a block commit and pivot, and deleted.
- * The domain ends on its original images: an overlay never stays behind unnoticed.
+ * overlay in the overlay folder (and saves RAM into the backup), so the disk's images are stable
+ * and are copied while the guest runs on; then each overlay is merged back into the disk's own top
+ * image, and nothing below it, with a shallow block commit and pivot, and deleted. Afterwards the
+ * domain must be exactly on the chain it was found on, with the images below its top untouched
+ * (other linked clones may share them); anything else ends the run with exit 5 and what to do.
  */
 final class SnapshotHold implements GuestHold {
     static final String OVERLAY_SUFFIX = ".virt-backup-overlay-";
     private static final int PIVOT_ATTEMPTS = 3;
-    private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(10);
 
     private final VirtualMachine vm;
     private final String name;
     private final List<Disk> disks;
+    private final Map<String, BackingChain> chains;
     private final Path memoryFile;
     private final BackupLog log;
     private final RecoveryJournal journal;
     private final Map<String, Path> overlays = new LinkedHashMap<>();
     private final Map<String, RecoveryJournal.Undo> undo = new LinkedHashMap<>();
-    private long downtime = -1;
+    private final Map<String, List<FileIdentity>> below = new LinkedHashMap<>();
+    private Downtime downtime;
     private boolean onOverlays;
 
-    /** @param memoryFile where RAM goes, or null for a disk-only snapshot */
-    SnapshotHold(VirtualMachine vm, String name, List<Disk> disks, Path memoryFile, BackupLog log,
-                 RecoveryJournal journal) {
+    /**
+     * @param chains     each disk's image chain as found, by target
+     * @param overlayDir where the overlays go
+     * @param memoryFile where RAM goes, or null for a disk-only snapshot
+     */
+    SnapshotHold(VirtualMachine vm, String name, List<Disk> disks, Map<String, BackingChain> chains, Path overlayDir,
+                 Path memoryFile, BackupLog log, RecoveryJournal journal) {
         this.vm = vm;
         this.name = name;
         this.disks = disks;
+        this.chains = chains;
         this.memoryFile = memoryFile;
         this.log = log;
         this.journal = journal;
         String stamp = Long.toString(Instant.now().getEpochSecond());
         for (Disk disk : disks) {
-            Path overlay = Path.of(disk.source() + OVERLAY_SUFFIX + stamp);
-            overlays.put(disk.target(), overlay);
-            undo.put(disk.target(), new RecoveryJournal.Undo(RecoveryJournal.Undo.MERGE, Map.of(
-                    "target", disk.target(), "image", disk.source(), "overlay", overlay.toString())));
+            overlays.put(disk.target(), overlayDir.resolve(name + "-" + disk.target() + OVERLAY_SUFFIX + stamp));
         }
     }
 
     @Override
     public synchronized void hold() throws BackupException {
+        recordChains();
         log.detail("creating a live external snapshot of domain '" + name + "' (overlays " + overlays.values()
                 + (memoryFile == null ? ", disks only)" : ", RAM to " + memoryFile + ")"));
         for (RecoveryJournal.Undo step : undo.values()) {
@@ -63,7 +69,7 @@ final class SnapshotHold implements GuestHold {
             onOverlays = true;
             log.detail("snapshot of domain '" + name + "' created: copying the images below the overlays");
             // A disk-only snapshot reports no downtime: the call's duration is its upper bound.
-            downtime = reported >= 0 ? reported : Duration.ofNanos(System.nanoTime() - started).toMillis();
+            downtime = Downtime.reportedOr(reported, System.nanoTime() - started);
         } catch (HypervisorException e) {
             // Atomic: on failure no disk moved to an overlay. Check rather than trust.
             onOverlays = anyDiskOnOverlay();
@@ -78,9 +84,30 @@ final class SnapshotHold implements GuestHold {
         }
     }
 
+    /** What each disk's chain below its top image is now: after the merge it must be the same. */
+    private void recordChains() throws BackupException {
+        try {
+            for (Disk disk : disks) {
+                List<FileIdentity> identities = FileIdentity.of(chains.get(disk.target()).below().stream()
+                        .map(BackingChain.Image::path).toList());
+                below.put(disk.target(), identities);
+                Map<String, String> details = new LinkedHashMap<>();
+                details.put("target", disk.target());
+                details.put("image", disk.source());
+                details.put("format", disk.format());
+                details.put("overlay", overlays.get(disk.target()).toString());
+                details.put("below", FileIdentity.toJournal(identities));
+                undo.put(disk.target(), new RecoveryJournal.Undo(RecoveryJournal.Undo.MERGE, details));
+            }
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read the images of domain '" + name
+                    + "': " + e.getMessage(), e);
+        }
+    }
+
     @Override
-    public OptionalLong downtimeMillis() {
-        return downtime >= 0 ? OptionalLong.of(downtime) : OptionalLong.empty();
+    public Optional<Downtime> downtime() {
+        return Optional.ofNullable(downtime);
     }
 
     @Override
@@ -89,12 +116,12 @@ final class SnapshotHold implements GuestHold {
             return;
         }
         for (Disk disk : disks) {
-            commitWithRetries(disk);
+            mergeWithRetries(disk);
         }
         onOverlays = false;
     }
 
-    private void commitWithRetries(Disk disk) throws BackupException {
+    private void mergeWithRetries(Disk disk) throws BackupException {
         Path overlay = overlays.get(disk.target());
         HypervisorException last = null;
         for (int attempt = 1; attempt <= PIVOT_ATTEMPTS; attempt++) {
@@ -103,7 +130,7 @@ final class SnapshotHold implements GuestHold {
                     break;
                 }
                 log.detail("merging " + overlay + " back into " + disk.source() + " (attempt " + attempt + ")");
-                vm.commitActiveOverlay(disk.target(), COMMIT_TIMEOUT);
+                OverlayMerge.merge(vm, disk.target(), OverlayMerge.TIMEOUT);
             } catch (HypervisorException e) {
                 last = e;
                 log.warning("merging the overlay of disk " + disk.target() + " failed: " + e.getMessage());
@@ -113,8 +140,13 @@ final class SnapshotHold implements GuestHold {
             if (onOverlay(disk)) {
                 throw new BackupException(ExitStatus.VM_NOT_RESTORED, "domain '" + name + "' still writes disk "
                         + disk.target() + " to the overlay " + overlay + " (" + (last == null ? "merge failed"
-                        : last.getMessage()) + "); merge it with: virsh blockcommit '" + name + "' "
-                        + disk.target() + " --active --pivot, then delete " + overlay, last);
+                        : last.getMessage()) + "); merge it into its own image only with: virsh blockcommit '" + name
+                        + "' " + disk.target() + " --active --shallow --pivot, then delete " + overlay, last);
+            }
+            Optional<String> changed = changesToChain(vm, name, disk.target(), Path.of(disk.source()), disk.format(),
+                    below.get(disk.target()));
+            if (changed.isPresent()) {
+                throw new BackupException(ExitStatus.VM_NOT_RESTORED, changed.get());
             }
             Files.deleteIfExists(overlay);
             Journaling.undone(journal, undo.get(disk.target()), log);
@@ -123,6 +155,44 @@ final class SnapshotHold implements GuestHold {
                     + "' is back on " + disk.source() + " for disk " + disk.target() + ": " + e.getMessage()
                     + "; check with: virsh domblklist '" + name + "'", e);
         }
+    }
+
+    /**
+     * After a merge: whether disk {@code target} is back on its image {@code image} with the same
+     * images below it, none of them written. Empty when it is; else what differs and what to do.
+     * Recovery asks this too.
+     */
+    static Optional<String> changesToChain(VirtualMachine vm, String domain, String target, Path image, String format,
+                                           List<FileIdentity> belowBefore) throws HypervisorException, IOException {
+        Optional<Disk> now = vm.disks().stream().filter(d -> d.target().equals(target)).findFirst();
+        String source = now.map(Disk::source).orElse(null);
+        List<String> problems = new ArrayList<>();
+        if (source == null || !Path.of(source).equals(image)) {
+            problems.add("the domain now uses " + source + " instead of " + image);
+        }
+        List<Path> belowNow;
+        try {
+            belowNow = BackingChain.of(target, image, format).below().stream().map(BackingChain.Image::path).toList();
+        } catch (BackupException e) {
+            belowNow = List.of();
+            problems.add(e.getMessage());
+        }
+        List<Path> belowThen = belowBefore.stream().map(i -> Path.of(i.path())).toList();
+        if (!belowNow.equals(belowThen)) {
+            problems.add(image + " now reads through " + belowNow + " instead of " + belowThen);
+        }
+        for (String change : FileIdentity.changesSince(belowBefore)) {
+            problems.add("the image " + change + " below it changed");
+        }
+        if (problems.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("after merging its overlay, disk " + target + " of domain '" + domain
+                + "' is not on the image chain it was found on: " + String.join("; ", problems)
+                + ". Shut the domain down (virsh shutdown '" + domain + "'), check its images with: qemu-img info "
+                + "--backing-chain " + image + ", point disk " + target + " back at " + image + " (virsh edit '"
+                + domain + "')" + (belowThen.isEmpty() ? "" : ", and start no other domain whose disks read "
+                + "through " + belowThen + " until those images are checked"));
     }
 
     private boolean onOverlay(Disk disk) throws HypervisorException {

@@ -1,7 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -54,10 +53,16 @@ public interface VirtualMachine {
     long createExternalSnapshot(Map<String, Path> overlays, Path memoryFile) throws HypervisorException;
 
     /**
-     * Merges the active overlay of disk {@code target} into the image below it and switches the
-     * domain back to that image (block commit with pivot), waiting at most {@code timeout}.
+     * Starts merging the active overlay of disk {@code target} into the image directly below it,
+     * and into nothing further down (a shallow active block commit); returns once the job runs.
      */
-    void commitActiveOverlay(String target, Duration timeout) throws HypervisorException;
+    void beginOverlayCommit(String target) throws HypervisorException;
+
+    /** Where the block job of disk {@code target} stands. */
+    BlockJobState blockJobState(String target) throws HypervisorException;
+
+    /** Ends a ready commit job of disk {@code target} by switching the disk to the image merged into. */
+    void pivot(String target) throws HypervisorException;
 
     /** Starts the hypervisor's own full backup of the given disks (target to target file), in push mode. */
     void beginPushBackup(Map<String, Path> targets) throws HypervisorException;

@@ -13,10 +13,10 @@ import java.util.regex.Pattern;
  * @param backupDir  the backup's directory on the node that ran it
  * @param files      the file names in it, as the manifest lists them
  * @param bytes      their total size
- * @param downtimeMs how long the guest could not run
+ * @param downtimeMs how long the guest could not run; null when nobody measured it
  */
 public record BackupSummary(String domain, String mode, String backupDir, List<String> files, long bytes,
-                            long downtimeMs, String result, String start, String end) {
+                            Long downtimeMs, String result, String start, String end) {
 
     /** The name of a backup directory below {@code DIR/DOMAIN}: the UTC start, made unique by a suffix. */
     private static final Pattern STAMP = Pattern.compile("\\d{8}T\\d{6}Z(-\\d+)?");
@@ -51,8 +51,9 @@ public record BackupSummary(String domain, String mode, String backupDir, List<S
             names.add((String) file.get("name"));
             bytes += ((Number) file.get("size")).longValue();
         }
+        Number downtime = (Number) manifest.get("downtimeMs");
         return new BackupSummary((String) domain.get("name"), (String) manifest.get("mode"), backupDir,
-                List.copyOf(names), bytes, ((Number) manifest.get("downtimeMs")).longValue(),
+                List.copyOf(names), bytes, downtime == null ? null : downtime.longValue(),
                 (String) manifest.get("result"), (String) manifest.get("start"), (String) manifest.get("end"));
     }
 

@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
+import io.jenkins.plugins.virtbackup.engine.BlockJobState;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.FreezeResult;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.libvirt.Domain;
@@ -200,25 +200,25 @@ final class LibvirtDomain implements VirtualMachine {
     }
 
     @Override
-    public void commitActiveOverlay(String target, Duration timeout) throws HypervisorException {
-        if (mirrorState(target) == DomainXml.MirrorState.NONE) {
-            run("start block commit of " + target,
-                    d -> d.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE));
-        }
-        // A retry finds the commit of an earlier attempt still running and waits for it instead.
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (mirrorState(target) != DomainXml.MirrorState.READY) {
-            if (System.nanoTime() > deadline) {
-                throw new HypervisorException(HypervisorException.Kind.OTHER,
-                        "block commit of " + target + " not ready within " + timeout.toSeconds() + " s", null);
-            }
-            sleep(Duration.ofMillis(20));
-        }
-        run("pivot " + target + " back to its image", d -> d.blockJobAbort(target, BlockJobAbortFlags.PIVOT));
+    public void beginOverlayCommit(String target) throws HypervisorException {
+        // Shallow: the overlay goes into the image right below it (the disk's own top image), never
+        // further down a chain whose lower images other domains may share.
+        run("start block commit of " + target,
+                d -> d.blockCommit(target, null, null, 0, BlockCommitFlags.ACTIVE | BlockCommitFlags.SHALLOW));
     }
 
-    private DomainXml.MirrorState mirrorState(String target) throws HypervisorException {
-        return DomainXml.mirrorState(call("read the live definition", d -> d.getXMLDesc(0)), target);
+    @Override
+    public BlockJobState blockJobState(String target) throws HypervisorException {
+        return switch (DomainXml.mirrorState(call("read the live definition", d -> d.getXMLDesc(0)), target)) {
+            case NONE -> BlockJobState.NONE;
+            case RUNNING -> BlockJobState.RUNNING;
+            case READY -> BlockJobState.READY;
+        };
+    }
+
+    @Override
+    public void pivot(String target) throws HypervisorException {
+        run("pivot " + target + " back to its image", d -> d.blockJobAbort(target, BlockJobAbortFlags.PIVOT));
     }
 
     @Override
@@ -293,15 +293,6 @@ final class LibvirtDomain implements VirtualMachine {
     /** Whether the domain has a guest agent channel, and whether an agent listens on it now. */
     private DomainXml.AgentChannel agentChannel() throws HypervisorException {
         return DomainXml.agentChannel(call("read the domain's devices", d -> d.getXMLDesc(0)));
-    }
-
-    private static void sleep(Duration duration) throws HypervisorException {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HypervisorException(HypervisorException.Kind.OTHER, "interrupted", e);
-        }
     }
 
     /** The length of a file, or the size of a block device (which a file's length would call 0). */

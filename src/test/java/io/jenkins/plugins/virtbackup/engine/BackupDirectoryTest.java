@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +28,50 @@ class BackupDirectoryTest {
 
         assertThat(root.resolve("web/20261130T023005Z/domain.xml")).hasContent("<domain/>");
         assertThat(directory.partialPath()).doesNotExist();
+    }
+
+    @Test
+    void commitsUnderDirectoriesTheRunCreated() throws Exception {
+        BackupDirectory directory = BackupDirectory.create(root.resolve("new/backups"), "web", START);
+        Files.writeString(directory.file("domain.xml"), "<domain/>");
+
+        directory.commit();
+
+        assertThat(root.resolve("new/backups/web/20261130T023005Z/domain.xml")).hasContent("<domain/>");
+        assertThat(root.resolve("new/backups/web")).isDirectoryContaining(p -> p.equals(directory.completePath()));
+    }
+
+    @Test
+    void syncsTheBackupAndEveryDirectoryItsRunCreatedWithTheOneHoldingIt() throws Exception {
+        Path backups = root.resolve("new/backups");
+        AtomicReference<BackupDirectory> directory = new AtomicReference<>();
+
+        Set<Path> created = FsyncTrace.of(() -> directory.set(create(backups, "web")));
+        Set<Path> committed = FsyncTrace.of(() -> directory.get().commit());
+
+        // Made durable at once: before the commit, the folder may hold a domain's saved RAM.
+        assertThat(created).containsExactlyInAnyOrder(root, root.resolve("new"), backups, backups.resolve("web"));
+        // The backup's own folder is synced just before its rename, under its .partial name.
+        assertThat(committed).containsExactlyInAnyOrder(directory.get().partialPath(),
+                root, root.resolve("new"), backups, backups.resolve("web"));
+    }
+
+    @Test
+    void anotherBackupOfTheDomainSyncsOnlyItsOwnFolderAndTheDomainFolder() throws Exception {
+        create(root, "web").commit();
+        BackupDirectory second = create(root, "web");
+
+        Set<Path> synced = FsyncTrace.of(second::commit);
+
+        assertThat(synced).containsExactlyInAnyOrder(second.partialPath(), root.resolve("web"));
+    }
+
+    private static BackupDirectory create(Path backupRoot, String domain) throws IOException {
+        try {
+            return BackupDirectory.create(backupRoot, domain, START);
+        } catch (BackupException e) {
+            throw new IOException(e);
+        }
     }
 
     @Test

@@ -18,32 +18,13 @@ class RecoveryOfScriptedDomainTest {
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
             SyslogSink.NONE);
-    private final Hypervisor hypervisor = new Hypervisor() {
-        @Override
-        public String uri() {
-            return "test:///x";
-        }
-
-        @Override
-        public VirtualMachine lookup(String domainName) {
-            return vm;
-        }
-
-        @Override
-        public void restoreState(Path file) {
-            throw new UnsupportedOperationException("not scripted");
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final ScriptedHypervisor hypervisor = new ScriptedHypervisor(vm);
 
     @TempDir
     Path stateDir;
 
     private RecoveryJournal journalWith(RecoveryJournal.Undo step) throws Exception {
-        RecoveryJournal journal = RecoveryJournal.of(new StateDirectory(stateDir), "test:///x", "web");
+        RecoveryJournal journal = RecoveryJournal.of(new StateDirectory(stateDir), hypervisor.uri(), "web");
         journal.willDo(step);
         return journal;
     }
@@ -89,7 +70,7 @@ class RecoveryOfScriptedDomainTest {
                     assertThat(e.getMessage()).contains("virsh domfsthaw web");
                 });
         assertThat(vm.calls).containsExactly("thaw", "thaw", "thaw");
-        assertThat(RecoveryJournal.of(new StateDirectory(stateDir), "test:///x", "web").pending())
+        assertThat(RecoveryJournal.of(new StateDirectory(stateDir), hypervisor.uri(), "web").pending())
                 .extracting(RecoveryJournal.Undo::action).containsExactly("thaw");
     }
 }

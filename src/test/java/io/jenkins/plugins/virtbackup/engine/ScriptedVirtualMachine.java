@@ -53,9 +53,11 @@ final class ScriptedVirtualMachine implements VirtualMachine {
         return "<domain/>";
     }
 
+    List<Disk> disks = List.of();
+
     @Override
     public List<Disk> disks() {
-        return List.of();
+        return disks;
     }
 
     @Override
@@ -118,9 +120,23 @@ final class ScriptedVirtualMachine implements VirtualMachine {
         throw new UnsupportedOperationException("not scripted");
     }
 
+    /** The states blockJobState reports, one per call, the last one again once the list is used up. */
+    final java.util.Deque<BlockJobState> blockJobStates = new java.util.ArrayDeque<>();
+
     @Override
-    public void commitActiveOverlay(String target, Duration timeout) {
-        throw new UnsupportedOperationException("not scripted");
+    public void beginOverlayCommit(String target) {
+        calls.add("commit " + target);
+    }
+
+    @Override
+    public BlockJobState blockJobState(String target) {
+        calls.add("job? " + target);
+        return blockJobStates.size() > 1 ? blockJobStates.poll() : blockJobStates.peek();
+    }
+
+    @Override
+    public void pivot(String target) {
+        calls.add("pivot " + target);
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jenkins.plugins.virtbackup.engine.BackedUpFile;
 import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.Downtime;
 import io.jenkins.plugins.virtbackup.engine.FileDigest;
 import io.jenkins.plugins.virtbackup.engine.Manifest;
 import java.time.Instant;
@@ -21,10 +22,10 @@ class BackupSummaryTest {
     void readsWhatTheEngineWrites() {
         Manifest manifest = new Manifest("1.2.3", "web", "uuid-1", "test:///x", BackupMode.SUSPEND,
                 DomainState.values()[0], Instant.parse("2025-01-01T00:00:00Z"), Instant.parse("2025-01-01T00:00:09Z"),
-                1234, List.of(
+                new Downtime(1234, Downtime.HYPERVISOR), List.of(
                         new BackedUpFile("domain.xml", "definition", new FileDigest(100, "a"), null, null, null),
                         new BackedUpFile("vda.raw", "disk", new FileDigest(8L << 30, "b"), "vda", "/img/w.raw", "raw")),
-                Map.of());
+                Map.of(), Map.of());
 
         Map<String, Object> map = BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250101T000000Z").toMap();
 
@@ -35,6 +36,17 @@ class BackupSummaryTest {
                 Map.entry("downtimeMs", 1234L), Map.entry("result", "complete"),
                 Map.entry("start", "2025-01-01T00:00:00Z"), Map.entry("end", "2025-01-01T00:00:09Z"));
         assertThat(map.get("files")).isInstanceOf(ArrayList.class);
+    }
+
+    @Test
+    void aDowntimeNobodyMeasuredStaysUnknownInsteadOfBecomingZero() {
+        Manifest manifest = new Manifest("1.2.3", "web", "uuid-1", "test:///x", BackupMode.LIVE,
+                DomainState.RUNNING, Instant.parse("2025-01-01T00:00:00Z"), Instant.parse("2025-01-01T00:00:09Z"),
+                new Downtime(-1, Downtime.UNKNOWN), List.of(), Map.of(), Map.of());
+
+        assertThat(manifest.toJson()).contains("\"downtimeMs\": null").contains("\"downtimeMeasuredBy\": \"unknown\"");
+        assertThat(BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250101T000000Z").toMap())
+                .containsEntry("downtimeMs", null);
     }
 
     @Test

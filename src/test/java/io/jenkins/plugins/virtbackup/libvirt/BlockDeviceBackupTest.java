@@ -1,8 +1,8 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
@@ -28,7 +28,7 @@ class BlockDeviceBackupTest {
 
     @Test
     void aBlockDeviceIsCopiedByContent() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "loop devices need root");
+        HostRequirement.requireRoot("a loop device");
         TestDriverNode node = new TestDriverNode(dir.resolve("images"));
         Path image = node.rawImage("lv.raw", 16 << 20, 3 << 20, 9);
         Path device = Path.of(Host.run("losetup", "--find", "--show", image.toString()).strip());

@@ -1,8 +1,8 @@
 package io.jenkins.plugins.virtbackup.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
@@ -104,7 +104,7 @@ class QemuFaultIT {
 
     @Test
     void libvirtdRestartedMidBackup() throws Exception {
-        assumeTrue("1".equals(System.getenv("VIRT_BACKUP_TEST_OWNS_LIBVIRTD")),
+        HostRequirement.require("1".equals(System.getenv("VIRT_BACKUP_TEST_OWNS_LIBVIRTD")),
                 "restarts libvirtd only when this test run started it (bin/test)");
         try (TestGuest guest = TestGuest.start("restart", "", DISK)) {
             writePattern(guest);

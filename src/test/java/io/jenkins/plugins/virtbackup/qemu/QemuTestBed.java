@@ -1,8 +1,8 @@
 package io.jenkins.plugins.virtbackup.qemu;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.IOException;
@@ -39,7 +39,7 @@ final class QemuTestBed {
             if ("1".equals(System.getenv(REQUIRED_ENV))) {
                 fail("libvirtd does not answer at " + URI + ": " + e.getMessage());
             }
-            assumeTrue(false, "no libvirtd at " + URI + " (bin/test starts one): " + e.getMessage());
+            HostRequirement.require(false, "no libvirtd at " + URI + " (bin/test starts one): " + e.getMessage());
         }
         Path out = CACHE.resolve("guest-" + Trees.sha256(RECIPE).substring(0, 12));
         if (!Files.exists(out.resolve("build-info.txt"))) {

@@ -23,12 +23,33 @@ import java.util.stream.Stream;
  * domain and deletes the folder, also when the test failed.
  */
 final class TestGuest implements AutoCloseable {
-    /** A disk to create: target, format (qcow2 or raw), size in MiB. */
-    record DiskSpec(String target, String format, int sizeMiB) {
+    /**
+     * A disk to create: target, format (qcow2 or raw), size in MiB, and how many images its qcow2
+     * image reads through (0: none; 1: a linked clone of a template; 2: a clone of a clone), each
+     * in the guest's {@code templates/} folder with data of its own. The bottom one is a sparse raw
+     * image (a golden image), those above it qcow2.
+     */
+    record DiskSpec(String target, String format, int sizeMiB, int backingImages) {
+        DiskSpec(String target, String format, int sizeMiB) {
+            this(target, format, sizeMiB, 0);
+        }
+
         String fileName() {
             return target + "-image." + format;
         }
+
+        /** The image {@code level} below the top one (1 = right below it). */
+        String backingFileName(int level) {
+            return target + "-template-" + level + "." + backingFormat(level);
+        }
+
+        String backingFormat(int level) {
+            return level == backingImages ? "raw" : "qcow2";
+        }
     }
+
+    /** Where the images below the guests' top images live, apart from them like a template library. */
+    static final String TEMPLATES = "templates";
 
     final String name;
     final Path dir;
@@ -49,8 +70,7 @@ final class TestGuest implements AutoCloseable {
         Path dir = Files.createDirectories(QemuTestBed.WORK.resolve(name));
         Host.run("chmod", "777", dir.toString());  // QEMU (libvirt-qemu) creates the command socket here
         for (DiskSpec disk : disks) {
-            Host.run("qemu-img", "create", "-q", "-f", disk.format(), dir.resolve(disk.fileName()).toString(),
-                    disk.sizeMiB() + "M");
+            createImages(dir, disk);
         }
         Path xml = dir.resolve("domain.xml");
         Files.writeString(xml, domainXml(name, dir, guest, cmdline, disks));
@@ -66,6 +86,43 @@ final class TestGuest implements AutoCloseable {
             testGuest.close();
             throw e;
         }
+    }
+
+    /** The disk's image chain: the bottom template first, each written with a byte pattern of its own. */
+    private static void createImages(Path dir, DiskSpec disk) throws IOException {
+        String below = null;
+        String belowFormat = null;
+        for (int level = disk.backingImages(); level >= 1; level--) {
+            Path image = Files.createDirectories(dir.resolve(TEMPLATES)).resolve(disk.backingFileName(level));
+            String format = disk.backingFormat(level);
+            createImage(image, format, disk.sizeMiB(), below, belowFormat);
+            // Each level writes 1 MiB of its own pattern at its own place, past the 8 MiB the tests'
+            // guests write, so that the guest's disk shows every level's data.
+            Host.run("qemu-io", "-f", format, "-c", "write -P 0x" + (40 + level) + " " + (8 + 2 * level) + "M 1M",
+                    image.toString());
+            below = image.toString();
+            belowFormat = format;
+        }
+        createImage(dir.resolve(disk.fileName()), disk.format(), disk.sizeMiB(), below, belowFormat);
+    }
+
+    private static void createImage(Path image, String format, int sizeMiB, String backing, String backingFormat)
+            throws IOException {
+        if (backing == null) {
+            Host.run("qemu-img", "create", "-q", "-f", format, image.toString(), sizeMiB + "M");
+        } else {
+            Host.run("qemu-img", "create", "-q", "-f", format, "-F", backingFormat, "-b", backing, image.toString());
+        }
+    }
+
+    /** The images below disk {@code target}'s top image, right below it first. */
+    List<Path> templates(String target) {
+        DiskSpec spec = disks.stream().filter(d -> d.target().equals(target)).findFirst().orElseThrow();
+        List<Path> images = new ArrayList<>();
+        for (int level = 1; level <= spec.backingImages(); level++) {
+            images.add(dir.resolve(TEMPLATES).resolve(spec.backingFileName(level)));
+        }
+        return images;
     }
 
     Path image(String target) {

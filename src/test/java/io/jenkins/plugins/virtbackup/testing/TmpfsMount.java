@@ -1,6 +1,5 @@
 package io.jenkins.plugins.virtbackup.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +18,7 @@ public final class TmpfsMount implements AutoCloseable {
 
     /** Mounts a tmpfs on {@code dir} (created if needed) with the given mount options, e.g. {@code size=4m}. */
     public static TmpfsMount mount(Path dir, String options) throws IOException {
-        assumeTrue("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
+        HostRequirement.requireRoot("mounting a tmpfs");
         Files.createDirectories(dir);
         Host.run("mount", "-t", "tmpfs", "-o", options, "virt-backup-test", dir.toString());
         return new TmpfsMount(dir);
