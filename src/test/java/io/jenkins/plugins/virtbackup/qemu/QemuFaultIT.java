@@ -152,8 +152,13 @@ class QemuFaultIT {
             writePattern(guest);
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             try {
+                long started = System.nanoTime();
                 Result earlier = run(guest, backups, "-b", mode);
                 assertThat(earlier.code()).as(earlier.text()).isZero();
+                if (mode.equals("shutdown")) {
+                    // Booted again, ACPI listener up: a power button pressed sooner is lost.
+                    guest.serial.waitFor("ANC-READY", started, Duration.ofSeconds(120));
+                }
                 Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
                 for (Fault fault : faults) {
                     interrupt(guest, backups, mode, fault);
