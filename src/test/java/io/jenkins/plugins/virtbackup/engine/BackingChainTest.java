@@ -83,14 +83,14 @@ class BackingChainTest {
     @Test
     void refusesAChainThatLeavesTheHost() throws Exception {
         Path top = dir.resolve("top.qcow2");
-        Host.run("qemu-img", "create", "-q", "-f", "qcow2", "-u", "-F", "raw", "-b", "nbd://10.0.0.1:10809/base",
+        Host.run("qemu-img", "create", "-q", "-f", "qcow2", "-u", "-F", "raw", "-b", "nbd://127.0.0.1:1/base",
                 top.toString(), "8M");
 
         assertThatThrownBy(() -> BackingChain.of("vda", top, "qcow2")).isInstanceOfSatisfying(BackupException.class,
                 e -> {
                     assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
                     assertThat(e.getMessage()).isEqualTo("disk vda cannot be backed up: its backing chain reaches "
-                            + "'nbd://10.0.0.1:10809/base' (below " + top + "), which is not a local file or block device");
+                            + "'nbd://127.0.0.1:1/base' (below " + top + "), which is not a local file or block device");
                 });
     }
 

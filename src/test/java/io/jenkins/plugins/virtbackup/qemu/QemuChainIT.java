@@ -12,10 +12,8 @@ import io.jenkins.plugins.virtbackup.engine.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.SyslogSink;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
-import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -25,11 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -95,39 +91,6 @@ class QemuChainIT {
             }
             System.out.printf("linked clone, %s, %d template(s): files %s, downtime %s%n", mode, templates,
                     manifest.files().stream().map(f -> f.name()).toList(), manifest.downtime().describe());
-        }
-    }
-
-    /**
-     * A fault-table row on a chain: the run is killed while it merges the overlay back, and
-     * recovery finishes with the same shallow commit and chain check, leaving the template as it was.
-     */
-    @Test
-    void recoveryAfterASigkillMidMergeUsesTheSameShallowCommit() throws Exception {
-        try (TestGuest guest = TestGuest.start("clonekill", "", new DiskSpec("vda", "qcow2", 64, 2))) {
-            List<String> blocksBefore = guest.blockList();
-            List<String> templateSums = sums(guest.templates("vda"));
-            List<String> common = List.of("-c", QemuTestBed.URI, "--state-dir", backups + "-state");
-            List<String> backup = new ArrayList<>(common);
-            backup.addAll(List.of("-v", "-b", "snapshot-libvirt", "-d", backups.toString(), guest.name));
-            Process process = CliProcess.start(backup, Map.of());
-            try (BufferedReader out = CliProcess.reader(process)) {
-                CliProcess.readUntil(out, "merging ");
-                process.toHandle().destroyForcibly();
-                assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            }
-            List<String> recover = new ArrayList<>(List.of("recover", "-v"));
-            recover.addAll(common);
-            recover.add(guest.name);
-            CliProcess.Result recovered = CliProcess.run(recover, Map.of());
-
-            assertThat(recovered.code()).as(recovered.text()).isZero();
-            assertThat(guest.state()).isEqualTo("running");
-            assertThat(guest.blockList()).isEqualTo(blocksBefore);
-            assertThat(sums(guest.templates("vda"))).isEqualTo(templateSums);
-            assertThat(overlaysLeft()).isEmpty();
-            System.out.println("| SIGKILL mid block commit, linked clone (2 templates) | snapshot-libvirt | "
-                    + "recovered by virt-backup recover: on its own overlay, templates untouched |");
         }
     }
 
