@@ -2,7 +2,10 @@
 # build-test-guest.sh - build a tiny libvirt test guest (KVM or TCG) from Debian packages only.
 # virt-backup's own copy of the recipe in shared/test-guest, so that a fresh clone builds its guest
 # alone. Changed here: the output goes to the test cache; anc.acpi=0 on the kernel command line
-# makes a guest that ignores the ACPI power button (for the shutdown timeout path).
+# makes a guest that ignores the ACPI power button (for the shutdown timeout path);
+# anc.poweroff_delay=SECONDS makes its power off take that long (it keeps running meanwhile, as a
+# guest stopping its services does); anc.agent=SECONDS runs a stand-in for qemu-guest-agent whose
+# file system freeze takes that long (anc.agent=off: the channel is there, no agent listens).
 #
 # Output (default OUT=/var/cache/virt-backup-tests/guest):
 #   vmlinuz          kernel from the Debian package linux-image-<ver>-amd64
@@ -30,7 +33,7 @@ set -euo pipefail
 OUT=${OUT:-/var/cache/virt-backup-tests/guest}
 WORK=${WORK:-/tmp/virt-backup-guest-build.$$}
 KPKG=${KPKG:-}          # e.g. linux-image-6.1.0-57-amd64; default: what linux-image-amd64 depends on
-MODULES=${MODULES:-"virtio_pci virtio_blk button evdev"}
+MODULES=${MODULES:-"virtio_pci virtio_blk virtio_console button evdev"}
 
 t0=$(date +%s.%N)
 rm -rf "$WORK"; mkdir -p "$WORK/dl" "$WORK/pkg" "$WORK/root" "$OUT"
@@ -105,9 +108,12 @@ for w in $CMDLINE; do
         anc.pattern=*) PATTERN=${w#anc.pattern=} ;;  # START:SIZE[:STRIDE] (MiB), continuous
         anc.disk=*) DISK=${w#anc.disk=} ;;
         anc.acpi=*) ACPI=${w#anc.acpi=} ;;      # 0 = ignore the ACPI power button
+        anc.poweroff_delay=*) POWEROFF_DELAY=${w#anc.poweroff_delay=} ;;  # seconds a power off takes
+        anc.agent=*) AGENT=${w#anc.agent=} ;;   # seconds the stand-in agent's freeze takes; off = none
     esac
 done
 echo "DISK=$DISK" > /etc/anc/env
+echo "POWEROFF_DELAY=${POWEROFF_DELAY:-0}" >> /etc/anc/env
 
 # pattern writer: pattern_writer START_MiB SIZE_MiB PASSES(0 = until /tmp/anc.stop exists) [STRIDE]
 # write number q goes to block base + ((q mod nblk) * STRIDE) mod nblk  (STRIDE coprime to nblk;
@@ -160,6 +166,39 @@ writer_stop() {
     rm -f /tmp/anc.writer.pid
 }
 
+# A stand-in for qemu-guest-agent on the virtio port org.qemu.guest_agent.0. It answers guest-sync
+# (libvirt sends one before every command), guest-fsfreeze-freeze after $1 seconds (slower than
+# libvirt's agent timeout, it answers after libvirt gave up) and guest-fsfreeze-thaw, and reports
+# each on the console. It freezes nothing for real: the host only needs to see the protocol.
+fake_agent() {
+    port=; i=0
+    while [ -z "$port" ] && [ $i -lt 50 ]; do
+        for p in /sys/class/virtio-ports/*; do
+            read -r n < "$p/name" 2>/dev/null && [ "$n" = org.qemu.guest_agent.0 ] && port=/dev/${p##*/}
+        done
+        [ -n "$port" ] || usleep 100000; i=$((i + 1))
+    done
+    [ -n "$port" ] || { echo "ANC-WARN no guest agent port"; return; }
+    exec 5<>"$port"
+    echo "ANC-AGENT-READY $port"
+    frozen=0
+    while :; do
+        if ! read -r req <&5; then sleep 1; continue; fi
+        case $req in
+            *guest-sync*)
+                id=${req##*\"id\":}; id=${id%%[!0-9]*}
+                echo "{\"return\": $id}" >&5 ;;
+            *guest-fsfreeze-freeze*)
+                echo "ANC-FSFREEZE-START"; sleep "$1"; frozen=1; echo "ANC-FSFREEZE-DONE"
+                echo '{"return": 1}' >&5 ;;
+            *guest-fsfreeze-thaw*)
+                echo "ANC-FSTHAW frozen=$frozen"; frozen=0
+                echo '{"return": 1}' >&5 ;;
+            *) echo '{"return": {}}' >&5 ;;
+        esac
+    done
+}
+
 heartbeat() {
     mkfifo /tmp/hb.fifo; exec 3<>/tmp/hb.fifo      # read -t on an idle fifo = fork-free sleep
     n=0
@@ -202,6 +241,7 @@ cmdloop() {
 [ "$ACPI" != 0 ] && acpid -f -c /etc/acpi -l /tmp/acpid.log &
 
 [ "$HB" != 0 ] && heartbeat &
+[ -n "${AGENT:-}" ] && [ "$AGENT" != off ] && fake_agent "$AGENT" &
 i=0; while [ ! -b "$DISK" ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
 [ -b "$DISK" ] || echo "ANC-WARN no $DISK"
 if [ -n "$PATTERN" ]; then
@@ -224,8 +264,10 @@ chmod 755 "$R/init"
 cat > "$R/bin/anc-poweroff" <<'PO'
 #!/bin/sh
 # clean power off: stop the pattern writer, flush, power off (no init to signal: -f)
+. /etc/anc/env
 read -r up idle < /proc/uptime
-echo "ANC-POWEROFF-REQ up=$up" > /dev/console
+echo "ANC-POWEROFF-REQ up=$up delay=$POWEROFF_DELAY" > /dev/console
+sleep "$POWEROFF_DELAY"   # a guest busy shutting down still reports running
 touch /tmp/anc.stop
 i=0
 while [ -e /tmp/anc.writer.pid ] && [ $i -lt 100 ]; do
@@ -256,7 +298,7 @@ t1=$(date +%s.%N)
     echo "vmlinuz_bytes=$(stat -c %s "$OUT/vmlinuz")"
     echo "initramfs_bytes=$(stat -c %s "$OUT/initramfs.img")"
     echo "build_seconds=$(awk "BEGIN{printf \"%.2f\", $t1-$t0}")"
-    echo "cmdline_hint=console=ttyS0 quiet panic=-1 [anc.pattern=START:SIZE[:STRIDE]] [anc.hbt=0.01] [anc.hb=0]"
+    echo "cmdline_hint=console=ttyS0 quiet panic=-1 [anc.pattern=START:SIZE[:STRIDE]] [anc.hbt=0.01] [anc.hb=0] [anc.acpi=0] [anc.poweroff_delay=S] [anc.agent=S|off]"
     ( cd "$OUT" && sha256sum vmlinuz initramfs.img )
 } > "$OUT/build-info.txt"
 cat "$OUT/build-info.txt"

@@ -19,6 +19,7 @@ import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -27,8 +28,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -131,6 +134,95 @@ class QemuBackupIT {
     }
 
     @Test
+    void aGuestStillShuttingDownWhenTheTimeoutPassesIsStartedAgainOnceOff() throws Exception {
+        try (TestGuest guest = TestGuest.start("slowoff", "anc.poweroff_delay=10", RAW)) {
+            long before = System.nanoTime();
+            BackupRequest request = new BackupRequest(guest.name, List.of(), BackupMode.SHUTDOWN, backups,
+                    Duration.ofSeconds(3), false, false);
+
+            assertThatThrownBy(() -> run(request)).isInstanceOfSatisfying(BackupException.class, e -> {
+                assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
+                assertThat(e.getMessage()).contains("did not shut down within 3 s");
+            });
+
+            assertThat(consoleText()).contains("is still shutting down: waiting up to 30 s to start it again");
+            assertThat(guest.state()).isEqualTo("running");
+            SerialLog.Line off = guest.serial.waitFor("ANC-POWEROFF up=", before, Duration.ofSeconds(5));
+            assertThat(Duration.ofNanos(off.arrivedNanos() - before)).as("powered off after the timeout")
+                    .isGreaterThan(Duration.ofSeconds(3));
+            guest.serial.waitFor("ANC-READY", off.arrivedNanos(), Duration.ofSeconds(120));
+            assertNoJournalLeft();
+        }
+    }
+
+    @Test
+    void aSigtermDuringTheShutdownWaitEndsTheRunPromptlyWithTheGuestBackUp() throws Exception {
+        try (TestGuest guest = TestGuest.start("sigoff", "anc.poweroff_delay=10", RAW)) {
+            long before = System.nanoTime();
+            Process process = CliProcess.start(List.of("-c", QemuTestBed.URI, "-v", "-b", "shutdown",
+                    "--shutdown-timeout", "300", "-d", backups.toString(), "--state-dir", stateDir().toString(),
+                    guest.name), Map.of());
+            List<String> output = new ArrayList<>();
+            try (BufferedReader out = CliProcess.reader(process)) {
+                output.addAll(CliProcess.readUntil(out, "to shut down (timeout 300 s)"));
+                guest.serial.waitFor("ANC-POWEROFF-REQ", before, Duration.ofSeconds(30));
+                long signalled = System.nanoTime();
+                process.toHandle().destroy();  // SIGTERM
+                output.addAll(CliProcess.readUntil(out, "still shutting down: waiting up to 30 s to start it again"));
+                long waitEnded = System.nanoTime();
+                out.lines().forEach(output::add);
+                assertThat(process.waitFor(120, TimeUnit.SECONDS)).as(String.join("\n", output)).isTrue();
+                Duration stopping = Duration.ofNanos(System.nanoTime() - signalled);
+
+                assertThat(process.exitValue()).as(String.join("\n", output)).isEqualTo(143);
+                assertThat(Duration.ofNanos(waitEnded - signalled)).as("the shutdown wait ended by the signal")
+                        .isLessThan(Duration.ofSeconds(5));
+                SerialLog.Line off = guest.serial.waitFor("ANC-POWEROFF up=", before, Duration.ofSeconds(30));
+                assertThat(off.arrivedNanos()).as("the wait ended while the guest was still shutting down")
+                        .isGreaterThan(waitEnded);
+                assertThat(stopping).as("the guest's 10 s power off and a start, not the 300 s timeout")
+                        .isLessThan(Duration.ofSeconds(40));
+                assertThat(guest.state()).isEqualTo("running");
+                guest.serial.waitFor("ANC-READY", off.arrivedNanos(), Duration.ofSeconds(120));
+            }
+            assertNoJournalLeft();
+            try (Stream<Path> left = Files.walk(backups)) {
+                assertThat(left.filter(Files::isRegularFile)).as("the unfinished backup removed").isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aFreezeTheAgentAnswersTooLateIsThawedAfterwards() throws Exception {
+        // The stand-in agent takes 8 s to freeze; libvirt gives up after 5 s, the guest freezes anyway.
+        try (TestGuest guest = TestGuest.start("latefreeze", "anc.agent=8", QCOW2)) {
+            awaitAgentChannel(guest, "connected");
+            long before = System.nanoTime();
+            Manifest manifest = backUp(guest, BackupMode.LIVE, true);
+
+            assertThat(consoleText()).contains("did not confirm the freeze").contains("guest file systems thawed");
+            SerialLog.Line frozen = guest.serial.waitFor("ANC-FSFREEZE-DONE", before, Duration.ofSeconds(5));
+            SerialLog.Line thawed = guest.serial.waitFor("ANC-FSTHAW", before, Duration.ofSeconds(5));
+            assertThat(thawed.text()).as("thawed what the late freeze froze").contains("frozen=1");
+            assertThat(thawed.arrivedNanos()).isGreaterThan(frozen.arrivedNanos());
+            assertThat(manifest.files()).extracting(f -> f.name()).containsExactly("domain.xml", "vda.qcow2");
+            assertNoJournalLeft();
+        }
+    }
+
+    @Test
+    void anAgentChannelWithoutAnAgentIsNoAgentNotAFrozenGuest() throws Exception {
+        try (TestGuest guest = TestGuest.start("noagent", "anc.agent=off", QCOW2)) {
+            awaitAgentChannel(guest, "disconnected");
+            backUp(guest, BackupMode.LIVE, true);
+
+            assertThat(consoleText()).contains("no guest agent answered (no guest agent is connected)")
+                    .doesNotContain("thaw");
+            assertNoJournalLeft();
+        }
+    }
+
+    @Test
     void snapshotLibvirtCopiesAConsistentImageAndMergesTheOverlaysBack() throws Exception {
         try (TestGuest guest = TestGuest.start("snapshot", "", new DiskSpec("vda", "raw", 64),
                 new DiskSpec("vdb", "qcow2", 32))) {
@@ -228,6 +320,22 @@ class QemuBackupIT {
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
             return new BackupEngine(hypervisor, log, new StateDirectory(stateDir())).run(request);
+        }
+    }
+
+    private void assertNoJournalLeft() throws Exception {
+        try (Stream<Path> files = Files.walk(stateDir())) {
+            assertThat(files.filter(p -> p.getParent().getFileName().toString().equals("journal")))
+                    .as("nothing left to recover").isEmpty();
+        }
+    }
+
+    /** libvirt reports the agent channel's state in the live XML once the guest opened (or not) its port. */
+    private static void awaitAgentChannel(TestGuest guest, String state) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!guest.virsh("dumpxml", guest.name).contains("name='org.qemu.guest_agent.0' state='" + state + "'")) {
+            assertThat(System.nanoTime()).as("agent channel " + state).isLessThan(deadline);
+            Thread.sleep(200);
         }
     }
 

@@ -60,6 +60,17 @@ class QemuFaultIT {
                 new Fault("SIGTERM, SIGKILL 5 s later, mid-copy", "copying disk vda", true));
     }
 
+    /**
+     * A guest whose power off takes 8 s reports running meanwhile. Stopped right after the
+     * shutdown request, the run waits for it to power off to start it again; killed 5 s later, it
+     * leaves that to recovery, which must wait for the power off too.
+     */
+    @Test
+    void shutdownStillInProgress() throws Exception {
+        breakRuns("shutdown", "anc.poweroff_delay=8", DISK,
+                new Fault("SIGTERM during the shutdown wait, SIGKILL 5 s later", "to shut down (timeout", true));
+    }
+
     @Test
     void snapshotLibvirt() throws Exception {
         breakRuns("snapshot-libvirt",
@@ -78,13 +89,13 @@ class QemuFaultIT {
 
     @Test
     void suspendOfALinkedClone() throws Exception {
-        breakRuns("suspend", CLONE,
+        breakRuns("suspend", "", CLONE,
                 new Fault("SIGKILL mid-copy of the template (linked clone)", "copying disk vda backing image 1", false));
     }
 
     @Test
     void snapshotLibvirtOfALinkedClone() throws Exception {
-        breakRuns("snapshot-libvirt", CLONE,
+        breakRuns("snapshot-libvirt", "", CLONE,
                 new Fault("SIGKILL mid-copy of the template (linked clone)", "copying disk vda backing image 1", false),
                 new Fault("SIGKILL mid block commit (linked clone)", "merging ", false),
                 new Fault("SIGTERM, SIGKILL 5 s later, mid-copy of the template (linked clone)",
@@ -152,17 +163,22 @@ class QemuFaultIT {
     // ------------------------------------------------------------------ the procedure
 
     private void breakRuns(String mode, Fault... faults) throws Exception {
-        breakRuns(mode, DISK, faults);
+        breakRuns(mode, "", DISK, faults);
     }
 
-    private void breakRuns(String mode, DiskSpec disk, Fault... faults) throws Exception {
-        try (TestGuest guest = TestGuest.start(mode.replace("-", ""), "", disk)) {
+    private void breakRuns(String mode, String cmdline, DiskSpec disk, Fault... faults) throws Exception {
+        try (TestGuest guest = TestGuest.start(mode.replace("-", ""), cmdline, disk)) {
             writePattern(guest);
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             templateSum = guest.templates("vda").isEmpty() ? null : Trees.sha256(guest.templates("vda").get(0));
             try {
+                long started = System.nanoTime();
                 Result earlier = run(guest, backups, "-b", mode);
                 assertThat(earlier.code()).as(earlier.text()).isZero();
+                if (mode.equals("shutdown")) {
+                    // Booted again, ACPI listener up: a power button pressed sooner is lost.
+                    guest.serial.waitFor("ANC-READY", started, Duration.ofSeconds(120));
+                }
                 Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
                 for (Fault fault : faults) {
                     interrupt(guest, backups, mode, fault);

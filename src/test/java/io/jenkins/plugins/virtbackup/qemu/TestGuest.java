@@ -205,6 +205,8 @@ final class TestGuest implements AutoCloseable {
                 + "    <serial type='unix'><source mode='bind' path='" + dir.resolve("cmd.sock") + "'/>"
                 + "<target port='1'/></serial>\n"
                 + "    <memballoon model='none'/>\n"
+                + (cmdline.contains("anc.agent=") ? "    <channel type='unix'>"
+                        + "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n" : "")
                 + "  </devices>\n</domain>\n";
     }
 }
