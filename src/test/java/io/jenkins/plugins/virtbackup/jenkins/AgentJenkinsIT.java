@@ -50,9 +50,7 @@ class AgentJenkinsIT {
                         TestDriverNode.fileDisk("vda", node.rawImage("mail.raw", 4 << 20, 1 << 20, 24), "raw"))
                 .write();
         backups = work.resolve("backups");
-        jenkins = JenkinsController.start("AgentJenkinsIT", work, Map.of(
-                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
-                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString()));
+        jenkins = JenkinsController.start("AgentJenkinsIT", work, Map.of());
         kvm1 = jenkins.startAgent("kvm1", "kvm kvm1");
         kvm2 = jenkins.startAgent("kvm2", "kvm kvm2");
     }

@@ -88,9 +88,7 @@ class FormsJenkinsIT {
                 TestDriverNode.fileDisk("vda", node.rawImage("web-a.raw", 8 << 20, 1 << 20, 31), "raw"),
                 TestDriverNode.fileDisk("vdb", node.rawImage("web-b.raw", 4 << 20, 1 << 20, 32), "raw")).write();
         backups = work.resolve("backups");
-        jenkins = JenkinsController.start("FormsJenkinsIT", work, Map.of(
-                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
-                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString()));
+        jenkins = JenkinsController.start("FormsJenkinsIT", work, Map.of());
     }
 
     @AfterAll

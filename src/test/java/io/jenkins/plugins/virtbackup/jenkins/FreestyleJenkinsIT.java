@@ -54,10 +54,7 @@ class FreestyleJenkinsIT {
     static void startJenkins() throws Exception {
         uri = ProcessTestNode.webAndBig(work.resolve("images"));
         backups = work.resolve("backups");
-        jenkins = JenkinsController.start("FreestyleJenkinsIT", work, Map.of(
-                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
-                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString(),
-                MARK, "expanded"));
+        jenkins = JenkinsController.start("FreestyleJenkinsIT", work, Map.of(MARK, "expanded"));
     }
 
     @AfterAll

@@ -43,10 +43,7 @@ class PipelineJenkinsIT {
                         TestDriverNode.fileDisk("vda", node.rawImage("db.raw", 4 << 20, 1 << 20, 12), "raw"))
                 .write();
         backups = work.resolve("backups");
-        jenkins = JenkinsController.start("PipelineJenkinsIT", work, Map.of(
-                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
-                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString(),
-                MARK, "expanded"));
+        jenkins = JenkinsController.start("PipelineJenkinsIT", work, Map.of(MARK, "expanded"));
     }
 
     @AfterAll

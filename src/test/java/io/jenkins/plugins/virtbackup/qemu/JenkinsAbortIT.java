@@ -57,9 +57,7 @@ class JenkinsAbortIT {
         writeFiller(guest.image("vda"));
         backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
         state = QemuTestBed.guestWorkDir().resolve(guest.name + "-state");
-        jenkins = JenkinsController.start("JenkinsAbortIT", work, Map.of(
-                "VIRT_BACKUP_STATE_DIR", state.toString(),
-                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString()));
+        jenkins = JenkinsController.start("JenkinsAbortIT", work, Map.of("VIRT_BACKUP_STATE_DIR", state.toString()));
     }
 
     @AfterAll

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -91,14 +92,20 @@ public final class JenkinsController implements AutoCloseable {
     /**
      * Installs the plugins into {@code work/jenkins-home} and starts the controller; returns once
      * it answers. {@code environment} is added to this process's environment (without
-     * {@code LIBVIRT_DEFAULT_URI}) for the controller and the agents it starts.
+     * {@code LIBVIRT_DEFAULT_URI}) for the controller and the agents it starts, over the engine's
+     * defaults for tests: its state directory in {@code work/state}, and syslog to a socket nobody
+     * listens on (the host's syslog stays clean).
      *
      * @param name what the kept log is called: {@code target/jenkins-it/NAME-jenkins.log}
      */
     public static JenkinsController start(String name, Path work, Map<String, String> environment)
             throws IOException, InterruptedException {
         Path runtime = runtime();
-        JenkinsController jenkins = new JenkinsController(name, work, environment, freePort());
+        Map<String, String> engine = new LinkedHashMap<>(Map.of(
+                "VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
+                "VIRT_BACKUP_SYSLOG_SOCKET", work.resolve("no-syslog.sock").toString()));
+        engine.putAll(environment);
+        JenkinsController jenkins = new JenkinsController(name, work, engine, freePort());
         List<String> install = new ArrayList<>(List.of(runtime.resolve("run-jenkins").toString(), "install",
                 jenkins.home.toString()));
         try (Stream<Path> plugins = Files.list(runtime.resolve("plugins"))) {
