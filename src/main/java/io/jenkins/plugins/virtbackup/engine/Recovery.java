@@ -45,9 +45,11 @@ final class Recovery {
                 // Replaying it would do harm, and it never will be safe again: say so once, drop it.
                 log.critical(e.getMessage());
                 refused = e.getMessage();
+            } catch (BackupException e) {
+                throw new BackupException(e.status(), e.getMessage() + keptForNextTry(journal), e);
             } catch (HypervisorException | IOException e) {
                 throw new BackupException(ExitStatus.VM_NOT_RESTORED, "cannot recover domain '" + name + "' ("
-                        + describe(step) + "): " + e.getMessage() + "; the journal keeps it for the next try", e);
+                        + describe(step) + "): " + e.getMessage() + keptForNextTry(journal), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new BackupException(ExitStatus.VM_NOT_RESTORED, "interrupted while recovering '" + name + "'", e);
@@ -66,6 +68,12 @@ final class Recovery {
             failure.markReported();
             throw failure;
         }
+    }
+
+    /** What happens to a step recovery could not finish, and the way out once an admin has. */
+    private static String keptForNextTry(RecoveryJournal journal) {
+        return "; the journal keeps it for the next try (once the domain is put right by hand, delete "
+                + journal.file() + " to drop it)";
     }
 
     /** A journaled step that must not be replayed, because what it would undo has moved on since. */

@@ -80,6 +80,11 @@ public final class RecoveryJournal {
         return domain;
     }
 
+    /** Where the journal is kept. */
+    public Path file() {
+        return file;
+    }
+
     public String hypervisorUri() {
         return uri;
     }
