@@ -10,7 +10,10 @@ package io.jenkins.plugins.virtbackup.engine;
 public record Downtime(long millis, String measuredBy) {
     /** libvirt reported the figure (QEMU's own measure of a save or snapshot). */
     public static final String HYPERVISOR = "hypervisor";
-    /** virt-backup timed the calls that held the guest: an upper bound. */
+    /**
+     * virt-backup timed the calls that held the guest (a save to a restore, a snapshot call, the
+     * start of a backup job). The guest may see more: QEMU can stall it around those calls.
+     */
     public static final String HOST = "host";
     /** The domain was shut off: there was nothing to stop. */
     public static final String NOT_RUNNING = "not-running";
