@@ -282,8 +282,8 @@ public final class BackupEngine {
 
     /** A file's length or a block device's size: an upper bound of what copying it writes. */
     private static long imageLength(Path image) throws BackupException {
-        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ)) {
-            return channel.size();
+        try {
+            return FileIdentity.of(image).size();
         } catch (IOException e) {
             throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot read " + image + ": " + e.getMessage(), e);
         }

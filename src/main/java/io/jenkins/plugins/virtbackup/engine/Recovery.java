@@ -109,7 +109,7 @@ final class Recovery {
                 log.warning("domain '" + name + "' is still shutting down: waiting up to " + wait.toSeconds()
                         + " s to start it again");
             }
-            now = awaitPowerOff(vm, wait);
+            now = ShutdownHold.awaitPowerOff(vm, wait);
         }
         if (now == DomainState.SHUT_OFF) {
             log.detail("starting domain '" + name + "' again");
@@ -128,18 +128,6 @@ final class Recovery {
         } catch (NumberFormatException e) {
             return ShutdownHold.PUT_BACK_GRACE;
         }
-    }
-
-    /** Waits while the guest runs or is shutting down, at most {@code limit}; returns its state then. */
-    private static DomainState awaitPowerOff(VirtualMachine vm, Duration limit)
-            throws HypervisorException, InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        DomainState now;
-        while (((now = vm.state()) == DomainState.RUNNING || now == DomainState.OTHER)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(POLL.toMillis());
-        }
-        return now;
     }
 
     private void restore(String name, RecoveryJournal.Undo step)

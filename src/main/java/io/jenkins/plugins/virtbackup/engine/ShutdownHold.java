@@ -117,7 +117,7 @@ final class ShutdownHold implements GuestHold {
             if (!wentOff && now != DomainState.SHUT_OFF && now != DomainState.PAUSED) {
                 log.warning("domain '" + name + "' is still shutting down: waiting up to " + grace.toSeconds()
                         + " s to start it again");
-                now = awaitPowerOff();
+                now = awaitPowerOff(vm, grace);
             }
             if (now == DomainState.SHUT_OFF) {
                 log.detail("starting domain '" + name + "' again");
@@ -154,9 +154,13 @@ final class ShutdownHold implements GuestHold {
                 + " powers off later, 'virt-backup recover' (or the next run) starts it again");
     }
 
-    /** Waits, uncancelled, for the guest to power off; returns its state when it did or the grace ended. */
-    private DomainState awaitPowerOff() throws HypervisorException, InterruptedException {
-        long deadline = System.nanoTime() + grace.toNanos();
+    /**
+     * Waits, uncancelled, while the guest runs or is shutting down, at most {@code limit}; returns
+     * its state then. Recovery waits the same way for a guest a dead run asked to shut down.
+     */
+    static DomainState awaitPowerOff(VirtualMachine vm, Duration limit)
+            throws HypervisorException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
         DomainState now;
         while ((now = vm.state()) == DomainState.RUNNING || now == DomainState.OTHER) {
             if (System.nanoTime() >= deadline) {
