@@ -1,11 +1,12 @@
 package io.jenkins.plugins.virtbackup.cli;
 
 import io.jenkins.plugins.virtbackup.engine.BackupException;
-import io.jenkins.plugins.virtbackup.engine.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
-import io.jenkins.plugins.virtbackup.engine.Recoverer;
-import io.jenkins.plugins.virtbackup.engine.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.recovery.RecoverRun;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ final class RecoverCommand implements Callable<Integer> {
     public Integer call() {
         try (BackupLog log = new BackupLog(out, verbose, syslog);
              LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { })) {
-            Recoverer recoverer = new Recoverer(hypervisor, log, VirtBackupCommand.stateDirectory(stateDir));
+            RecoverRun recoverer = new RecoverRun(hypervisor, log, VirtBackupCommand.stateDirectory(stateDir));
             try {
                 if (recoverer.recover(domains).isEmpty()) {
                     log.milestone("nothing to recover");

@@ -1,9 +1,9 @@
 package io.jenkins.plugins.virtbackup.cli;
 
-import io.jenkins.plugins.virtbackup.engine.BackupLog;
-import io.jenkins.plugins.virtbackup.engine.BackupVerifier;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
-import io.jenkins.plugins.virtbackup.engine.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.store.BackupVerifier;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;

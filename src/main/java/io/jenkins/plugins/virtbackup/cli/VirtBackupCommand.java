@@ -2,15 +2,16 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
-import io.jenkins.plugins.virtbackup.engine.BackupLog;
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
-import io.jenkins.plugins.virtbackup.engine.StateDirectory;
-import io.jenkins.plugins.virtbackup.engine.SyslogSink;
-import io.jenkins.plugins.virtbackup.engine.ToolErrorLog;
 import io.jenkins.plugins.virtbackup.engine.ToolVersion;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.log.ToolErrorLog;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import java.io.PrintStream;
@@ -23,10 +24,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code virt-backup [options] DOMAIN [BLKDEV...]}: the command line over the engine. */
 @Command(name = "virt-backup", sortOptions = false, usageHelpAutoWidth = true,

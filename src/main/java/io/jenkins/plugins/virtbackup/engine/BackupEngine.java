@@ -1,5 +1,29 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.engine.copy.ChainCopy;
+import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
+import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
+import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
+import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
+import io.jenkins.plugins.virtbackup.engine.image.FileIdentity;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
+import io.jenkins.plugins.virtbackup.engine.modes.FileSystemFreeze;
+import io.jenkins.plugins.virtbackup.engine.modes.GuestHold;
+import io.jenkins.plugins.virtbackup.engine.modes.HypervisorAccess;
+import io.jenkins.plugins.virtbackup.engine.modes.LiveHold;
+import io.jenkins.plugins.virtbackup.engine.modes.ShutdownHold;
+import io.jenkins.plugins.virtbackup.engine.modes.SnapshotLibvirtHold;
+import io.jenkins.plugins.virtbackup.engine.modes.SuspendHold;
+import io.jenkins.plugins.virtbackup.engine.recovery.DomainLock;
+import io.jenkins.plugins.virtbackup.engine.recovery.JournalReplay;
+import io.jenkins.plugins.virtbackup.engine.recovery.RecoveryJournal;
+import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -104,7 +128,7 @@ public final class BackupEngine {
             RecoveryJournal journal = openJournal(name);
             if (!journal.isEmpty()) {
                 log.warning("an earlier run on domain '" + name + "' did not finish: recovering first");
-                new Recovery(hypervisor, log).finish(journal);
+                new JournalReplay(hypervisor, log).finish(journal);
             }
             return backUpLocked(request, start, journal);
         }
@@ -301,13 +325,13 @@ public final class BackupEngine {
                 return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal,
                         () -> cancelled);
             case SNAPSHOT_LIBVIRT:
-                return new SnapshotHold(vm, name, selection.toCopy(), chains, overlayDir, directory.file(MEMORY_FILE),
+                return new SnapshotLibvirtHold(vm, name, selection.toCopy(), chains, overlayDir, directory.file(MEMORY_FILE),
                         log, journal);
             case LIVE:
-                return new PushBackupHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
+                return new LiveHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
                         log, () -> cancelled, copier, journal);
             default:
-                return new SaveHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED, log,
+                return new SuspendHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED, log,
                         journal);
         }
     }

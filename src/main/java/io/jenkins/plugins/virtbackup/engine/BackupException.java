@@ -26,7 +26,7 @@ public class BackupException extends Exception {
         return reported;
     }
 
-    void markReported() {
+    public void markReported() {
         reported = true;
     }
 }

@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.engine.modes.FreezeResult;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

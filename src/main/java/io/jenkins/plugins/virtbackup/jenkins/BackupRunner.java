@@ -11,7 +11,7 @@ import hudson.model.Run;
 import hudson.model.TaskListener;
 import hudson.remoting.Which;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
-import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;

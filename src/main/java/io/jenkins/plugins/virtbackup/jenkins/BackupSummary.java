@@ -1,6 +1,6 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
-import io.jenkins.plugins.virtbackup.engine.Json;
+import io.jenkins.plugins.virtbackup.engine.store.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;

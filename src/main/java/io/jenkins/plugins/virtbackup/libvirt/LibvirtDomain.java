@@ -3,26 +3,26 @@ package io.jenkins.plugins.virtbackup.libvirt;
 import io.jenkins.plugins.virtbackup.engine.BlockJobState;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
-import io.jenkins.plugins.virtbackup.engine.FreezeResult;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.JobProgress;
 import io.jenkins.plugins.virtbackup.engine.JobResult;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
+import io.jenkins.plugins.virtbackup.engine.modes.FreezeResult;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
-import org.libvirt.Domain;
 import org.libvirt.Domain.BlockCommitFlags;
 import org.libvirt.Domain.BlockJobAbortFlags;
 import org.libvirt.Domain.SnapshotCreateFlags;
+import org.libvirt.Domain;
+import org.libvirt.DomainBlockInfo;
 import org.libvirt.DomainJobInfo;
 import org.libvirt.DomainJobStats;
-import org.libvirt.TypedParameter;
-import org.libvirt.DomainBlockInfo;
 import org.libvirt.LibvirtException;
+import org.libvirt.TypedParameter;
 
 /** One libvirt domain as the engine's {@link VirtualMachine}. */
 final class LibvirtDomain implements VirtualMachine {

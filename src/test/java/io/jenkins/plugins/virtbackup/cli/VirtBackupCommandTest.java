@@ -2,10 +2,10 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
-import io.jenkins.plugins.virtbackup.engine.Severity;
+import io.jenkins.plugins.virtbackup.engine.log.Severity;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

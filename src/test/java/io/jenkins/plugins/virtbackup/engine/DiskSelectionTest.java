@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class DiskSelectionTest {
+public class DiskSelectionTest {
     private static final Disk VDA = new Disk("vda", "disk", "file", "/images/web.qcow2", "qcow2", false, false);
     private static final Disk VDB = new Disk("vdb", "disk", "block", "/dev/vg/web-data", "raw", false, false);
     private static final Disk CDROM = new Disk("hdc", "cdrom", "file", "/iso/debian.iso", "raw", true, false);

@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A hypervisor holding one scripted domain, for recovery paths the test driver cannot take. */
-final class ScriptedHypervisor implements Hypervisor {
+public final class ScriptedHypervisor implements Hypervisor {
     private final ScriptedVirtualMachine vm;
     /** The state files restored, in order; a restore starts the domain. */
-    final List<Path> restored = new ArrayList<>();
+    public final List<Path> restored = new ArrayList<>();
 
-    ScriptedHypervisor(ScriptedVirtualMachine vm) {
+    public ScriptedHypervisor(ScriptedVirtualMachine vm) {
         this.vm = vm;
     }
 

@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.engine.modes.FreezeResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,19 +11,19 @@ import java.util.Map;
  * A domain whose behaviour a unit test scripts: for the paths the test driver cannot take, like a
  * guest that ignores the shutdown request, or a start that fails. Records every call.
  */
-final class ScriptedVirtualMachine implements VirtualMachine {
-    final List<String> calls = new ArrayList<>();
-    DomainState state = DomainState.RUNNING;
-    boolean guestObeysShutdown = true;
-    boolean startFails;
+public final class ScriptedVirtualMachine implements VirtualMachine {
+    public final List<String> calls = new ArrayList<>();
+    public DomainState state = DomainState.RUNNING;
+    public boolean guestObeysShutdown = true;
+    public boolean startFails;
     /** How long an obeyed shutdown takes: the guest reports running meanwhile, as during an ACPI shutdown. */
-    Duration shutdownTakes = Duration.ZERO;
+    public Duration shutdownTakes = Duration.ZERO;
     /** When the shutdown under way ends (System.nanoTime()), or 0 when none is. */
     private long poweredOffAt;
     /** What a freeze answers; null: freezing is not scripted. */
-    FreezeResult freezeAnswer;
+    public FreezeResult freezeAnswer;
     /** How many thaw calls fail before one succeeds. */
-    int thawsFailing;
+    public int thawsFailing;
 
     @Override
     public String name() {
@@ -53,7 +54,7 @@ final class ScriptedVirtualMachine implements VirtualMachine {
         return "<domain/>";
     }
 
-    List<Disk> disks = List.of();
+    public List<Disk> disks = List.of();
 
     @Override
     public List<Disk> disks() {
@@ -121,7 +122,7 @@ final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     /** The states blockJobState reports, one per call, the last one again once the list is used up. */
-    final java.util.Deque<BlockJobState> blockJobStates = new java.util.ArrayDeque<>();
+    public final java.util.Deque<BlockJobState> blockJobStates = new java.util.ArrayDeque<>();
 
     @Override
     public void beginOverlayCommit(String target) {

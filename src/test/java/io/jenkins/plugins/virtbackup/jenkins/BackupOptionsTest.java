@@ -2,7 +2,7 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -3,12 +3,12 @@ package io.jenkins.plugins.virtbackup.jenkins;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jenkins.plugins.virtbackup.engine.BackedUpFile;
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
-import io.jenkins.plugins.virtbackup.engine.Downtime;
-import io.jenkins.plugins.virtbackup.engine.FileDigest;
-import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
+import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

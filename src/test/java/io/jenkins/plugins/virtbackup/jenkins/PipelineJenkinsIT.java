@@ -3,11 +3,11 @@ package io.jenkins.plugins.virtbackup.jenkins;
 import static io.jenkins.plugins.virtbackup.testing.JenkinsController.pipelineJob;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
-import io.jenkins.plugins.virtbackup.engine.Json;
-import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -4,10 +4,10 @@ import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.MIB;
 import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
-import io.jenkins.plugins.virtbackup.engine.Json;
-import io.jenkins.plugins.virtbackup.engine.Manifest;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.store.Json;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.nio.file.Files;

@@ -2,17 +2,17 @@ package io.jenkins.plugins.virtbackup.libvirt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.testing.HostRequirement;
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
-import io.jenkins.plugins.virtbackup.engine.BackupLog;
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
-import io.jenkins.plugins.virtbackup.engine.Manifest;
-import io.jenkins.plugins.virtbackup.engine.StateDirectory;
-import io.jenkins.plugins.virtbackup.engine.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

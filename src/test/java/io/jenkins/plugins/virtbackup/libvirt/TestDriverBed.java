@@ -1,17 +1,17 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
-import io.jenkins.plugins.virtbackup.engine.BackupLog;
-import io.jenkins.plugins.virtbackup.engine.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
-import io.jenkins.plugins.virtbackup.engine.Manifest;
-import io.jenkins.plugins.virtbackup.engine.Severity;
-import io.jenkins.plugins.virtbackup.engine.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.log.Severity;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

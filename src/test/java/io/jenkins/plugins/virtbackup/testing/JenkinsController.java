@@ -3,7 +3,7 @@ package io.jenkins.plugins.virtbackup.testing;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.jenkins.plugins.virtbackup.engine.Json;
+import io.jenkins.plugins.virtbackup.engine.store.Json;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

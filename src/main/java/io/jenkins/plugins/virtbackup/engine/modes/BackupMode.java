@@ -1,0 +1,46 @@
+package io.jenkins.plugins.virtbackup.engine.modes;
+
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** How a running domain is held still while its disks are copied. */
+public enum BackupMode {
+    SHUTDOWN("shutdown", true),
+    SUSPEND("suspend", true),
+    SNAPSHOT_LIBVIRT("snapshot-libvirt", true),
+    SNAPSHOT_DM("snapshot-dm", false),
+    /** libvirt's backup API (push mode): disks only, no overlay in the domain's definition. */
+    LIVE("live", true);
+
+    private final String cliName;
+    private final boolean available;
+
+    BackupMode(String cliName, boolean available) {
+        this.cliName = cliName;
+        this.available = available;
+    }
+
+    /** The name used on the command line and in the manifest. */
+    public String cliName() {
+        return cliName;
+    }
+
+    /** False for modes the man page names but this version cannot run yet. */
+    public boolean isAvailable() {
+        return available;
+    }
+
+    public static Optional<BackupMode> fromCliName(String name) {
+        return Arrays.stream(values()).filter(m -> m.cliName.equals(name)).findFirst();
+    }
+
+    public static String allCliNames() {
+        return Arrays.stream(values()).map(BackupMode::cliName).collect(Collectors.joining(", "));
+    }
+
+    @Override
+    public String toString() {
+        return cliName;
+    }
+}
