@@ -17,9 +17,12 @@ import java.util.List;
  * @param quiesce         in the live modes, freeze the guest's file systems through its agent
  * @param overlayDir      where {@code snapshot-libvirt} puts its temporary overlays; null for the
  *                        default, {@code overlays/} in the state directory
+ * @param readBack        read every written chunk back from disk and compare its digest before the
+ *                        backup gets its final name ({@code --verify}); off by default, as in peers
  */
 public record BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
-                            Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir) {
+                            Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
+                            boolean readBack) {
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(300);
 
@@ -27,7 +30,13 @@ public record BackupRequest(String domain, List<String> disks, BackupMode mode, 
         disks = List.copyOf(disks);
     }
 
-    /** A request with the default overlay folder. */
+    /** A request without read-back. */
+    public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
+                         Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir) {
+        this(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir, false);
+    }
+
+    /** A request with the default overlay folder, without read-back. */
     public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
                          Duration shutdownTimeout, boolean forceOff, boolean quiesce) {
         this(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, null);
