@@ -4,6 +4,7 @@ import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.store.BackupVerifier;
+import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +36,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         ExitStatus worst = ExitStatus.OK;
         try (BackupLog log = new BackupLog(out, verbose, syslog)) {
-            BackupVerifier verifier = new BackupVerifier(log);
+            BackupVerifier verifier = new BackupVerifier(log, new LinuxFileExtents());
             for (Path backup : backups) {
                 ExitStatus status = verifier.verify(backup);
                 if (status != ExitStatus.OK) {

@@ -13,6 +13,7 @@ import io.jenkins.plugins.virtbackup.engine.log.ToolErrorLog;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
+import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -170,7 +171,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
         try (BackupLog log = new BackupLog(out, verbose, interactive, syslog)) {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
-                engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir));
+                engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir), new LinuxFileExtents());
                 engine.run(request);
                 return ExitStatus.OK;
             } catch (HypervisorException e) {

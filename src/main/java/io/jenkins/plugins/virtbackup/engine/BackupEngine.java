@@ -3,6 +3,7 @@ package io.jenkins.plugins.virtbackup.engine;
 import io.jenkins.plugins.virtbackup.engine.copy.ChainCopy;
 import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
+import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
 import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
@@ -63,12 +64,15 @@ public final class BackupEngine {
     /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
     private GuestHold activeHold;
 
-    /** @param state where domain locks and recovery journals live */
-    public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state) {
+    /**
+     * @param state   where domain locks and recovery journals live
+     * @param extents where files hold data, so that copies read only that
+     */
+    public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state, FileExtents extents) {
         this.hypervisor = hypervisor;
         this.log = log;
         this.state = state;
-        this.copier = new DiskCopier(() -> cancelled);
+        this.copier = new DiskCopier(() -> cancelled, extents, BackupDirectory.FILE_MODE);
         this.chainCopy = new ChainCopy(copier, log);
     }
 
@@ -171,10 +175,12 @@ public final class BackupEngine {
             Downtime downtime = copyWhileHeld(hold, selection, chains, directory, files, found.isActive(),
                     quiesce(request, found) ? vm : null, journal);
             if (savesMemory) {
-                files.add(new BackedUpFile(MEMORY_FILE, "memory", copier.syncAndDigest(directory.file(MEMORY_FILE)),
+                files.add(new BackedUpFile(MEMORY_FILE, "memory", copier.index(directory.file(MEMORY_FILE)),
                         null, hypervisor.uri(), null));
             }
-            verify(directory, files);
+            if (request.readBack()) {
+                readBack(directory, files);
+            }
             Manifest manifest = new Manifest(ToolVersion.get(), name, inspect(vm::uuid, name), hypervisor.uri(),
                     request.mode(), found, start, Instant.now(), downtime, files, selection.skipped(), chains);
             writeSynced(directory.file(Manifest.FILE_NAME), manifest.toJson());
@@ -300,7 +306,8 @@ public final class BackupEngine {
     private BackedUpFile writeDefinition(VirtualMachine vm, String name, BackupDirectory directory)
             throws BackupException, IOException {
         String xml = inspect(vm::definitionXml, name);
-        FileDigest digest = writeSynced(directory.file(DEFINITION_FILE), xml);
+        writeSynced(directory.file(DEFINITION_FILE), xml);
+        FileDigest digest = copier.index(directory.file(DEFINITION_FILE));
         return new BackedUpFile(DEFINITION_FILE, "definition", digest, null, hypervisor.uri(), null);
     }
 
@@ -410,19 +417,19 @@ public final class BackupEngine {
         }
     }
 
-    /** Re-reads every file from disk and compares it with what was written. */
-    private void verify(BackupDirectory directory, List<BackedUpFile> files) throws BackupException, IOException {
+    /** {@code --verify}: reads every file back from disk and checks it against its chunk index. */
+    private void readBack(BackupDirectory directory, List<BackedUpFile> files) throws BackupException, IOException {
         for (BackedUpFile file : files) {
-            FileDigest reread = copier.digest(directory.file(file.name()));
-            if (!reread.equals(file.digest())) {
-                throw new BackupException(ExitStatus.BACKUP_FAILED, "verification failed for " + file.name()
-                        + ": wrote " + file.digest() + ", read back " + reread);
+            List<String> problems = copier.readBack(directory.file(file.name()), file.digest());
+            if (!problems.isEmpty()) {
+                throw new BackupException(ExitStatus.BACKUP_FAILED, "reading back " + file.name() + " failed: "
+                        + problems.get(0));
             }
         }
-        log.detail("verified " + files.size() + " file(s) by reading them back");
+        log.detail("read back " + files.size() + " file(s): every chunk matches what was written");
     }
 
-    private FileDigest writeSynced(Path file, String text) throws IOException {
+    private static void writeSynced(Path file, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.DSYNC), PosixFilePermissions.asFileAttribute(BackupDirectory.FILE_MODE))) {
@@ -431,7 +438,6 @@ public final class BackupEngine {
                 channel.write(buffer);
             }
         }
-        return copier.digest(file);
     }
 
     private void finishJournal(RecoveryJournal journal) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
@@ -23,8 +24,8 @@ class BackupSummaryTest {
         Manifest manifest = new Manifest("1.2.3", "web", "uuid-1", "test:///x", BackupMode.SUSPEND,
                 DomainState.values()[0], Instant.parse("2025-01-01T00:00:00Z"), Instant.parse("2025-01-01T00:00:09Z"),
                 new Downtime(1234, Downtime.HYPERVISOR), List.of(
-                        new BackedUpFile("domain.xml", "definition", new FileDigest(100, "a"), null, null, null),
-                        new BackedUpFile("vda.raw", "disk", new FileDigest(8L << 30, "b"), "vda", "/img/w.raw", "raw")),
+                        new BackedUpFile("domain.xml", "definition", new FileDigest(100, new ChunkIndex.Ref("domain.xml.chunks", ChunkIndex.CHUNK_SIZE, 1, 1, "a")), null, null, null),
+                        new BackedUpFile("vda.raw", "disk", new FileDigest(8L << 30, new ChunkIndex.Ref("vda.raw.chunks", ChunkIndex.CHUNK_SIZE, 8192, 3, "b")), "vda", "/img/w.raw", "raw")),
                 Map.of(), Map.of());
 
         Map<String, Object> map = BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250101T000000Z").toMap();

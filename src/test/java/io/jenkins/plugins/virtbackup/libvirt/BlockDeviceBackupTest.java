@@ -38,7 +38,8 @@ class BlockDeviceBackupTest {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
                  BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true,
                          StandardCharsets.UTF_8), false, SyslogSink.NONE)) {
-                manifest = new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state"))).run(TestDriverBed.request("db", BackupMode.SUSPEND,
+                manifest = new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state")),
+                        new LinuxFileExtents()).run(TestDriverBed.request("db", BackupMode.SUSPEND,
                         dir.resolve("backups")));
                 assertThat(hypervisor.lookup("db").state()).isEqualTo(DomainState.RUNNING);
             }

@@ -55,7 +55,8 @@ class ChainOnTestDriverTest {
         hypervisor = LibvirtHypervisor.connect(uri, report -> { });
         try (BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                 false, SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state"))).run(new BackupRequest(
+            return new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state")),
+                    new LinuxFileExtents()).run(new BackupRequest(
                     "clone", List.of(), BackupMode.SUSPEND, dir.resolve("backups"), Duration.ofSeconds(5), false, false));
         }
     }
@@ -75,7 +76,7 @@ class ChainOnTestDriverTest {
             assertThat(json).containsEntry("downtimeMeasuredBy", "host");
             try (BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true,
                     StandardCharsets.UTF_8), false, SyslogSink.NONE)) {
-                assertThat(new BackupVerifier(log).verify(backup)).isEqualTo(ExitStatus.OK);
+                assertThat(new BackupVerifier(log, new LinuxFileExtents()).verify(backup)).isEqualTo(ExitStatus.OK);
             }
             assertThat(hypervisor.lookup("clone").state()).isEqualTo(DomainState.RUNNING);
         } finally {

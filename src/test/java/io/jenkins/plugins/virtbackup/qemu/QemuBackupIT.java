@@ -14,6 +14,7 @@ import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
+import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
@@ -319,7 +320,8 @@ class QemuBackupIT {
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log, new StateDirectory(stateDir())).run(request);
+            return new BackupEngine(hypervisor, log, new StateDirectory(stateDir()),
+                    new LinuxFileExtents()).run(request);
         }
     }
 

@@ -56,18 +56,19 @@ public final class ChainCopy {
         String what = level == 0 ? "disk " + disk.target() : "disk " + disk.target() + " backing image " + level;
         log.detail("copying " + what + " from " + image.path() + " to " + target
                 + (below == null ? "" : " (backing file renamed to " + below + ")"));
-        DiskCopier.FirstBlock rename = below == null ? null : renameBacking(image.path(), below);
+        ChunkPipeline.FirstChunk rename = below == null ? null : renameBacking(image.path(), below);
         long started = System.nanoTime();
         FileDigest digest = copier.copy(image.path(), target, new Progress(log, what), rename);
         double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-        log.detail(String.format(Locale.ROOT, "copied %s: %s in %.1f s (%.0f MiB/s), sha256 %s", what,
-                Sizes.human(digest.size()), seconds, digest.size() / seconds / (1 << 20), digest.sha256()));
+        log.detail(String.format(Locale.ROOT, "copied %s: %s in %.1f s (%.0f MiB/s), %d of %d chunks hold data",
+                what, Sizes.human(digest.size()), seconds, digest.size() / seconds / (1 << 20),
+                digest.chunks().dataChunks(), digest.chunks().chunks()));
         return new BackedUpFile(name, level == 0 ? BackedUpFile.DISK : BackedUpFile.BACKING, digest, disk.target(),
                 image.path().toString(), image.format(), below);
     }
 
     /** Rewrites the backing file name in the copy's header, before the block is written and hashed. */
-    private static DiskCopier.FirstBlock renameBacking(Path image, String below) throws IOException {
+    private static ChunkPipeline.FirstChunk renameBacking(Path image, String below) throws IOException {
         Qcow2Header header = Qcow2Header.read(image);
         return block -> header.pointBackingAt(block, below);
     }

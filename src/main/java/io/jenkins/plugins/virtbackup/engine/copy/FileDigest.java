@@ -1,10 +1,10 @@
 package io.jenkins.plugins.virtbackup.engine.copy;
 
 /**
- * What a copy wrote, or what a re-read found.
+ * What a copy wrote, or what indexing a file found.
  *
  * @param size   logical size in bytes (holes count)
- * @param sha256 lowercase hex SHA-256 of the full logical content
+ * @param chunks its chunk index, as the manifest refers to it
  */
-public record FileDigest(long size, String sha256) {
+public record FileDigest(long size, ChunkIndex.Ref chunks) {
 }

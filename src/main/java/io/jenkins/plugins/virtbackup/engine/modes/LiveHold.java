@@ -82,7 +82,7 @@ public final class LiveHold implements GuestHold {
         List<BackedUpFile> files = new ArrayList<>();
         for (Disk disk : disks) {
             Path file = targets.get(disk.target());
-            files.add(new BackedUpFile(file.getFileName().toString(), "disk", reader.syncAndDigest(file), disk.target(),
+            files.add(new BackedUpFile(file.getFileName().toString(), "disk", reader.index(file), disk.target(),
                     disk.source(), disk.format()));
         }
         return files;

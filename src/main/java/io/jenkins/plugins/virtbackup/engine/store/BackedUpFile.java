@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine.store;
 
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,7 +31,14 @@ public record BackedUpFile(String name, String kind, FileDigest digest, String t
         json.put("name", name);
         json.put("kind", kind);
         json.put("size", digest.size());
-        json.put("sha256", digest.sha256());
+        ChunkIndex.Ref chunks = digest.chunks();
+        Map<String, Object> index = new LinkedHashMap<>();
+        index.put("file", chunks.file());
+        index.put("chunkSize", chunks.chunkSize());
+        index.put("count", chunks.chunks());
+        index.put("dataChunks", chunks.dataChunks());
+        index.put("sha256", chunks.sha256());
+        json.put("chunks", index);
         json.put("target", target);
         json.put("source", source);
         json.put("format", format);

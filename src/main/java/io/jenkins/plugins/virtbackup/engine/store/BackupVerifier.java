@@ -1,8 +1,10 @@
 package io.jenkins.plugins.virtbackup.engine.store;
 
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
-import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
-import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkCheck;
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkPipeline;
+import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,10 +18,12 @@ import java.util.Map;
 /** {@code virt-backup verify DIR}: re-reads every file of a backup and compares it with the manifest. */
 public final class BackupVerifier {
     private final BackupLog log;
-    private final DiskCopier reader = new DiskCopier(() -> false);
+    private final FileExtents extents;
+    private final ChunkPipeline pipeline = new ChunkPipeline(() -> false);
 
-    public BackupVerifier(BackupLog log) {
+    public BackupVerifier(BackupLog log, FileExtents extents) {
         this.log = log;
+        this.extents = extents;
     }
 
     /** Checks one backup directory; every problem is logged as an error. */
@@ -53,14 +57,17 @@ public final class BackupVerifier {
             return;
         }
         try {
-            FileDigest digest = reader.digest(path);
-            boolean sizeMatches = ((Number) file.get("size")).longValue() == digest.size();
-            if (!sizeMatches || !digest.sha256().equals(file.get("sha256"))) {
-                problems.add(name + " differs from the manifest (size " + digest.size() + ", sha256 " + digest.sha256()
-                        + "; expected size " + file.get("size") + ", sha256 " + file.get("sha256") + ")");
-            } else {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> chunks = (Map<String, Object>) file.get("chunks");
+            ChunkIndex.Ref ref = new ChunkIndex.Ref((String) chunks.get("file"),
+                    ((Number) chunks.get("chunkSize")).intValue(), ((Number) chunks.get("count")).longValue(),
+                    ((Number) chunks.get("dataChunks")).longValue(), (String) chunks.get("sha256"));
+            List<String> found = new ChunkCheck(pipeline, extents).check(backup, name,
+                    ((Number) file.get("size")).longValue(), ref);
+            if (found.isEmpty()) {
                 log.detail(name + ": ok");
             }
+            problems.addAll(found);
         } catch (NoSuchFileException e) {
             problems.add(name + " is missing");
         } catch (IOException e) {

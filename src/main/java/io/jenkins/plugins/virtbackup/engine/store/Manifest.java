@@ -24,7 +24,7 @@ public record Manifest(String toolVersion, String domainName, String domainUuid,
 
     public static final String FILE_NAME = "manifest.json";
     /** Bumped only when a field changes meaning or goes away; new fields keep the version. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
 
     public String toJson() {
         Map<String, Object> json = new LinkedHashMap<>();

@@ -1,0 +1,194 @@
+package io.jenkins.plugins.virtbackup.engine.copy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Moves a source's data chunk by chunk: this thread reads, in order, only the data extents of each
+ * chunk (holes become zeros in the buffer and are never read); a pool of one thread per core
+ * hashes each chunk and writes it to the sink. A chunk that holds only holes costs one question to
+ * the file system. Memory is a fixed number of chunk buffers, whatever the source's size, and the
+ * entries reach the index in order.
+ */
+public final class ChunkPipeline {
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE).asReadOnlyBuffer();
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private final BooleanSupplier cancelled;
+    private final int threads;
+
+    /** @param cancelled polled between chunks; when it turns true the run stops with an exception */
+    public ChunkPipeline(BooleanSupplier cancelled) {
+        this(cancelled, Runtime.getRuntime().availableProcessors());
+    }
+
+    ChunkPipeline(BooleanSupplier cancelled, int threads) {
+        this.cancelled = cancelled;
+        this.threads = Math.max(1, threads);
+    }
+
+    /** Changes the first chunk before it is hashed and written (an image header's field). */
+    @FunctionalInterface
+    public interface FirstChunk {
+        void change(ByteBuffer chunk) throws IOException;
+    }
+
+    /**
+     * What a run moved.
+     *
+     * @param size      the source's size
+     * @param dataBytes the bytes read: the data extents, holes left out
+     */
+    public record Totals(long size, long dataBytes) {
+    }
+
+    /**
+     * Runs the source through: every chunk's entry goes to {@code entries}, in order; chunks with
+     * data go to {@code sink} (may be null: hashing only).
+     *
+     * @param firstChunk may be null
+     * @param progress   may be null
+     */
+    public Totals run(BlockSource source, ImageSink sink, ChunkIndex.Entries entries, FirstChunk firstChunk,
+                      Progress progress) throws IOException {
+        int buffers = 2 * threads + 1;
+        BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(buffers);
+        for (int i = 0; i < buffers; i++) {
+            free.add(ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE + 4096).alignedSlice(4096)
+                    .slice(0, ChunkIndex.CHUNK_SIZE));
+        }
+        ExecutorService hashers = Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, "virt-backup-hash-" + POOLS.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        Deque<Future<String>> inFlight = new ArrayDeque<>();
+        long size = source.size();
+        long chunks = ChunkIndex.chunkCount(size, ChunkIndex.CHUNK_SIZE);
+        long dataBytes = 0;
+        long drained = 0;
+        try {
+            for (long chunk = 0; chunk < chunks; chunk++) {
+                if (cancelled.getAsBoolean()) {
+                    throw new CopyCancelledException("reading " + source.name() + " cancelled");
+                }
+                long start = chunk * ChunkIndex.CHUNK_SIZE;
+                int length = (int) Math.min(ChunkIndex.CHUNK_SIZE, size - start);
+                List<Extent> extents = source.extents(start, start + length);
+                if (extents.stream().noneMatch(Extent::data)) {
+                    inFlight.add(CompletableFuture.completedFuture(null));
+                } else {
+                    ByteBuffer buffer = free.take();
+                    dataBytes += fill(source, buffer, start, length, extents);
+                    if (chunk == 0 && firstChunk != null) {
+                        firstChunk.change(buffer.duplicate());
+                    }
+                    inFlight.add(hashers.submit(() -> hashAndWrite(buffer, start, sink, free)));
+                }
+                while (inFlight.size() > buffers) {
+                    entries.add(drained++, await(inFlight.poll()));
+                }
+                if (progress != null) {
+                    progress.update(start + length, size);
+                }
+            }
+            while (!inFlight.isEmpty()) {
+                entries.add(drained++, await(inFlight.poll()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CopyCancelledException("reading " + source.name() + " interrupted");
+        } finally {
+            stop(hashers, inFlight);
+        }
+        if (progress != null) {
+            progress.done();
+        }
+        return new Totals(size, dataBytes);
+    }
+
+    /** Reads the chunk's data extents into {@code buffer} and zeros its holes; returns the bytes read. */
+    private static long fill(BlockSource source, ByteBuffer buffer, long start, int length, List<Extent> extents)
+            throws IOException {
+        buffer.clear().limit(length);
+        long read = 0;
+        for (Extent extent : extents) {
+            int from = (int) (extent.offset() - start);
+            ByteBuffer part = buffer.slice(from, (int) extent.length());
+            if (extent.data()) {
+                source.read(part, extent.offset());
+                read += extent.length();
+            } else {
+                part.put(ZEROS.slice(0, (int) extent.length()));
+            }
+        }
+        return read;
+    }
+
+    /** Hashes one chunk and writes it unless it is all zeros; returns its entry. */
+    private static String hashAndWrite(ByteBuffer buffer, long start, ImageSink sink, BlockingQueue<ByteBuffer> free)
+            throws IOException {
+        try {
+            if (buffer.mismatch(ZEROS.slice(0, buffer.limit())) == -1) {
+                return null;
+            }
+            MessageDigest sha256 = Digests.sha256();
+            sha256.update(buffer.duplicate());
+            if (sink != null) {
+                sink.write(buffer.duplicate(), start);
+            }
+            return HexFormat.of().formatHex(sha256.digest());
+        } finally {
+            free.add(buffer);
+        }
+    }
+
+    private static String await(Future<String> entry) throws IOException, InterruptedException {
+        try {
+            return entry.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IOException(cause);
+        }
+    }
+
+    /** Stops the hashers and waits for them, so that nothing writes to the sink once it is closed. */
+    private static void stop(ExecutorService hashers, Deque<Future<String>> inFlight) {
+        inFlight.forEach(future -> future.cancel(false));
+        hashers.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (hashers.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
