@@ -148,7 +148,7 @@ class VirtBackupCommandTest {
         assertThat(errorLog).as("no libvirt failure, no error log").doesNotExist();
 
         // Room for the directories, the run log and domain.xml, not for memory.state: libvirt's save fails.
-        try (TmpfsMount target = TmpfsMount.mount(dir.resolve("full"), "size=64m,nr_inodes=5")) {
+        try (TmpfsMount target = TmpfsMount.mount(dir.resolve("full"), "size=64m,nr_inodes=6")) {
             assertThat(run("-c", uri, "-d", target.dir().toString(), "--error-log", errorLog.toString(), "web"))
                     .isEqualTo(1);
         }

@@ -144,7 +144,7 @@ class BadInputOnTestDriverTest {
     @Test
     void aFailedSaveLeavesTheDomainRunning() throws Exception {
         // Room for the directories, the log and domain.xml, not for memory.state.
-        try (TmpfsMount target = TmpfsMount.mount(dir.resolve("full"), "size=256m,nr_inodes=5")) {
+        try (TmpfsMount target = TmpfsMount.mount(dir.resolve("full"), "size=256m,nr_inodes=6")) {
             assertFails(request("web", BackupMode.SUSPEND, target.dir()), ExitStatus.BACKUP_FAILED,
                     "cannot save the state of domain 'web'");
             assertThat(target.dir()).isEmptyDirectory();

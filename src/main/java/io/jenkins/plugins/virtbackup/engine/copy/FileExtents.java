@@ -1,7 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine.copy;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -14,7 +13,7 @@ public interface FileExtents {
     /** Opens {@code file} for questions about its extents. */
     Probe open(Path file) throws IOException;
 
-    /** Questions about one open file. Offsets at or past its size have no data. */
+    /** Questions about one open file. */
     interface Probe extends AutoCloseable {
         /** The first offset at or after {@code from} that holds data, or -1 when only holes follow. */
         long nextData(long from) throws IOException;
@@ -27,26 +26,24 @@ public interface FileExtents {
     }
 
     /**
-     * Every byte is data: for block devices, which have no holes, and where the file system cannot
-     * be asked. Zeros are then found by reading them.
+     * Every byte is data: for block devices, which have no holes (and whose size the file system
+     * does not know), and where the file system cannot be asked. Zeros are then found by reading
+     * them. Callers clip the answers to the source's size.
      */
-    FileExtents ALL_DATA = file -> {
-        long size = Files.size(file);
-        return new Probe() {
-            @Override
-            public long nextData(long from) {
-                return from < size ? from : -1;
-            }
+    FileExtents ALL_DATA = file -> new Probe() {
+        @Override
+        public long nextData(long from) {
+            return from;
+        }
 
-            @Override
-            public long nextHole(long from) {
-                return Math.max(from, size);
-            }
+        @Override
+        public long nextHole(long from) {
+            return Long.MAX_VALUE;
+        }
 
-            @Override
-            public void close() {
-                // nothing was opened
-            }
-        };
+        @Override
+        public void close() {
+            // nothing was opened
+        }
     };
 }
