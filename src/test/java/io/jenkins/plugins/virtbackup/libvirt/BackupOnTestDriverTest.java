@@ -4,6 +4,7 @@ import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.MIB;
 import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
@@ -44,7 +45,8 @@ class BackupOnTestDriverTest {
         Path backup = onlyBackupOf("web");
         assertThat(backup.getFileName().toString()).matches("\\d{8}T\\d{6}Z");
         assertThat(names(backup)).containsExactlyInAnyOrder(
-                "domain.xml", "vda.raw", "vdb.qcow2", "memory.state", "manifest.json", "virt-backup.log");
+                "domain.xml", "vda.raw", "vdb.qcow2", "memory.state", "manifest.json", "virt-backup.log",
+                "domain.xml.chunks", "vda.raw.chunks", "vdb.qcow2.chunks", "memory.state.chunks");
         assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
         assertThat(manifest.downtimeMillis()).isPositive();
         assertThat(manifest.skipped()).containsOnlyKeys("hdc", "vdc");
@@ -173,7 +175,18 @@ class BackupOnTestDriverTest {
         assertThat(bed.syslog.get(3)).startsWith("INFO backup of domain 'web' complete");
         assertThat(bed.consoleText().lines()).hasSize(4);
         assertThat(Files.readString(onlyBackupOf("web").resolve("virt-backup.log")))
-                .contains("saving the state of domain 'web'").contains("verified 4 file(s)");
+                .contains("saving the state of domain 'web'").doesNotContain("read back");
+    }
+
+    @Test
+    void withVerifyEveryFileIsReadBackBeforeTheBackupIsComplete() throws Exception {
+        BackupRequest plain = request("web", BackupMode.SUSPEND, bed.backups);
+        bed.backUp(new BackupRequest(plain.domain(), plain.disks(), plain.mode(), plain.backupRoot(),
+                plain.shutdownTimeout(), false, false, null, true));
+
+        assertThat(Files.readString(onlyBackupOf("web").resolve("virt-backup.log")))
+                .contains("read back 4 file(s): every chunk matches what was written");
+        assertManifestMatchesFiles(onlyBackupOf("web"));
     }
 
     @SuppressWarnings("unchecked")
@@ -185,7 +198,12 @@ class BackupOnTestDriverTest {
         for (Map<String, Object> file : files) {
             Path path = backup.resolve((String) file.get("name"));
             assertThat(Files.size(path)).as("size of " + path).isEqualTo(file.get("size"));
-            assertThat(Trees.sha256(path)).as("sha256 of " + path).isEqualTo(file.get("sha256"));
+            Map<String, Object> chunks = (Map<String, Object>) file.get("chunks");
+            Path index = backup.resolve((String) chunks.get("file"));
+            assertThat(chunks).containsEntry("chunkSize", (long) (1 << 20));
+            assertThat(Files.readAllLines(index)).as("chunk index of " + path)
+                    .isEqualTo(Trees.chunkLines(path, 1 << 20));
+            assertThat(Trees.sha256(index)).as("sha256 of " + index).isEqualTo(chunks.get("sha256"));
         }
     }
 

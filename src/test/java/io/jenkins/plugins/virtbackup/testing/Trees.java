@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -39,6 +41,33 @@ public final class Trees {
                 digest.update(buffer, 0, n);
             }
             return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The lines a chunk index of {@code file} must hold, computed here without the engine: the
+     * SHA-256 of each {@code chunkSize} slice, or {@code zero} for a slice of zeros only.
+     */
+    public static List<String> chunkLines(Path file, int chunkSize) throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] chunk;
+            while ((chunk = in.readNBytes(chunkSize)).length > 0) {
+                boolean zeros = true;
+                for (byte b : chunk) {
+                    zeros &= b == 0;
+                }
+                lines.add(zeros ? "zero" : sha256(chunk));
+            }
+        }
+        return lines;
+    }
+
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
