@@ -100,7 +100,7 @@ class GluedBackupIT {
         try (Stream<Path> files = Files.list(backup)) {
             for (Path file : files.toList()) {
                 String name = file.getFileName().toString();
-                if (!name.equals("manifest.json") && !name.equals("virt-backup.log")) {
+                if (!name.equals("manifest.json") && !name.equals("virt-backup.log") && !name.endsWith(".chunks")) {
                     listed.add(name);
                     bytes += Files.size(file);
                 }

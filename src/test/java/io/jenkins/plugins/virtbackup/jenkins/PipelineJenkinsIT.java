@@ -78,8 +78,8 @@ class PipelineJenkinsIT {
         assertThat(result.get("downtimeMs")).isEqualTo(manifest.get("downtimeMs"));
         List<Path> data;
         try (Stream<Path> files = Files.list(dir)) {
-            data = files.filter(f -> !List.of("manifest.json", "virt-backup.log").contains(f.getFileName().toString()))
-                    .toList();
+            data = files.filter(f -> !List.of("manifest.json", "virt-backup.log").contains(f.getFileName().toString())
+                    && !f.getFileName().toString().endsWith(".chunks")).toList();
         }
         @SuppressWarnings("unchecked")
         List<String> files = (List<String>) result.get("files");
