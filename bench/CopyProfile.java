@@ -1,5 +1,7 @@
-import io.jenkins.plugins.virtbackup.engine.DiskCopier;
-import io.jenkins.plugins.virtbackup.engine.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
+import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
+import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -9,8 +11,9 @@ import java.security.MessageDigest;
 
 /**
  * Profiles the engine's copy loop on one file, phase by phase, in one JVM (no start-up, no
- * libvirt): plain reads, reads + zero check, reads + SHA-256, DiskCopier.copy (with fsync), and
- * DiskCopier.digest (the verification pass). Run by bench/profile-copy.
+ * libvirt): plain reads, reads + zero check, reads + SHA-256 of every logical byte (what the copy
+ * no longer does), DiskCopier.copy (data extents only, hashing on every core, with fsync), and
+ * DiskCopier.readBack (what --verify adds). Run by bench/profile-copy.
  *
  * <pre>java -cp target/virt-backup-cli.jar bench/CopyProfile.java SOURCE SCRATCH_DIR [REPEATS]</pre>
  */
@@ -26,15 +29,16 @@ public class CopyProfile {
             time("read + zero check", size, () -> scan(source, true, false));
             time("read + SHA-256", size, () -> scan(source, false, true));
             Path target = scratch.resolve("copy-profile-" + r);
-            DiskCopier copier = new DiskCopier(() -> false);
+            DiskCopier copier = new DiskCopier(() -> false, new LinuxFileExtents(), BackupDirectory.FILE_MODE);
             FileDigest[] copied = new FileDigest[1];
-            time("DiskCopier.copy (incl. fsync)", size, () -> copied[0] = copier.copy(source, target));
-            time("DiskCopier.digest (verify pass)", size, () -> {
-                if (!copier.digest(target).equals(copied[0])) {
+            time("DiskCopier.copy (incl. fsync)", size, () -> copied[0] = copier.copy(source, target, null, null));
+            time("DiskCopier.readBack (--verify)", size, () -> {
+                if (!copier.readBack(target, copied[0]).isEmpty()) {
                     throw new IllegalStateException("read back differs");
                 }
             });
             Files.delete(target);
+            Files.delete(target.resolveSibling(target.getFileName() + ".chunks"));
         }
     }
 
