@@ -4,6 +4,7 @@ import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * One file of a backup, as the manifest lists it.
@@ -15,7 +16,8 @@ import java.util.Map;
  * @param checksum what its content is checked against: a chunk index, or in backups of manifest format 1
  *                 the SHA-256 of the whole file
  * @param target   the disk's target ({@code vda}), null for other kinds
- * @param source   where it was copied from, null for the definition
+ * @param source   where it was copied from: the image's path; the hypervisor's URI for the definition and
+ *                 the RAM
  * @param format   the disk image format, null for other kinds
  * @param backing  the file of this backup the image reads through (its backing file), null for none
  */
@@ -30,10 +32,16 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
 
     /** Format 2: a SHA-256 per chunk, in the chunk index beside the file. */
     public record Chunked(ChunkIndex.Ref index) implements Checksum {
+        public Chunked {
+            Objects.requireNonNull(index, "index");
+        }
     }
 
     /** Format 1: the SHA-256 of the file's whole logical content. */
     public record WholeFile(String sha256) implements Checksum {
+        public WholeFile {
+            Objects.requireNonNull(sha256, "sha256");
+        }
     }
 
     /** A file the engine has just written and indexed. */
