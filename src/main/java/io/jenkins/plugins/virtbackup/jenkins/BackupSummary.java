@@ -1,6 +1,9 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
-import io.jenkins.plugins.virtbackup.engine.store.Json;
+import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
+import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.store.InvalidManifestException;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +23,8 @@ public record BackupSummary(String domain, String mode, String backupDir, List<S
 
     /** The name of a backup directory below {@code DIR/DOMAIN}: the UTC start, made unique by a suffix. */
     private static final Pattern STAMP = Pattern.compile("\\d{8}T\\d{6}Z(-\\d+)?");
+    /** The one result a manifest can have: the reader refuses any other. */
+    private static final String COMPLETE = "complete";
 
     /**
      * The directory the engine's completion line names, if it is a backup directory of {@code options}'s
@@ -40,21 +45,24 @@ public record BackupSummary(String domain, String mode, String backupDir, List<S
         return STAMP.matcher(stamp).matches() ? parent + stamp : null;
     }
 
-    /** Reads a manifest; fails with a readable message when it is not one of a complete backup. */
+    /**
+     * Reads a manifest through the engine's one reader.
+     *
+     * @throws IllegalArgumentException with a readable message when it is not the manifest of a complete
+     *         backup
+     */
     public static BackupSummary fromManifest(String json, String backupDir) {
-        Map<?, ?> manifest = (Map<?, ?>) Json.parse(json);
-        Map<?, ?> domain = (Map<?, ?>) manifest.get("domain");
-        List<String> names = new ArrayList<>();
-        long bytes = 0;
-        for (Object entry : (List<?>) manifest.get("files")) {
-            Map<?, ?> file = (Map<?, ?>) entry;
-            names.add((String) file.get("name"));
-            bytes += ((Number) file.get("size")).longValue();
+        Manifest manifest;
+        try {
+            manifest = Manifest.parse(json);
+        } catch (InvalidManifestException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        Number downtime = (Number) manifest.get("downtimeMs");
-        return new BackupSummary((String) domain.get("name"), (String) manifest.get("mode"), backupDir,
-                List.copyOf(names), bytes, downtime == null ? null : downtime.longValue(),
-                (String) manifest.get("result"), (String) manifest.get("start"), (String) manifest.get("end"));
+        List<String> names = manifest.files().stream().map(BackedUpFile::name).toList();
+        Downtime downtime = manifest.downtime();
+        return new BackupSummary(manifest.domainName(), manifest.mode().cliName(), backupDir, names,
+                manifest.totalBytes(), downtime.isKnown() ? downtime.millis() : null, COMPLETE,
+                manifest.start().toString(), manifest.end().toString());
     }
 
     /**

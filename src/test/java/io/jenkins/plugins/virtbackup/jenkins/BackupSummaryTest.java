@@ -24,8 +24,8 @@ class BackupSummaryTest {
         Manifest manifest = new Manifest("1.2.3", "web", "uuid-1", "test:///x", BackupMode.SUSPEND,
                 DomainState.values()[0], Instant.parse("2025-01-01T00:00:00Z"), Instant.parse("2025-01-01T00:00:09Z"),
                 new Downtime(1234, Downtime.HYPERVISOR), List.of(
-                        new BackedUpFile("domain.xml", "definition", new FileDigest(100, new ChunkIndex.Ref("domain.xml.chunks", ChunkIndex.CHUNK_SIZE, 1, 1, "a")), null, null, null),
-                        new BackedUpFile("vda.raw", "disk", new FileDigest(8L << 30, new ChunkIndex.Ref("vda.raw.chunks", ChunkIndex.CHUNK_SIZE, 8192, 3, "b")), "vda", "/img/w.raw", "raw")),
+                        new BackedUpFile("domain.xml", "definition", new FileDigest(100, new ChunkIndex.Ref("domain.xml.chunks", ChunkIndex.CHUNK_SIZE, 1, 1, "a".repeat(64))), null, null, null),
+                        new BackedUpFile("vda.raw", "disk", new FileDigest(8L << 30, new ChunkIndex.Ref("vda.raw.chunks", ChunkIndex.CHUNK_SIZE, 8192, 3, "b".repeat(64))), "vda", "/img/w.raw", "raw")),
                 Map.of(), Map.of());
 
         Map<String, Object> map = BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250101T000000Z").toMap();
@@ -53,7 +53,28 @@ class BackupSummaryTest {
     @Test
     void notAManifest() {
         assertThatThrownBy(() -> BackupSummary.fromManifest("{\"format\": 1}", "/x"))
-                .isInstanceOf(RuntimeException.class);
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("not a manifest of virt-backup (tool: null)");
+        assertThatThrownBy(() -> BackupSummary.fromManifest("{\"format\": 3}", "/x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("manifest format 3 is newer");
+    }
+
+    @Test
+    void readsAFormat1Manifest() {
+        String json = """
+                {"format": 1, "tool": "virt-backup", "version": "0.9", "domain": {"name": "web", "uuid": "u"},
+                 "hypervisor": "test:///default", "mode": "shutdown", "stateFound": "shut_off",
+                 "start": "2026-11-30T02:30:00Z", "end": "2026-11-30T02:31:00Z", "downtimeMs": 0,
+                 "downtimeMeasuredBy": "not-running", "result": "complete",
+                 "files": [{"name": "domain.xml", "kind": "definition", "size": 40, "sha256": "%s",
+                            "target": null, "source": "test:///default", "format": null},
+                           {"name": "vda.raw", "kind": "disk", "size": 1024, "sha256": "%s",
+                            "target": "vda", "source": "/img/web.raw", "format": "raw"}],
+                 "skipped": {}, "sourceChains": {}}
+                """.formatted("c".repeat(64), "d".repeat(64));
+
+        assertThat(BackupSummary.fromManifest(json, "/srv/b/web/20261130T023000Z").toMap())
+                .containsEntry("files", List.of("domain.xml", "vda.raw")).containsEntry("bytes", 1064L)
+                .containsEntry("downtimeMs", 0L).containsEntry("mode", "shutdown");
     }
 
     @Test

@@ -41,6 +41,10 @@ public record BackingChain(List<Image> images) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("path", path.toString());
             json.put("format", format);
+            if (backing != null) {
+                // As the image stores it: how the chain was linked, and what reads back into this record.
+                json.put("backing", backing);
+            }
             return json;
         }
     }

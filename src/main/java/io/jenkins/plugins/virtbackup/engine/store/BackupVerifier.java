@@ -2,43 +2,44 @@ package io.jenkins.plugins.virtbackup.engine.store;
 
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkCheck;
-import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkPipeline;
 import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
-/** {@code virt-backup verify DIR}: re-reads every file of a backup and compares it with the manifest. */
+/**
+ * {@code virt-backup verify DIR}: reads a backup back from disk and compares every file with its
+ * manifest. A file of manifest format 2 is checked chunk by chunk against its chunk index, reading
+ * only the chunks that hold data; one of format 1 is read whole against its SHA-256.
+ */
 public final class BackupVerifier {
     private final BackupLog log;
-    private final FileExtents extents;
-    private final ChunkPipeline pipeline = new ChunkPipeline(() -> false);
+    private final ChunkCheck chunkCheck;
+    private final WholeFileCheck wholeFileCheck;
 
     public BackupVerifier(BackupLog log, FileExtents extents) {
         this.log = log;
-        this.extents = extents;
+        this.chunkCheck = new ChunkCheck(new ChunkPipeline(() -> false), extents);
+        this.wholeFileCheck = new WholeFileCheck(extents);
     }
 
-    /** Checks one backup directory; every problem is logged as an error. */
+    /** Checks one backup directory; every problem is logged as an error, one line each. */
     public ExitStatus verify(Path backup) {
         List<String> problems = new ArrayList<>();
         if (backup.getFileName() != null && backup.getFileName().toString().endsWith(BackupDirectory.PARTIAL_SUFFIX)) {
             problems.add(backup + " is an unfinished backup (" + BackupDirectory.PARTIAL_SUFFIX + ")");
         }
-        List<Map<String, Object>> files = List.of();
+        List<BackedUpFile> files = List.of();
         try {
-            files = manifestFiles(backup);
-        } catch (IOException | IllegalArgumentException | ClassCastException e) {
-            problems.add("cannot read " + backup.resolve(Manifest.FILE_NAME) + ": " + message(e));
+            files = Manifest.read(backup).files();
+        } catch (IOException e) {
+            problems.add("cannot read " + backup.resolve(Manifest.FILE_NAME) + ": " + BackupDirectory.describe(e));
         }
-        for (Map<String, Object> file : files) {
+        for (BackedUpFile file : files) {
             check(backup, file, problems);
         }
         problems.forEach(log::error);
@@ -49,43 +50,21 @@ public final class BackupVerifier {
         return ExitStatus.OK;
     }
 
-    private void check(Path backup, Map<String, Object> file, List<String> problems) {
-        String name = (String) file.get("name");
-        Path path = backup.resolve(name).normalize();
-        if (!path.getParent().equals(backup.normalize())) {
-            problems.add("the manifest names a file outside the backup: " + name);
-            return;
-        }
+    /** The manifest's reader has made sure the names stay in the backup's folder. */
+    private void check(Path backup, BackedUpFile file, List<String> problems) {
         try {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> chunks = (Map<String, Object>) file.get("chunks");
-            ChunkIndex.Ref ref = new ChunkIndex.Ref((String) chunks.get("file"),
-                    ((Number) chunks.get("chunkSize")).intValue(), ((Number) chunks.get("count")).longValue(),
-                    ((Number) chunks.get("dataChunks")).longValue(), (String) chunks.get("sha256"));
-            List<String> found = new ChunkCheck(pipeline, extents).check(backup, name,
-                    ((Number) file.get("size")).longValue(), ref);
+            List<String> found = file.checksum() instanceof BackedUpFile.Chunked chunked
+                    ? chunkCheck.check(backup, file.name(), file.size(), chunked.index())
+                    : wholeFileCheck.check(backup, file.name(), file.size(),
+                            ((BackedUpFile.WholeFile) file.checksum()).sha256());
             if (found.isEmpty()) {
-                log.detail(name + ": ok");
+                log.detail(file.name() + ": ok");
             }
             problems.addAll(found);
         } catch (NoSuchFileException e) {
-            problems.add(name + " is missing");
+            problems.add(file.name() + " is missing");
         } catch (IOException e) {
-            problems.add("cannot read " + name + ": " + message(e));
+            problems.add("cannot read " + file.name() + ": " + BackupDirectory.describe(e));
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<Map<String, Object>> manifestFiles(Path backup) throws IOException {
-        Map<String, Object> manifest = (Map<String, Object>) Json.parse(
-                Files.readString(backup.resolve(Manifest.FILE_NAME), StandardCharsets.UTF_8));
-        if (!"complete".equals(manifest.get("result"))) {
-            throw new IllegalArgumentException("the manifest does not say the backup is complete");
-        }
-        return (List<Map<String, Object>>) manifest.get("files");
-    }
-
-    private static String message(Exception e) {
-        return e instanceof IOException io ? BackupDirectory.describe(io) : String.valueOf(e.getMessage());
     }
 }

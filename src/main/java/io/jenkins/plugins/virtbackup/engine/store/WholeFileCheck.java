@@ -1,0 +1,71 @@
+package io.jenkins.plugins.virtbackup.engine.store;
+
+import io.jenkins.plugins.virtbackup.engine.copy.Extent;
+import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
+import io.jenkins.plugins.virtbackup.engine.copy.FileSource;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Checks a file of a manifest format 1 backup, which has no chunk index: its whole logical content
+ * against one SHA-256. Data is read as it reached the disk ({@link FileSource#openDirect}); holes are
+ * not read but hashed as the zeros they read as, since the digest covers them.
+ */
+final class WholeFileCheck {
+    private static final int WINDOW = 1 << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(WINDOW).asReadOnlyBuffer();
+
+    private final FileExtents extents;
+
+    WholeFileCheck(FileExtents extents) {
+        this.extents = extents;
+    }
+
+    /** One line per problem, empty when {@code name} in {@code folder} has {@code size} and {@code sha256}. */
+    List<String> check(Path folder, String name, long size, String sha256) throws IOException {
+        try (FileSource source = FileSource.openDirect(folder.resolve(name), extents)) {
+            if (source.size() != size) {
+                return List.of(name + " is " + source.size() + " bytes, the manifest says " + size);
+            }
+            String actual = digest(source);
+            return actual.equals(sha256) ? List.of()
+                    : List.of(name + " differs from the manifest (sha256 " + actual + ", expected " + sha256 + ")");
+        } catch (NoSuchFileException e) {
+            return List.of(name + " is missing");
+        }
+    }
+
+    private static String digest(FileSource source) throws IOException {
+        MessageDigest digest = sha256();
+        // Aligned and direct, so that FileSource can read it with O_DIRECT.
+        ByteBuffer window = ByteBuffer.allocateDirect(WINDOW + 4096).alignedSlice(4096).slice(0, WINDOW);
+        for (long start = 0; start < source.size(); start += WINDOW) {
+            int length = (int) Math.min(WINDOW, source.size() - start);
+            List<Extent> parts = source.extents(start, start + length);
+            for (Extent part : parts) {
+                ByteBuffer slice = window.slice((int) (part.offset() - start), (int) part.length());
+                if (part.data()) {
+                    source.read(slice, part.offset());
+                } else {
+                    slice.put(ZEROS.slice(0, (int) part.length()));
+                }
+            }
+            digest.update(window.slice(0, length));
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.jenkins.plugins.virtbackup.engine.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
+import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
+import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The one manifest reader: what the engine writes reads back the same; what it cannot stand behind is refused. */
+class ManifestTest {
+    private static final String DIGEST_A = "a".repeat(64);
+    private static final String DIGEST_B = "0123456789abcdef".repeat(4);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aBackupsManifestReadsBackAsTheRecordItWasWrittenFrom() throws Exception {
+        TestBackups.Written written = TestBackups.format2(dir);
+
+        Manifest read = Manifest.read(written.dir());
+
+        assertThat(read).isEqualTo(written.manifest());
+        assertThat(read.format()).isEqualTo(2);
+        assertThat(read.files()).extracting(BackedUpFile::name).containsExactly("domain.xml", "vda.raw", "memory.state");
+        BackedUpFile disk = read.files().get(1);
+        assertThat(disk.size()).isEqualTo(8L * TestBackups.MIB);
+        assertThat(disk.checksum()).isInstanceOfSatisfying(BackedUpFile.Chunked.class, chunked -> {
+            assertThat(chunked.index().file()).isEqualTo("vda.raw.chunks");
+            assertThat(chunked.index().chunks()).isEqualTo(8);
+            assertThat(chunked.index().dataChunks()).isEqualTo(TestBackups.DATA_CHUNKS.size());
+        });
+        assertThat(read.downtime()).isEqualTo(new Downtime(412, Downtime.HYPERVISOR));
+        assertThat(read.skipped()).containsExactly(Map.entry("hdc", "cdrom"));
+    }
+
+    @Test
+    void aRealBackingChainAndAnUnmeasuredDowntimeReadBackEqual() throws Exception {
+        Path base = dir.resolve("base.raw");
+        Path clone = dir.resolve("clone.qcow2");
+        Host.run("qemu-img", "create", "-q", "-f", "raw", base.toString(), "4M");
+        Host.run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", "base.raw", clone.toString());
+        BackingChain chain = BackingChain.of("vda", clone, "qcow2");
+        assertThat(chain.top().backing()).isEqualTo("base.raw");
+        Manifest written = new Manifest("1.0-test", "odd name 'q\" ü", null, "qemu:///system", BackupMode.LIVE,
+                DomainState.SHUT_OFF, Instant.parse("2026-12-03T10:15:00.123456Z"), Instant.parse("2026-12-03T10:16:00Z"),
+                new Downtime(-1, Downtime.UNKNOWN), List.of(
+                        file("vda.qcow2", BackedUpFile.DISK, "vda.backing-1.raw"),
+                        file("vda.backing-1.raw", BackedUpFile.BACKING, null)),
+                Map.of(), Map.of("vda", chain));
+
+        Manifest read = Manifest.parse(written.toJson());
+
+        assertThat(read).isEqualTo(written);
+        assertThat(read.toJson()).isEqualTo(written.toJson());
+        assertThat(read.downtime().isKnown()).isFalse();
+    }
+
+    @Test
+    void aFormat1ManifestReadsWithAWholeFileDigestPerFile() throws Exception {
+        Path backup = TestBackups.format1(dir);
+
+        Manifest read = Manifest.read(backup);
+
+        assertThat(read.format()).isEqualTo(1);
+        assertThat(read.files()).extracting(BackedUpFile::checksum).containsExactly(
+                new BackedUpFile.WholeFile(Trees.sha256(backup.resolve("domain.xml"))),
+                new BackedUpFile.WholeFile(Trees.sha256(backup.resolve("vda.raw"))),
+                new BackedUpFile.WholeFile(Trees.sha256(backup.resolve("memory.state"))));
+        assertThat(read.chains().get("vda").images()).singleElement()
+                .isEqualTo(new BackingChain.Image(dir.resolve("sources/web.raw"), "raw", null));
+        assertThat(Manifest.parse(read.toJson())).as("format 1 written back stays format 1").isEqualTo(read);
+        assertThatThrownBy(() -> read.files().get(1).digest()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("vda.raw has no chunk index");
+    }
+
+    @Test
+    void theOldestFormat1ManifestsLackedWhoMeasuredTheDowntimeAndTheSourceChains() throws Exception {
+        String oldest = """
+                {"format": 1, "tool": "virt-backup", "version": "0.1",
+                 "domain": {"name": "web", "uuid": "u"}, "hypervisor": "test:///default", "mode": "shutdown",
+                 "stateFound": "running", "start": "2026-11-30T04:00:00Z", "end": "2026-11-30T04:01:00Z",
+                 "downtimeMs": 52000, "result": "complete",
+                 "files": [{"name": "domain.xml", "kind": "definition", "size": 10, "sha256": "%s",
+                            "target": null, "source": null, "format": null}],
+                 "skipped": {}}
+                """.formatted(DIGEST_A);
+
+        Manifest read = Manifest.parse(oldest);
+
+        assertThat(read.downtime()).isEqualTo(new Downtime(52000, Downtime.UNKNOWN));
+        assertThat(read.chains()).isEmpty();
+        assertThat(read.mode()).isEqualTo(BackupMode.SHUTDOWN);
+    }
+
+    @Test
+    void aNewerFormatIsRefusedBeforeAnythingElseIsRead() {
+        assertRefused("{\"format\": 3, \"something\": \"else entirely\"}",
+                "manifest format 3 is newer than this version of virt-backup reads (up to 2); use a newer virt-backup");
+    }
+
+    @Test
+    void fieldsThatCannotBeAreRefusedNamingTheField() throws Exception {
+        String valid = validJson();
+        assertRefused(valid.replace("\"format\": 2", "\"format\": 0"), "manifest format 0 does not exist");
+        assertRefused(valid.replace("\"format\": 2", "\"format\": \"2\""), "format is not a whole number");
+        assertRefused(valid.replace("\"tool\": \"virt-backup\"", "\"tool\": \"other\""),
+                "not a manifest of virt-backup (tool: other)");
+        assertRefused(valid.replace("\"result\": \"complete\",", ""),
+                "the manifest does not say the backup is complete (result: null)");
+        assertRefused(valid.replace("\"mode\": \"suspend\"", "\"mode\": \"push\""),
+                "mode 'push' is not one of " + BackupMode.allCliNames());
+        assertRefused(valid.replace("\"stateFound\": \"running\"", "\"stateFound\": \"dancing\""),
+                "stateFound 'dancing' is not a domain state");
+        assertRefused(valid.replace("\"start\": \"2026-12-03T10:15:00Z\"", "\"start\": \"yesterday\""),
+                "start 'yesterday' is not a UTC time");
+        assertRefused(valid.replace("\"name\": \"web\"", "\"name\": 7"), "domain.name is not a string");
+        assertRefused(valid.replace("\"size\": 100", "\"size\": -100"), "files[0].size is negative");
+        assertRefused(valid.replace("\"sha256\": \"" + DIGEST_A + "\"", "\"sha256\": \"" + DIGEST_A.toUpperCase() + "\""),
+                "files[0].chunks.sha256 '" + DIGEST_A.toUpperCase() + "' is not a lowercase hex SHA-256");
+        assertRefused(valid.replace("\"name\": \"vda.raw\"", "\"name\": \"domain.xml\""),
+                "files[1].name 'domain.xml' is listed twice");
+        assertRefused(valid.replace("\"dataChunks\": 3", "\"dataChunks\": 9000"),
+                "files[1].chunks.dataChunks 9000 of files[1].chunks.count 8192 cannot be");
+        assertRefused("[1, 2]", "the manifest is not a JSON object");
+        assertThatThrownBy(() -> Manifest.parse("{\"format\": 2,")).isInstanceOf(InvalidManifestException.class)
+                .hasMessageStartingWith("invalid JSON at offset 13");
+    }
+
+    @Test
+    void aFormat2FileWithoutAChunkIndexIsRefused() throws Exception {
+        String json = validJson();
+        int start = json.indexOf("\"chunks\": {");
+        String withoutIndex = json.substring(0, start) + json.substring(json.indexOf('}', start) + 2);
+
+        assertRefused(withoutIndex, "files[0].chunks is missing");
+    }
+
+    @Test
+    void namesThatLeaveTheBackupsFolderAreRefused() throws Exception {
+        String valid = validJson();
+        for (String name : List.of("../x", "/etc/passwd", "sub/vda.raw", "..", ".", "")) {
+            assertRefused(valid.replace("\"name\": \"vda.raw\"", "\"name\": \"" + name + "\""),
+                    "files[1].name '" + name + "' is not the name of a file in the backup's folder");
+            assertRefused(valid.replace("\"file\": \"vda.raw.chunks\"", "\"file\": \"" + name + "\""),
+                    "files[1].chunks.file '" + name + "' is not the name of a file in the backup's folder");
+            assertRefused(valid.replace("\"backing\": \"vda.backing-1.raw\"", "\"backing\": \"" + name + "\""),
+                    "files[1].backing '" + name + "' is not the name of a file in the backup's folder");
+        }
+    }
+
+    @Test
+    void aRecordMixingFormatsCannotBeMade() {
+        BackedUpFile whole = new BackedUpFile("domain.xml", "definition", 10, new BackedUpFile.WholeFile(DIGEST_A),
+                null, null, null, null);
+
+        assertThatThrownBy(() -> manifest(2, List.of(whole))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("domain.xml: a manifest of format 2 cannot hold a whole-file SHA-256");
+        assertThatThrownBy(() -> manifest(1, List.of(file("vda.raw", BackedUpFile.DISK, null))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("vda.raw: a manifest of format 1 cannot hold a chunk index");
+        assertThatThrownBy(() -> manifest(3, List.of())).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** A format 2 manifest whose files exist nowhere: enough for what the reader checks. */
+    private static String validJson() throws InvalidManifestException {
+        String json = manifest(2, List.of(
+                new BackedUpFile("domain.xml", "definition", new FileDigest(100,
+                        new ChunkIndex.Ref("domain.xml.chunks", ChunkIndex.CHUNK_SIZE, 1, 1, DIGEST_A)),
+                        null, "test:///default", null),
+                new BackedUpFile("vda.raw", BackedUpFile.DISK, new FileDigest(8L << 30,
+                        new ChunkIndex.Ref("vda.raw.chunks", ChunkIndex.CHUNK_SIZE, 8192, 3, DIGEST_B)),
+                        "vda", "/img/web.raw", "raw", "vda.backing-1.raw"))).toJson();
+        assertThat(Manifest.parse(json).files()).as("the starting point is valid").hasSize(2);
+        return json;
+    }
+
+    private static Manifest manifest(int format, List<BackedUpFile> files) {
+        return new Manifest(format, "1.0-test", "web", "uuid-1", "test:///default", BackupMode.SUSPEND,
+                DomainState.RUNNING, Instant.parse("2026-12-03T10:15:00Z"), Instant.parse("2026-12-03T10:15:09Z"),
+                new Downtime(12, Downtime.HOST), files, Map.of(), Map.of());
+    }
+
+    private static BackedUpFile file(String name, String kind, String backing) {
+        return new BackedUpFile(name, kind, new FileDigest(4L << 20,
+                new ChunkIndex.Ref(name + ChunkIndex.SUFFIX, ChunkIndex.CHUNK_SIZE, 4, 1, DIGEST_B)),
+                "vda", "/img/" + name, name.endsWith(".raw") ? "raw" : "qcow2", backing);
+    }
+
+    private static void assertRefused(String json, String message) {
+        assertThatThrownBy(() -> Manifest.parse(json)).as(json).isInstanceOf(InvalidManifestException.class)
+                .hasMessage(message);
+    }
+}
