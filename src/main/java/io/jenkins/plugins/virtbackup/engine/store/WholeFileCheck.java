@@ -2,13 +2,13 @@ package io.jenkins.plugins.virtbackup.engine.store;
 
 import io.jenkins.plugins.virtbackup.engine.copy.Extent;
 import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
+import io.jenkins.plugins.virtbackup.engine.copy.Digests;
 import io.jenkins.plugins.virtbackup.engine.copy.FileSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -42,7 +42,7 @@ final class WholeFileCheck {
     }
 
     private static String digest(FileSource source) throws IOException {
-        MessageDigest digest = sha256();
+        MessageDigest digest = Digests.sha256();
         // Aligned and direct, so that FileSource can read it with O_DIRECT.
         ByteBuffer window = ByteBuffer.allocateDirect(WINDOW + 4096).alignedSlice(4096).slice(0, WINDOW);
         for (long start = 0; start < source.size(); start += WINDOW) {
@@ -59,13 +59,5 @@ final class WholeFileCheck {
             digest.update(window.slice(0, length));
         }
         return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime has SHA-256", e);
-        }
     }
 }
