@@ -16,7 +16,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BackupSummaryTest {
-    private final BackupOptions options = new BackupOptions("web", null, null, null, "/srv/b", 300, false, false);
+    private final BackupOptions options = new BackupOptions("web", null, null, null, "/srv/b", 300, false, false,
+            false);
 
     @Test
     void readsWhatTheEngineWrites() {
