@@ -33,10 +33,6 @@ final class ResultFile {
         this.file = file.toAbsolutePath();
     }
 
-    Path file() {
-        return file;
-    }
-
     /**
      * Fails before anything is touched when the file could not be written at the end: a backup
      * whose caller cannot learn where it is would be of little use to it.
