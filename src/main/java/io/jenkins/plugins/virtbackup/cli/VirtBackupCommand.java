@@ -15,9 +15,11 @@ import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +39,7 @@ import picocli.CommandLine;
                 + "Also: virt-backup recover [DOMAIN...], virt-backup verify DIR... Run with -m for the whole manual.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-            "0:every requested file was written and verified",
+            "0:every requested file was written and synced (and read back, with --verify)",
             "1:backup failed; the domain was left as it was found",
             "2:usage error",
             "3:domain or disk not found",
@@ -93,6 +95,12 @@ public final class VirtBackupCommand implements Callable<Integer> {
                     + "point in time is taken.")
     boolean quiesce;
 
+    @Option(names = "--verify",
+            description = "Read every written chunk back from disk and check it before the backup gets its final "
+                    + "name. Off by default: like other backup tools, a run writes, fsyncs each file and the "
+                    + "directory, then renames; 'virt-backup verify DIR' is the scheduled check.")
+    boolean verify;
+
     @Option(names = "--state-dir", paramLabel = "DIR",
             description = "Where domain locks and recovery journals live (default: $VIRT_BACKUP_STATE_DIR, "
                     + "else /var/lib/virt-backup).")
@@ -105,6 +113,15 @@ public final class VirtBackupCommand implements Callable<Integer> {
 
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
     boolean verbose;
+
+    private ResultFile resultFile;
+
+    @Option(names = "--result-file", paramLabel = "FILE",
+            description = "After the run, write its exit status, the complete backup's directory (or null) and "
+                    + "the domain to FILE as JSON, for scripts and the Jenkins plugin.")
+    void resultFile(Path file) {
+        resultFile = new ResultFile(file);
+    }
 
     @Parameters(index = "0", paramLabel = "DOMAIN", arity = "0..1", description = "The domain to back up.")
     String domain;
@@ -157,33 +174,61 @@ public final class VirtBackupCommand implements Callable<Integer> {
             out.print(ManualPage.text());
             return ExitStatus.OK.code();
         }
+        if (resultFile != null) {
+            try {
+                resultFile.checkWritable();
+            } catch (BackupException e) {
+                new BackupLog(out, verbose, syslog).error(e.getMessage());
+                return e.status().code();
+            }
+        }
+        Outcome outcome;
         try {
             BackupRequest request = request();
             Path errorLogFile = errorLog != null ? errorLog : request.backupRoot().resolve(ERROR_LOG_NAME);
-            return backUp(request, new ToolErrorLog(errorLogFile)).code();
+            outcome = backUp(request, new ToolErrorLog(errorLogFile));
         } catch (BackupException e) {
             new BackupLog(out, verbose, syslog).error(e.getMessage());
-            return e.status().code();
+            outcome = new Outcome(e.status(), null);
         }
+        return writeResult(outcome);
     }
 
-    private ExitStatus backUp(BackupRequest request, ToolErrorLog errors) {
+    /** How a run ended: its status and, when it completed one, the backup's directory. */
+    private record Outcome(ExitStatus status, Path backup) {
+    }
+
+    private Outcome backUp(BackupRequest request, ToolErrorLog errors) {
         try (BackupLog log = new BackupLog(out, verbose, interactive, syslog)) {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
                 engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir), new LinuxFileExtents());
-                engine.run(request);
-                return ExitStatus.OK;
+                return new Outcome(ExitStatus.OK, engine.run(request).directory());
             } catch (HypervisorException e) {
                 log.error(e.getMessage());
-                return ExitStatus.HYPERVISOR_UNREACHABLE;
+                return new Outcome(ExitStatus.HYPERVISOR_UNREACHABLE, null);
             } catch (BackupException e) {
                 // The engine has logged it; point at the details when there are any.
-                if (java.nio.file.Files.exists(errors.file())) {
+                if (Files.exists(errors.file())) {
                     log.detail("error reports of libvirt and external tools are in " + errors.file());
                 }
-                return e.status();
+                return new Outcome(e.status(), null);
             }
+        }
+    }
+
+    /** Writes {@code --result-file}, when asked for; returns the run's exit code. */
+    private int writeResult(Outcome outcome) {
+        if (resultFile == null) {
+            return outcome.status().code();
+        }
+        try {
+            resultFile.write(outcome.status().code(), outcome.backup(), domain);
+            return outcome.status().code();
+        } catch (IOException e) {
+            new BackupLog(out, verbose, syslog).error(resultFile.describe(e)
+                    + (outcome.backup() != null ? "; the backup is complete, in " + outcome.backup() : ""));
+            return outcome.status() == ExitStatus.OK ? ExitStatus.BACKUP_FAILED.code() : outcome.status().code();
         }
     }
 
@@ -197,7 +242,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 ? StateDirectory.DEFAULT : Path.of(fromEnvironment));
     }
 
-    private BackupRequest request() throws BackupException {
+    /** What the parsed options ask the engine for. */
+    BackupRequest request() throws BackupException {
         if (domain == null) {
             throw new BackupException(ExitStatus.USAGE, "no DOMAIN given (see virt-backup -h)");
         }
@@ -207,7 +253,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
-                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir);
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify);
     }
 
     /**

@@ -79,10 +79,10 @@ public final class BackupEngine {
     /**
      * Runs one backup.
      *
-     * @return the manifest of the complete backup
+     * @return the complete backup: its folder and its manifest
      * @throws BackupException a one-line reason and the exit status, already logged
      */
-    public Manifest run(BackupRequest request) throws BackupException {
+    public CompletedBackup run(BackupRequest request) throws BackupException {
         try {
             return backUp(request);
         } catch (BackupException e) {
@@ -120,7 +120,7 @@ public final class BackupEngine {
         }
     }
 
-    private Manifest backUp(BackupRequest request) throws BackupException {
+    private CompletedBackup backUp(BackupRequest request) throws BackupException {
         Instant start = Instant.now();
         String name = request.domain();
         if (!request.mode().isAvailable()) {
@@ -142,7 +142,7 @@ public final class BackupEngine {
         return RecoveryJournal.open(state, hypervisor.uri(), name);
     }
 
-    private Manifest backUpLocked(BackupRequest request, Instant start, RecoveryJournal journal)
+    private CompletedBackup backUpLocked(BackupRequest request, Instant start, RecoveryJournal journal)
             throws BackupException {
         String name = request.domain();
         VirtualMachine vm = lookUp(name);
@@ -192,7 +192,7 @@ public final class BackupEngine {
             directory.commit();
             committed = true;
             finishJournal(journal);
-            return manifest;
+            return new CompletedBackup(directory.completePath().toAbsolutePath(), manifest);
         } catch (BackupException | IOException e) {
             BackupException failure = asBackupFailure(e);
             report(failure);

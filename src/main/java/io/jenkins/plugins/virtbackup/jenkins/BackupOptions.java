@@ -28,6 +28,7 @@ public final class BackupOptions implements Serializable {
     private final String backupDir;
     private final int shutdownTimeout;
     private final boolean forceOff;
+    private final boolean verify;
     private final boolean verbose;
 
     /**
@@ -35,9 +36,10 @@ public final class BackupOptions implements Serializable {
      * @param disks     empty for every disk the engine can copy
      * @param mode      null for {@link #DEFAULT_MODE}
      * @param backupDir null for {@link #DEFAULT_BACKUP_DIR}
+     * @param verify    read every written chunk back before the backup counts ({@code --verify})
      */
     public BackupOptions(String domain, String uri, List<String> disks, String mode, String backupDir,
-                         int shutdownTimeout, boolean forceOff, boolean verbose) {
+                         int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose) {
         this.domain = Fields.trimToNull(domain);
         this.uri = Fields.trimToNull(uri);
         this.disks = new ArrayList<>(Fields.diskNames(disks));
@@ -46,6 +48,7 @@ public final class BackupOptions implements Serializable {
         this.backupDir = dir == null ? DEFAULT_BACKUP_DIR : Fields.unixPath(dir);
         this.shutdownTimeout = shutdownTimeout;
         this.forceOff = forceOff;
+        this.verify = verify;
         this.verbose = verbose;
     }
 
@@ -69,7 +72,7 @@ public final class BackupOptions implements Serializable {
             expandedDisks.add(expander.apply(disk));
         }
         return new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
-                expand(expander, mode), expand(expander, backupDir), shutdownTimeout, forceOff, verbose);
+                expand(expander, mode), expand(expander, backupDir), shutdownTimeout, forceOff, verify, verbose);
     }
 
     private static String expand(UnaryOperator<String> expander, String value) {
@@ -101,7 +104,20 @@ public final class BackupOptions implements Serializable {
      * {@code --} so that a domain or disk name starting with a dash is never read as an option.
      */
     public List<String> cliArguments() {
+        return cliArguments(null);
+    }
+
+    /**
+     * The same, with {@code --result-file} first, where the engine tells the step how the run ended.
+     *
+     * @param resultFile a path on the node; null for none
+     */
+    public List<String> cliArguments(String resultFile) {
         List<String> args = new ArrayList<>();
+        if (resultFile != null) {
+            args.add("--result-file");
+            args.add(resultFile);
+        }
         if (uri != null) {
             args.add("--connect");
             args.add(uri);
@@ -114,6 +130,9 @@ public final class BackupOptions implements Serializable {
         args.add(Integer.toString(shutdownTimeout));
         if (forceOff) {
             args.add("--force-off");
+        }
+        if (verify) {
+            args.add("--verify");
         }
         if (verbose) {
             args.add("--verbose");

@@ -10,7 +10,9 @@ import hudson.model.Node;
 import hudson.model.Run;
 import hudson.model.TaskListener;
 import hudson.remoting.Which;
+import hudson.slaves.WorkspaceList;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
+import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.File;
 import java.io.IOException;
@@ -45,32 +47,19 @@ final class BackupRunner {
             throw new AbortException(Messages.BackupRunner_invalid(String.join("; ", problems)));
         }
         FilePath jar = installCli(workspace, listener);
-        List<String> command = new ArrayList<>();
-        command.add(launcher.getChannel().call(new AgentCalls.JavaCommand()));
-        command.add("-jar");
-        command.add(jar.getRemote());
-        command.addAll(options.cliArguments());
-
-        EngineConsole console = new EngineConsole(listener.getLogger());
-        int code;
         // A pipeline's node {} does not create its workspace; the engine's process starts in it.
         workspace.mkdirs();
-        Proc proc = launcher.launch().cmds(command).envs(unexpanded(env)).stdout(console).pwd(workspace).start();
+        FilePath resultFile = newResultFile(workspace);
+        String dir;
         try {
-            code = proc.join();
-        } catch (InterruptedException aborted) {
-            stopEngine(proc, options.domain(), listener, aborted);
-            throw aborted;
+            List<String> command = new ArrayList<>();
+            command.add(launcher.getChannel().call(new AgentCalls.JavaCommand()));
+            command.add("-jar");
+            command.add(jar.getRemote());
+            command.addAll(options.cliArguments(resultFile.getRemote()));
+            dir = runEngine(command, options, workspace, env, launcher, listener, resultFile);
         } finally {
-            console.close();
-        }
-        if (!EngineExit.succeeded(code)) {
-            throw new AbortException(EngineExit.failure(options.domain(), code, console.lastProblem()));
-        }
-
-        String dir = BackupSummary.backupDirFromCompleteLine(console.completeLine(), options);
-        if (dir == null) {
-            throw new AbortException(Messages.BackupRunner_noBackupDir(options.domain()));
+            delete(resultFile, listener);
         }
         FilePath backup = new FilePath(workspace.getChannel(), dir);
         BackupSummary summary;
@@ -85,6 +74,61 @@ final class BackupRunner {
         run.pickArtifactManager().archive(backup, launcher, BuildListenerAdapter.wrap(listener),
                 artifacts(options.domain(), backup.getName()));
         return summary;
+    }
+
+    /**
+     * Runs the engine to its end and returns the directory of the backup it completed, as its result
+     * file names it; a failed run fails the build with the engine's last error line.
+     */
+    private static String runEngine(List<String> command, BackupOptions options, FilePath workspace, EnvVars env,
+                                    Launcher launcher, TaskListener listener, FilePath resultFile)
+            throws IOException, InterruptedException {
+        EngineConsole console = new EngineConsole(listener.getLogger());
+        int code;
+        Proc proc = launcher.launch().cmds(command).envs(unexpanded(env)).stdout(console).pwd(workspace).start();
+        try {
+            code = proc.join();
+        } catch (InterruptedException aborted) {
+            stopEngine(proc, options.domain(), listener, aborted);
+            throw aborted;
+        } finally {
+            console.close();
+        }
+        if (!EngineExit.succeeded(code)) {
+            throw new AbortException(EngineExit.failure(options.domain(), code, console.lastProblem()));
+        }
+        RunResult result;
+        try {
+            result = RunResult.parse(resultFile.readToString());
+        } catch (RuntimeException e) {
+            throw new AbortException(Messages.BackupRunner_badResult(resultFile.getRemote(), e.getMessage()));
+        }
+        if (result == null || result.backup() == null) {
+            throw new AbortException(Messages.BackupRunner_noBackupDir(options.domain()));
+        }
+        return result.backup();
+    }
+
+    /**
+     * An empty file in the workspace's temporary folder on the node, for the engine to replace with
+     * its result: a name of this build's own, outside the workspace's contents.
+     */
+    private static FilePath newResultFile(FilePath workspace) throws IOException, InterruptedException {
+        FilePath temp = WorkspaceList.tempDir(workspace);
+        if (temp == null) {
+            temp = workspace;  // a workspace at the root of the file system has no sibling folder
+        }
+        temp.mkdirs();
+        return temp.createTempFile("virt-backup-result", ".json");
+    }
+
+    /** Removes the result file; a file left behind is only reported: it holds nothing secret. */
+    private static void delete(FilePath file, TaskListener listener) throws InterruptedException {
+        try {
+            file.delete();
+        } catch (IOException e) {
+            listener.getLogger().println(Messages.BackupRunner_resultNotDeleted(file.getRemote(), e.getMessage()));
+        }
     }
 
     /**

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * What a finished run wrote, read from its {@code manifest.json}: the pipeline step's return value.
@@ -22,28 +21,8 @@ public record BackupSummary(String domain, String mode, String backupDir, List<S
                             Long downtimeMs, String result, String start, String end) {
 
     /** The name of a backup directory below {@code DIR/DOMAIN}: the UTC start, made unique by a suffix. */
-    private static final Pattern STAMP = Pattern.compile("\\d{8}T\\d{6}Z(-\\d+)?");
     /** The one result a manifest can have: the reader refuses any other. */
     private static final String COMPLETE = "complete";
-
-    /**
-     * The directory the engine's completion line names, if it is a backup directory of {@code options}'s
-     * domain under its backup root; null otherwise. The line reads
-     * {@code virt-backup: backup of domain 'D' complete: N file(s), SIZE, guest downtime T ms, in DIR/D/STAMP}.
-     */
-    public static String backupDirFromCompleteLine(String completeLine, BackupOptions options) {
-        if (completeLine == null) {
-            return null;
-        }
-        String parent = options.domainDir() + "/";
-        String marker = ", in " + parent;
-        int at = completeLine.lastIndexOf(marker);
-        if (at < 0) {
-            return null;
-        }
-        String stamp = completeLine.substring(at + marker.length());
-        return STAMP.matcher(stamp).matches() ? parent + stamp : null;
-    }
 
     /**
      * Reads a manifest through the engine's one reader.

@@ -7,19 +7,16 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The engine's standard output on its way into the build log: every byte goes on unchanged, and the
- * lines the step needs afterwards are kept: the last error (for the failure message) and the line
- * announcing the complete backup (to find its directory).
+ * last error line is kept for the failure message. Where the backup went comes from the engine's
+ * result file, not from these lines.
  */
 public final class EngineConsole extends OutputStream {
     static final String ERROR_PREFIX = "virt-backup: error: ";
     static final String CRITICAL_PREFIX = "virt-backup: CRITICAL: ";
-    static final String COMPLETE_PREFIX = "virt-backup: backup of domain '";
-    static final String COMPLETE_MARK = "' complete: ";
 
     private final OutputStream log;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private String lastProblem;
-    private String completeLine;
 
     public EngineConsole(OutputStream log) {
         this.log = log;
@@ -58,11 +55,6 @@ public final class EngineConsole extends OutputStream {
         return lastProblem;
     }
 
-    /** The engine's {@code backup of domain '...' complete: ...} line, or null. */
-    public synchronized String completeLine() {
-        return completeLine;
-    }
-
     private void take(int b) {
         if (b == '\n') {
             endLine();
@@ -81,8 +73,6 @@ public final class EngineConsole extends OutputStream {
             lastProblem = text.substring(ERROR_PREFIX.length());
         } else if (text.startsWith(CRITICAL_PREFIX)) {
             lastProblem = text.substring(CRITICAL_PREFIX.length());
-        } else if (text.startsWith(COMPLETE_PREFIX) && text.contains(COMPLETE_MARK)) {
-            completeLine = text;
         }
     }
 }

@@ -32,6 +32,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private String backupDir;
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
+    private boolean verify;
     private boolean verbose;
 
     @DataBoundConstructor
@@ -104,6 +105,16 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         this.forceOff = forceOff;
     }
 
+    public boolean isVerify() {
+        return verify;
+    }
+
+    /** Read every written chunk back before the backup counts; off by default, as in other backup tools. */
+    @DataBoundSetter
+    public void setVerify(boolean verify) {
+        this.verify = verify;
+    }
+
     public boolean isVerbose() {
         return verbose;
     }
@@ -129,7 +140,8 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     }
 
     BackupOptions options() {
-        return new BackupOptions(domain, uri, getDisks(), mode, backupDir, shutdownTimeout, forceOff, verbose);
+        return new BackupOptions(domain, uri, getDisks(), mode, backupDir, shutdownTimeout, forceOff, verify,
+                verbose);
     }
 
     @Override

@@ -33,6 +33,7 @@ public class VirtBackupStep extends Step {
     private String backupDir;
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
+    private boolean verify;
     private boolean verbose;
 
     @DataBoundConstructor
@@ -104,6 +105,16 @@ public class VirtBackupStep extends Step {
         this.forceOff = forceOff;
     }
 
+    public boolean isVerify() {
+        return verify;
+    }
+
+    /** Read every written chunk back before the backup counts; off by default, as in other backup tools. */
+    @DataBoundSetter
+    public void setVerify(boolean verify) {
+        this.verify = verify;
+    }
+
     public boolean isVerbose() {
         return verbose;
     }
@@ -114,7 +125,7 @@ public class VirtBackupStep extends Step {
     }
 
     BackupOptions options() {
-        return new BackupOptions(domain, uri, disks, mode, backupDir, shutdownTimeout, forceOff, verbose);
+        return new BackupOptions(domain, uri, disks, mode, backupDir, shutdownTimeout, forceOff, verify, verbose);
     }
 
     @Override

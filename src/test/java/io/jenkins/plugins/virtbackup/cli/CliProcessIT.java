@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import io.jenkins.plugins.virtbackup.libvirt.SyslogListener;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
@@ -9,12 +10,14 @@ import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
 import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +66,31 @@ class CliProcessIT {
         Result unreachable = run(noLog, "-c", "qemu+tcp://127.0.0.1:1/system", "web");
         assertThat(unreachable.code()).isEqualTo(4);
         assertThat(unreachable.output()).singleElement().asString().startsWith("virt-backup: error: cannot connect to");
+    }
+
+    /** What scripts and the Jenkins step read instead of the log lines, from the real process. */
+    @Test
+    void theResultFileNamesTheBackupOrSaysThereIsNone() throws Exception {
+        Path noLog = dir.resolve("no.sock");
+        Path result = dir.resolve("result.json");
+
+        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "--result-file", result.toString(), "--verify",
+                "web").code()).isZero();
+        List<Path> complete;
+        try (Stream<Path> backupsOfWeb = Files.list(backups.resolve("web"))) {
+            complete = backupsOfWeb.toList();
+        }
+        assertThat(complete).hasSize(1);
+        assertThat(Json.parse(Files.readString(result))).isEqualTo(Map.of(
+                "status", 0L, "backup", complete.get(0).toString(), "domain", "web"));
+
+        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "--result-file", result.toString(), "nosuch")
+                .code()).isEqualTo(3);
+        Map<String, Object> failed = new HashMap<>();
+        failed.put("status", 3L);
+        failed.put("backup", null);
+        failed.put("domain", "nosuch");
+        assertThat(Json.parse(Files.readString(result))).isEqualTo(failed);
     }
 
     @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.log.Severity;
+import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -13,11 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The command line, parsed and run in this JVM against libvirt's test driver. */
 class VirtBackupCommandTest {
@@ -71,6 +76,75 @@ class VirtBackupCommandTest {
     }
 
     @Test
+    void verifyAsksTheEngineToReadTheBackupBack() throws Exception {
+        assertThat(parse("web").readBack()).as("off by default").isFalse();
+        assertThat(parse("--verify", "web").readBack()).isTrue();
+        assertThat(parse("--verify", "-b", "shutdown", "--force-off", "web"))
+                .extracting(BackupRequest::readBack, BackupRequest::forceOff).containsExactly(true, true);
+    }
+
+    /** The request the options make, as the run would hand it to the engine. */
+    private BackupRequest parse(String... args) throws Exception {
+        VirtBackupCommand command = new VirtBackupCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
+                (Severity severity, String message) -> syslog.add(severity + " " + message));
+        new CommandLine(command).parseArgs(args);
+        return command.request();
+    }
+
+    @Test
+    void theResultFileNamesTheCompleteBackup() throws Exception {
+        Path backups = dir.resolve("backups");
+        Path result = dir.resolve("result.json");
+
+        assertThat(run("-c", uri, "-d", backups.toString(), "--result-file", result.toString(), "web")).isZero();
+
+        Path backup;
+        try (Stream<Path> backupsOfWeb = Files.list(backups.resolve("web"))) {
+            backup = backupsOfWeb.toList().get(0);
+        }
+        assertThat(Json.parse(Files.readString(result))).isEqualTo(Map.of(
+                "status", 0L, "backup", backup.toAbsolutePath().toString(), "domain", "web"));
+        assertThat(backup.resolve("manifest.json")).exists();
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("no temporary file left beside it")
+                    .containsExactlyInAnyOrder("images", "state", "backups", "result.json");
+        }
+    }
+
+    @Test
+    void theResultFileOfAFailedRunHasItsStatusAndNoBackup() throws Exception {
+        Path result = dir.resolve("result.json");
+        Files.writeString(result, "what an earlier run wrote");
+
+        assertThat(run("-c", uri, "-d", dir.resolve("b").toString(), "--result-file", result.toString(), "nosuch"))
+                .isEqualTo(3);
+
+        Map<String, Object> expected = new HashMap<>();
+        expected.put("status", 3L);
+        expected.put("backup", null);
+        expected.put("domain", "nosuch");
+        assertThat(Json.parse(Files.readString(result))).isEqualTo(expected);
+
+        assertThat(run("-c", uri, "--result-file", result.toString())).as("no DOMAIN").isEqualTo(2);
+        expected.put("status", 2L);
+        expected.put("domain", null);
+        assertThat(Json.parse(Files.readString(result))).isEqualTo(expected);
+    }
+
+    @Test
+    void aResultFileThatCannotBeWrittenIsAUsageErrorBeforeAnythingIsTouched() {
+        Path nowhere = dir.resolve("no-such-folder").resolve("result.json");
+
+        assertThat(run("-c", uri, "-d", dir.resolve("b").toString(), "--result-file", nowhere.toString(), "web"))
+                .isEqualTo(2);
+
+        assertThat(stdout()).isEqualTo("virt-backup: error: --result-file: " + nowhere.getParent()
+                + " is not a folder this run can write to\n");
+        assertThat(dir.resolve("b")).doesNotExist();
+        assertThat(nowhere.getParent()).doesNotExist();
+    }
+
+    @Test
     void verboseAddsDetailsOnStdoutButNotToSyslog() {
         assertThat(run("-v", "-c", uri, "-d", dir.resolve("b").toString(), "--mode", "shutdown", "web")).isZero();
 
@@ -91,7 +165,8 @@ class VirtBackupCommandTest {
         assertThat(run("-m")).isZero();
         String manual = stdout();
         for (String option : new String[] {"-h, --help", "-m, --manual", "-V, --version", "-c, --connect", "-b, --mode",
-                "-d, --dir", "--error-log", "--shutdown-timeout", "--quiesce", "--force-off", "-v, --verbose"}) {
+                "-d, --dir", "--error-log", "--shutdown-timeout", "--quiesce", "--force-off", "--verify", "--state-dir",
+                "--overlay-dir", "--result-file", "-v, --verbose"}) {
             assertThat(manual).as("manual documents " + option).contains("    " + option);
         }
         for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "LOGGING", "EXIT CODES", "EXAMPLES",

@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 class BackupOptionsTest {
     @Test
     void defaultsAreWrittenOutAndPositionalArgumentsFollowTheEndOfOptions() {
-        BackupOptions options = new BackupOptions("web", null, null, null, null, 300, false, false);
+        BackupOptions options = new BackupOptions("web", null, null, null, null, 300, false, false, false);
 
         assertThat(options.cliArguments()).containsExactly("--mode", "suspend", "--dir", "/var/backups/virt-backup",
                 "--shutdown-timeout", "300", "--", "web");
+        assertThat(options.cliArguments()).as("read-back is off by default, as in other backup tools")
+                .doesNotContain("--verify");
         assertThat(options.problems()).isEmpty();
         assertThat(options.domainDir()).isEqualTo("/var/backups/virt-backup/web");
     }
@@ -21,17 +23,31 @@ class BackupOptionsTest {
     @Test
     void everyOptionReachesTheCommandLine() {
         BackupOptions options = new BackupOptions(" db ", " qemu:///system ", List.of("vda vdb", "/img/c.qcow2"),
-                "shutdown", "/srv//backup/", 60, true, true);
+                "shutdown", "/srv//backup/", 60, true, true, true);
 
         assertThat(options.cliArguments()).containsExactly("--connect", "qemu:///system", "--mode", "shutdown",
-                "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verbose", "--",
+                "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose", "--",
                 "db", "vda", "vdb", "/img/c.qcow2");
         assertThat(options.domainDir()).isEqualTo("/srv/backup/db");
     }
 
+    /** The step's own option, first: the user's options stay together as the form shows them. */
+    @Test
+    void theResultFileComesFirstAndOnlyWhenGiven() {
+        BackupOptions options = new BackupOptions("web", null, null, null, null, 300, true, true, false);
+
+        assertThat(options.cliArguments("/ws@tmp/virt-backup-result1.json")).containsExactly(
+                "--result-file", "/ws@tmp/virt-backup-result1.json", "--mode", "suspend",
+                "--dir", "/var/backups/virt-backup", "--shutdown-timeout", "300", "--force-off", "--verify",
+                "--", "web");
+        assertThat(options.cliArguments(null)).isEqualTo(options.cliArguments()).doesNotContain("--result-file");
+        assertThat(options.toString()).doesNotContain("--result-file");
+    }
+
     @Test
     void problemsAreCollectedNotThrown() {
-        BackupOptions options = new BackupOptions(" ", "no uri", List.of(), "fast", "relative/dir", 0, false, false);
+        BackupOptions options = new BackupOptions(" ", "no uri", List.of(), "fast", "relative/dir", 0, false, false,
+                false);
 
         assertThat(options.problems()).containsExactly(
                 Messages.Fields_domainRequired(),
@@ -44,14 +60,14 @@ class BackupOptionsTest {
     @Test
     void expansionAppliesToEveryTextField() {
         BackupOptions options = new BackupOptions("${VM}", "${URI}", List.of("${DISK}"), "${MODE}", "${DIR}", 5,
-                false, false);
+                false, true, false);
         assertThat(options.problems()).as("unexpanded variables are not judged").isEmpty();
 
         BackupOptions expanded = options.expand(s -> s.replace("${VM}", "web").replace("${URI}", "test:///default")
                 .replace("${DISK}", "vda").replace("${MODE}", "shutdown").replace("${DIR}", "/b"));
 
         assertThat(expanded.cliArguments()).containsExactly("--connect", "test:///default", "--mode", "shutdown",
-                "--dir", "/b", "--shutdown-timeout", "5", "--", "web", "vda");
+                "--dir", "/b", "--shutdown-timeout", "5", "--verify", "--", "web", "vda");
     }
 
     @Test
@@ -86,6 +102,6 @@ class BackupOptionsTest {
                 "vda", "vdb", "sdc", "/dev/vg/data");
         assertThat(Fields.diskNames(null)).isEmpty();
         assertThat(Fields.unixPath("/")).isEqualTo("/");
-        assertThat(new BackupOptions("w", null, null, null, "/", 1, false, false).domainDir()).isEqualTo("/w");
+        assertThat(new BackupOptions("w", null, null, null, "/", 1, false, false, false).domainDir()).isEqualTo("/w");
     }
 }

@@ -17,7 +17,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BackupSummaryTest {
-    private final BackupOptions options = new BackupOptions("web", null, null, null, "/srv/b", 300, false, false);
+    private final BackupOptions options = new BackupOptions("web", null, null, null, "/srv/b", 300, false, false,
+            false);
 
     @Test
     void readsWhatTheEngineWrites() {
@@ -75,19 +76,5 @@ class BackupSummaryTest {
         assertThat(BackupSummary.fromManifest(json, "/srv/b/web/20261130T023000Z").toMap())
                 .containsEntry("files", List.of("domain.xml", "vda.raw")).containsEntry("bytes", 1064L)
                 .containsEntry("downtimeMs", 0L).containsEntry("mode", "shutdown");
-    }
-
-    @Test
-    void backupDirectoryFromTheCompletionLine() {
-        String line = "virt-backup: backup of domain 'web' complete: 3 file(s), 1.0 MiB, guest downtime 5 ms, in ";
-        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/20250101T000000Z", options))
-                .isEqualTo("/srv/b/web/20250101T000000Z");
-        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/20250101T000000Z-2", options))
-                .isEqualTo("/srv/b/web/20250101T000000Z-2");
-        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/elsewhere/web/20250101T000000Z", options)).isNull();
-        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/20250101T000000Z.partial", options))
-                .isNull();
-        assertThat(BackupSummary.backupDirFromCompleteLine(line + "/srv/b/web/../../etc", options)).isNull();
-        assertThat(BackupSummary.backupDirFromCompleteLine(null, options)).isNull();
     }
 }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The engine's console on its way to the build log, and what its exit code means. */
 class EngineOutputTest {
     @Test
-    void everyByteReachesTheLogAndTheLinesThatMatterAreKept() throws Exception {
+    void everyByteReachesTheLogAndTheLastProblemIsKept() throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         EngineConsole console = new EngineConsole(log);
         String text = "virt-backup: backup of domain 'web' started: mode suspend\n"
@@ -28,7 +28,6 @@ class EngineOutputTest {
 
         assertThat(log.toString(StandardCharsets.UTF_8)).isEqualTo(text);
         assertThat(console.lastProblem()).isEqualTo("domain 'web' is still saved: virsh restore /x/memory.state");
-        assertThat(console.completeLine()).endsWith("in /b/web/20250101T000000Z");
     }
 
     @Test
@@ -36,7 +35,6 @@ class EngineOutputTest {
         EngineConsole console = new EngineConsole(new ByteArrayOutputStream());
         console.write("virt-backup: warning: cdrom hdc skipped\nerror: not ours\n".getBytes(StandardCharsets.UTF_8));
         assertThat(console.lastProblem()).isNull();
-        assertThat(console.completeLine()).isNull();
     }
 
     @Test

@@ -169,6 +169,7 @@ class FormsJenkinsIT {
         entered.put("backupDir", backups.toString());
         entered.put("shutdownTimeout", "42");
         entered.put("forceOff", "true");
+        entered.put("verify", "true");
         entered.put("verbose", "true");
         assertThat(entered.keySet()).as("every field the builder binds").isEqualTo(FreestyleJenkinsIT.boundFields());
 
@@ -184,7 +185,7 @@ class FormsJenkinsIT {
         Build build = jenkins.waitForBuild(job, jenkins.build(job));
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("--mode shutdown --dir " + backups + " --shutdown-timeout 42 "
-                + "--force-off --verbose -- web vdb", "virt-backup: backup of domain 'web' complete: 2 file(s)");
+                + "--force-off --verify --verbose -- web vdb", "virt-backup: backup of domain 'web' complete: 2 file(s)");
     }
 
     /** Each bad value gets its message under the field as soon as the field changes. */

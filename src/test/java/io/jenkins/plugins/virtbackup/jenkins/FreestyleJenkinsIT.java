@@ -24,6 +24,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,12 +77,13 @@ class FreestyleJenkinsIT {
         changed.put("backupDir", "/srv/backup");
         changed.put("shutdownTimeout", "600");
         changed.put("forceOff", "true");
+        changed.put("verify", "true");
         changed.put("verbose", "true");
         assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
         Map<String, String> defaults = Map.of("domain", "web", "mode", "suspend", "shutdownTimeout", "300",
-                "forceOff", "false", "verbose", "false");
+                "forceOff", "false", "verify", "false", "verbose", "false");
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);
@@ -102,6 +104,12 @@ class FreestyleJenkinsIT {
         String prefix = "virt-backup/web/" + stamp + "/";
         assertThat(jenkins.artifacts(build.job(), build.number()))
                 .containsExactlyInAnyOrder(prefix + "virt-backup.log", prefix + "manifest.json");
+        Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
+        assertThat(build.console()).as("where the engine said where the backup is")
+                .contains(" --result-file " + temp.resolve("virt-backup-result"));
+        try (Stream<Path> left = Files.list(temp)) {
+            assertThat(left).as("the result file, read and deleted").isEmpty();
+        }
         for (String file : List.of("virt-backup.log", "manifest.json")) {
             assertThat(jenkins.artifact(build.job(), build.number(), prefix + file)).as(file)
                     .isEqualTo(Files.readAllBytes(backups.resolve("web").resolve(stamp).resolve(file)));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import java.io.ByteArrayOutputStream;
@@ -22,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The command lines the step builds, run by the real packaged engine against libvirt's test driver,
- * read back the way the step reads them: through {@link EngineConsole}, {@link EngineExit} and
- * {@link BackupSummary}. Only the Jenkins plumbing around it (Launcher, FilePath) is left out.
+ * read back the way the step reads them: through {@link EngineConsole}, {@link EngineExit}, the
+ * engine's result file ({@link RunResult}) and {@link BackupSummary}. Only the Jenkins plumbing
+ * around it (Launcher, FilePath) is left out.
  */
 class GluedBackupIT {
     private static final Path JAR = Path.of(System.getProperty("virtbackup.cli.jar", "target/virt-backup-cli.jar"));
@@ -48,7 +50,7 @@ class GluedBackupIT {
 
     @Test
     void suspendWithEveryDefault() throws Exception {
-        Run run = run(new BackupOptions("web", uri, null, null, backups, 300, false, false));
+        Run run = run(new BackupOptions("web", uri, null, null, backups, 300, false, false, false));
 
         Map<String, Object> result = checkAgainstTheManifest(run, "web", "suspend");
         assertThat(files(result)).contains("domain.xml", "vda.raw", "vdb.raw", "memory.state");
@@ -56,8 +58,8 @@ class GluedBackupIT {
     }
 
     @Test
-    void shutdownOfOneDiskVerboseWithForceOff() throws Exception {
-        Run run = run(new BackupOptions("web", uri, List.of("vdb"), "shutdown", backups + "/", 30, true, true));
+    void shutdownOfOneDiskVerboseWithForceOffAndVerify() throws Exception {
+        Run run = run(new BackupOptions("web", uri, List.of("vdb"), "shutdown", backups + "/", 30, true, true, true));
 
         Map<String, Object> result = checkAgainstTheManifest(run, "web", "shutdown");
         assertThat(files(result)).containsExactlyInAnyOrder("domain.xml", "vdb.raw");
@@ -67,14 +69,14 @@ class GluedBackupIT {
     /** Without the {@code --} the step puts before the domain, this name would be read as an option. */
     @Test
     void domainNamesThatLookLikeOptions() throws Exception {
-        Run run = run(new BackupOptions("-dash", uri, List.of(), "shutdown", backups, 300, false, false));
+        Run run = run(new BackupOptions("-dash", uri, List.of(), "shutdown", backups, 300, false, false, false));
 
         checkAgainstTheManifest(run, "-dash", "shutdown");
     }
 
     @Test
     void failureReportsTheEnginesLastError() throws Exception {
-        BackupOptions options = new BackupOptions("nosuch", uri, null, null, backups, 300, false, false);
+        BackupOptions options = new BackupOptions("nosuch", uri, null, null, backups, 300, false, false, false);
         Run run = run(options);
 
         assertThat(run.code).isEqualTo(3);
@@ -82,14 +84,19 @@ class GluedBackupIT {
         assertThat(EngineExit.failure("nosuch", run.code, run.console.lastProblem())).isEqualTo(
                 "virt-backup of domain 'nosuch' failed with exit code 3 (domain or disk not found): "
                         + "domain 'nosuch' not found");
-        assertThat(BackupSummary.backupDirFromCompleteLine(run.console.completeLine(), options)).isNull();
+        assertThat(run.result).as("written on failure too").isEqualTo(new RunResult(3, null, "nosuch"));
     }
 
     /** The step's map against the manifest file and the directory itself, read independently. */
     private Map<String, Object> checkAgainstTheManifest(Run run, String domain, String mode) throws Exception {
         assertThat(run.code).as(run.output).isZero();
-        String backupDir = BackupSummary.backupDirFromCompleteLine(run.console.completeLine(), run.options);
+        assertThat(run.result.status()).isZero();
+        assertThat(run.result.domain()).isEqualTo(domain);
+        String backupDir = run.result.backup();
         assertThat(backupDir).as(run.output).isNotNull().startsWith(run.options.domainDir() + "/");
+        try (Stream<Path> backupsOfDomain = Files.list(Path.of(run.options.domainDir()))) {
+            assertThat(backupsOfDomain).as("the one backup of the domain").containsExactly(Path.of(backupDir));
+        }
         Path backup = Path.of(backupDir);
         String json = Files.readString(backup.resolve("manifest.json"));
         Map<String, Object> result = BackupSummary.fromManifest(json, backupDir).toMap();
@@ -125,14 +132,17 @@ class GluedBackupIT {
         return (List<String>) result.get("files");
     }
 
-    private record Run(BackupOptions options, int code, EngineConsole console, String output) {
+    private record Run(BackupOptions options, int code, EngineConsole console, String output, RunResult result) {
     }
 
     private Run run(BackupOptions options) throws Exception {
         assertThat(options.problems()).isEmpty();
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-        command.addAll(options.cliArguments());
+        // As the step does: an empty file of its own, which the engine replaces with its result.
+        Files.createDirectories(dir.resolve("ws@tmp"));
+        Path resultFile = Files.createTempFile(dir.resolve("ws@tmp"), "virt-backup-result", ".json");
+        command.addAll(options.cliArguments(resultFile.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
         // Locks and journals of these runs stay in the test's folder, not in the machine's /var/lib.
         builder.environment().put("VIRT_BACKUP_STATE_DIR", dir.resolve("state").toString());
@@ -144,6 +154,7 @@ class GluedBackupIT {
         process.getInputStream().transferTo(console);
         console.close();
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Run(options, process.exitValue(), console, log.toString(StandardCharsets.UTF_8));
+        return new Run(options, process.exitValue(), console, log.toString(StandardCharsets.UTF_8),
+                RunResult.parse(Files.readString(resultFile)));
     }
 }

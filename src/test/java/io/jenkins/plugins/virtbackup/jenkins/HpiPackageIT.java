@@ -77,7 +77,7 @@ class HpiPackageIT {
                 || n.startsWith("io/jenkins/plugins/virtbackup/engine/"));
         assertThat(classes).contains("io/jenkins/plugins/virtbackup/jenkins/VirtBackupStep.class",
                 "io/jenkins/plugins/virtbackup/jenkins/Messages.class",
-                "io/jenkins/plugins/virtbackup/engine/Json.class");
+                "io/jenkins/plugins/virtbackup/engine/store/Json.class");
         // No API declaration, no libvirt-java, no JNA, no picocli, and nothing that would need them.
         for (String name : classes) {
             String constants = new String(pluginJar.get(name), StandardCharsets.ISO_8859_1);

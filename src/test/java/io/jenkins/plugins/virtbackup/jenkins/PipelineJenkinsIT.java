@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
+import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -57,11 +60,17 @@ class PipelineJenkinsIT {
     @Test
     void firstStepInNodeReturnsWhatTheManifestSays() throws Exception {
         Build build = run("first-step", "node {\n"
-                + "  def r = virtBackup domain: 'web', uri: '" + uri + "', backupDir: '" + backups + "'\n"
+                + "  def r = virtBackup domain: 'web', uri: '" + uri + "', backupDir: '" + backups + "', verify: true\n"
                 + "  echo \"RESULT ${groovy.json.JsonOutput.toJson(r)}\"\n"
                 + "}");
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
+        assertThat(build.console()).contains(" --result-file " + temp.resolve("virt-backup-result"))
+                .contains(" --verify -- web");
+        try (Stream<Path> left = Files.list(temp)) {
+            assertThat(left).as("the result file, read and deleted").isEmpty();
+        }
         @SuppressWarnings("unchecked")
         Map<String, Object> result = (Map<String, Object>) Json.parse(build.console().lines().filter(l -> l.startsWith("RESULT "))
                 .findFirst().orElseThrow().substring("RESULT ".length()));
@@ -160,6 +169,72 @@ class PipelineJenkinsIT {
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("sh sees " + dollarUri, "virt-backup: connected to " + dollarUri);
+    }
+
+    /**
+     * The weekly verify job of docs/jenkins.md, as written but for its paths and the node: it checks
+     * the newest backup of each domain, and only those.
+     */
+    @Test
+    void theDocumentedVerifyJobChecksTheNewestBackupOfEachDomain() throws Exception {
+        Path root = work.resolve("verified");
+        String target = "uri: '" + uri + "', backupDir: '" + root + "'";
+        Build backups = run("verify-job-backups", "node {\n"
+                + "  echo \"OLDER ${virtBackup(domain: 'web', " + target + ").backupDir}\"\n"
+                + "  echo \"NEWEST ${virtBackup(domain: 'web', " + target + ").backupDir}\"\n"
+                + "  echo \"NEWEST ${virtBackup(domain: 'db', " + target + ").backupDir}\"\n}");
+        assertThat(backups.result()).as(backups.console()).isEqualTo("SUCCESS");
+        List<String> newest = printed(backups, "NEWEST ");
+        Path older = Path.of(printed(backups, "OLDER ").get(0));
+        Path wrapper = work.resolve("virt-backup");
+        Files.writeString(wrapper, "#!/bin/sh\n" + NativeSyslog.SOCKET_ENV + "=" + work.resolve("no-syslog.sock")
+                + " exec " + Path.of(System.getProperty("java.home"), "bin", "java") + " -jar "
+                + CliProcess.JAR.toAbsolutePath() + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String job = "verify-job";
+        jenkins.createJob(job, pipelineJob(documentedVerifyJob().replace("/srv/backup", root.toString())
+                .replace("/opt/virt-backup/bin/virt-backup", wrapper.toString()).replace("node('kvm1')", "node")));
+
+        Build allGood = jenkins.waitForBuild(job, jenkins.build(job));
+        assertThat(allGood.result()).as(allGood.console()).isEqualTo("SUCCESS");
+        assertThat(allGood.console()).contains(newest);
+        // The newest may be the older one's name with -2 after it (two backups in the same second).
+        assertThat(allGood.console().lines()).noneMatch(l -> l.endsWith(older.toString())
+                || l.contains(older + " "));
+
+        damage(older.resolve("domain.xml"));
+        Build olderDamaged = jenkins.waitForBuild(job, jenkins.build(job));
+        assertThat(olderDamaged.result()).as(olderDamaged.console()).isEqualTo("SUCCESS");
+
+        // db comes first in the loop: web's newest backup is checked after db's failed.
+        damage(Path.of(newest.get(1)).resolve("domain.xml"));
+        Build newestDamaged = jenkins.waitForBuild(job, jenkins.build(job));
+        assertThat(newestDamaged.result()).as(newestDamaged.console()).isEqualTo("FAILURE");
+        String console = newestDamaged.console();
+        assertThat(console).contains("domain.xml", "script returned exit code 7");
+        assertThat(console.indexOf(newest.get(0))).as("web checked after db's failure")
+                .isGreaterThan(console.indexOf("domain.xml"));
+    }
+
+    /** The first {@code groovy} block under "## A weekly verify job" in docs/jenkins.md. */
+    private static String documentedVerifyJob() throws Exception {
+        String docs = Files.readString(Path.of("docs/jenkins.md"));
+        int section = docs.indexOf("\n## A weekly verify job\n");
+        assertThat(section).as("a verify job section in docs/jenkins.md").isPositive();
+        int start = docs.indexOf("```groovy\n", section) + "```groovy\n".length();
+        return docs.substring(start, docs.indexOf("```\n", start));
+    }
+
+    private static List<String> printed(Build build, String prefix) {
+        return build.console().lines().filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length()))
+                .toList();
+    }
+
+    /** Flips the bits of one byte in the middle of the file. */
+    private static void damage(Path file) throws Exception {
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= (byte) 0xff;
+        Files.write(file, bytes);
     }
 
     private static Build run(String job, String script) throws Exception {

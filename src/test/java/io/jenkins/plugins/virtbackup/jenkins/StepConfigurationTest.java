@@ -16,7 +16,7 @@ class StepConfigurationTest {
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "backupDir", "shutdownTimeout", "forceOff",
-                        "verbose");
+                        "verify", "verbose");
     }
 
     @Test
@@ -30,6 +30,7 @@ class StepConfigurationTest {
         submitted.setBackupDir(" ");
         submitted.setShutdownTimeout(300);
         submitted.setForceOff(false);
+        submitted.setVerify(false);
         submitted.setVerbose(false);
 
         assertThat(submitted).usingRecursiveComparison().isEqualTo(fresh);
@@ -37,8 +38,10 @@ class StepConfigurationTest {
         assertThat(fresh.getBackupDir()).isNull();
         assertThat(fresh.getDisks()).isEmpty();
         assertThat(fresh.getDisksText()).isEmpty();
+        assertThat(fresh.isVerify()).as("read-back is opt-in").isFalse();
+        assertThat(new VirtBackupStep("web").isVerify()).isFalse();
         assertThat(fresh.options().cliArguments())
-                .isEqualTo(new BackupOptions("web", null, null, null, null, 300, false, false).cliArguments());
+                .isEqualTo(new BackupOptions("web", null, null, null, null, 300, false, false, false).cliArguments());
 
         VirtBackupStep step = new VirtBackupStep("web");
         step.setMode("");
@@ -62,6 +65,8 @@ class StepConfigurationTest {
         step.setShutdownTimeout(60);
         builder.setForceOff(true);
         step.setForceOff(true);
+        builder.setVerify(true);
+        step.setVerify(true);
         builder.setVerbose(true);
         step.setVerbose(true);
 
@@ -70,7 +75,7 @@ class StepConfigurationTest {
         assertThat(step.getDisksText()).isEqualTo("vda vdb");
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
                 .containsExactly("--connect", "qemu:///system", "--mode", "shutdown", "--dir", "/srv/backup",
-                        "--shutdown-timeout", "60", "--force-off", "--verbose", "--", "db", "vda", "vdb");
+                        "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose", "--", "db", "vda", "vdb");
     }
 
     @Test

@@ -40,7 +40,7 @@ class BlockDeviceBackupTest {
                          StandardCharsets.UTF_8), false, SyslogSink.NONE)) {
                 manifest = new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state")),
                         new LinuxFileExtents()).run(TestDriverBed.request("db", BackupMode.SUSPEND,
-                        dir.resolve("backups")));
+                        dir.resolve("backups"))).manifest();
                 assertThat(hypervisor.lookup("db").state()).isEqualTo(DomainState.RUNNING);
             }
 

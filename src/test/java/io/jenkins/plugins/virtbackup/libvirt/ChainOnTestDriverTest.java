@@ -57,7 +57,7 @@ class ChainOnTestDriverTest {
                 false, SyslogSink.NONE)) {
             return new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state")),
                     new LinuxFileExtents()).run(new BackupRequest(
-                    "clone", List.of(), BackupMode.SUSPEND, dir.resolve("backups"), Duration.ofSeconds(5), false, false));
+                    "clone", List.of(), BackupMode.SUSPEND, dir.resolve("backups"), Duration.ofSeconds(5), false, false)).manifest();
         }
     }
 

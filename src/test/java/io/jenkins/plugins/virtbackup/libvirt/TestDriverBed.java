@@ -70,7 +70,7 @@ final class TestDriverBed implements AutoCloseable {
 
     Manifest backUp(BackupRequest request) throws BackupException {
         try (BackupLog log = newLog()) {
-            return new BackupEngine(hypervisor, log, state, new LinuxFileExtents()).run(request);
+            return new BackupEngine(hypervisor, log, state, new LinuxFileExtents()).run(request).manifest();
         }
     }
 

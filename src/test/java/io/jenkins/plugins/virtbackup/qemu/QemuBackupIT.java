@@ -321,7 +321,7 @@ class QemuBackupIT {
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
             return new BackupEngine(hypervisor, log, new StateDirectory(stateDir()),
-                    new LinuxFileExtents()).run(request);
+                    new LinuxFileExtents()).run(request).manifest();
         }
     }
 

@@ -123,7 +123,7 @@ class QemuChainIT {
              BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                      true, SyslogSink.NONE)) {
             return new BackupEngine(hypervisor, log, new StateDirectory(Path.of(backups + "-state")),
-                    new LinuxFileExtents()).run(request);
+                    new LinuxFileExtents()).run(request).manifest();
         }
     }
 
