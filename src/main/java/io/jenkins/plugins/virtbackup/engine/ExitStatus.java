@@ -5,7 +5,7 @@ package io.jenkins.plugins.virtbackup.engine;
  * these numbers, so they never change meaning; new outcomes get new numbers.
  */
 public enum ExitStatus {
-    /** Every requested file was written, synced and verified. */
+    /** Every requested file was written and synced (and read back, with {@code --verify}). */
     OK(0),
     /** The backup failed; the domain was left in the state it was found in. */
     BACKUP_FAILED(1),
