@@ -1,8 +1,9 @@
 package io.jenkins.plugins.virtbackup.engine.copy;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Where a file holds data, as its file system tells ({@code lseek} with {@code SEEK_DATA} and
@@ -31,7 +32,10 @@ public interface FileExtents {
      * be asked. Zeros are then found by reading them.
      */
     FileExtents ALL_DATA = file -> {
-        long size = Files.size(file);
+        long size;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            size = channel.size();  // a block device's size; Files.size says 0 for one (st_size)
+        }
         return new Probe() {
             @Override
             public long nextData(long from) {
