@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
+import io.jenkins.plugins.virtbackup.testing.Leaks;
 import io.jenkins.plugins.virtbackup.testing.SparseFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +16,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +100,7 @@ class LinuxFileExtentsTest {
 
     @Test
     void agreesWithFilefragOnAFileOfManyRuns() throws IOException {
+        HostRequirement.requireCommand("filefrag", "e2fsprogs");
         long size = 256 * MIB;
         SparseFile sparse = SparseFile.create(dir.resolve("many.raw"), size);
         Random random = new Random(42);
@@ -145,7 +147,7 @@ class LinuxFileExtentsTest {
         Path file = SparseFile.create(dir.resolve("small.raw"), MIB).random(0, BLOCK).synced();
         LinuxFileExtents extents = new LinuxFileExtents();
         extents.open(file).close();
-        long before = openFileCount();
+        long before = Leaks.openFileCount();
 
         for (int round = 0; round < 50; round++) {
             try (FileExtents.Probe probe = extents.open(file)) {
@@ -153,7 +155,7 @@ class LinuxFileExtentsTest {
             }
         }
 
-        assertThat(openFileCount()).as("files open after 50 probes, %d before", before).isLessThanOrEqualTo(before + 2);
+        assertThat(Leaks.openFileCount()).as("files open after 50 probes, %d before", before).isLessThanOrEqualTo(before + 2);
     }
 
     /** Every data run in {@code [0, size)}, walking the file as the copy does. */
@@ -206,9 +208,4 @@ class LinuxFileExtentsTest {
         return new Run(start, end);
     }
 
-    private static long openFileCount() throws IOException {
-        try (Stream<Path> open = Files.list(Path.of("/proc/self/fd"))) {
-            return open.count();
-        }
-    }
 }

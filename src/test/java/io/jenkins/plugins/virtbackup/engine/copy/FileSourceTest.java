@@ -193,6 +193,12 @@ class FileSourceTest {
             source.read(read, 0);
             assertThat(read.array()).isEqualTo(bytes);
         }
+        // LVM names its volumes by links to the device (/dev/VG/LV -> ../dm-N): the same through one.
+        try (LoopDevice loop = LoopDevice.over(image);
+             FileSource source = FileSource.open(Files.createSymbolicLink(dir.resolve("lv"), loop.device()),
+                     new LinuxFileExtents())) {
+            assertThat(source.extents(0, 16 * MIB)).containsExactly(new Extent(0, 16 * MIB, true));
+        }
     }
 
     @Test
