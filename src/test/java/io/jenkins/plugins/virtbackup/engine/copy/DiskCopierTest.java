@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,7 +109,7 @@ class DiskCopierTest {
 
         assertThat(Files.size(copy)).isEqualTo(size);
         assertThat(Host.allocatedBytes(copy)).as("blocks allocated by the copy")
-                .isCloseTo(Host.allocatedBytes(source), org.assertj.core.data.Offset.offset(8L * BLOCK));
+                .isCloseTo(Host.allocatedBytes(source), Offset.offset(8L * BLOCK));
         List<Extent> sourceData = dataExtents(source);
         assertThat(dataExtents(copy)).as("where the copy holds data").isEqualTo(sourceData);
         for (Extent data : sourceData) {
