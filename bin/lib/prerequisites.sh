@@ -3,11 +3,12 @@
 
 VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qemu-utils)
 # Only the tests need these: a libvirt daemon with QEMU to run real guests; mksquashfs for a file
-# system that refuses O_DIRECT (DiskCopierTest); strace to see what a run syncs (FsyncTrace); a real
+# system that refuses O_DIRECT (DiskCopierTest); filefrag (e2fsprogs) to check SEEK_DATA against FIEMAP
+# (LinuxFileExtentsTest); strace to see what a run syncs (FsyncTrace); a real
 # browser and its WebDriver for the Jenkins form check (FormsJenkinsIT); xz-utils, unzip, curl and
 # python3 for the Jenkins runtime; jq for the check-backup script of docs/format.md (FormatRecipeTest).
-VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux squashfs-tools strace chromium
-    chromium-driver xz-utils unzip curl python3 jq)
+VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux e2fsprogs squashfs-tools strace
+    chromium chromium-driver xz-utils unzip curl python3 jq)
 
 # install_prerequisites PACKAGE...: installs those of the Debian packages that are missing.
 install_prerequisites() {

@@ -37,7 +37,8 @@ public final class ChunkCheck {
         } catch (IOException e) {
             return List.of(e.getMessage());
         }
-        if (ref.chunks() != ChunkIndex.chunkCount(size, ref.chunkSize()) || ref.chunkSize() != ChunkIndex.CHUNK_SIZE) {
+        // The chunk size first: the manifest is plain JSON, and a size of 0 would divide by zero.
+        if (ref.chunkSize() != ChunkIndex.CHUNK_SIZE || ref.chunks() != ChunkIndex.chunkCount(size, ref.chunkSize())) {
             return List.of(ref.file() + " does not fit a file of " + size + " bytes in chunks of " + ref.chunkSize());
         }
         List<String> problems = new ArrayList<>();

@@ -90,12 +90,14 @@ public final class ChunkPipeline {
                 long start = chunk * ChunkIndex.CHUNK_SIZE;
                 int length = (int) Math.min(ChunkIndex.CHUNK_SIZE, size - start);
                 List<Extent> extents = source.extents(start, start + length);
-                if (extents.stream().noneMatch(Extent::data)) {
+                // The hook changes the first chunk even where it is a hole: its change is data then.
+                boolean hooked = chunk == 0 && firstChunk != null;
+                if (!hooked && extents.stream().noneMatch(Extent::data)) {
                     inFlight.add(CompletableFuture.completedFuture(null));
                 } else {
                     ByteBuffer buffer = free.take();
                     dataBytes += fill(source, buffer, start, length, extents);
-                    if (chunk == 0 && firstChunk != null) {
+                    if (hooked) {
                         firstChunk.change(buffer.duplicate());
                     }
                     inFlight.add(hashers.submit(() -> hashAndWrite(buffer, start, sink, free)));
