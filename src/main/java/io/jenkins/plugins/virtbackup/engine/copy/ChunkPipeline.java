@@ -2,13 +2,12 @@ package io.jenkins.plugins.virtbackup.engine.copy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -21,8 +20,8 @@ import java.util.function.BooleanSupplier;
 /**
  * Moves a source's data chunk by chunk: this thread reads, in order, only the data extents of each
  * chunk (holes become zeros in the buffer and are never read); a pool of one thread per core
- * hashes each chunk and writes it to the sink. A chunk that holds only holes costs one question to
- * the file system. Memory is a fixed number of chunk buffers, whatever the source's size, and the
+ * hashes the chunks while this thread reads ahead; this thread then writes each chunk that holds
+ * data to the sink, in order. A chunk that holds only holes costs one question to the file system. Memory is a fixed number of chunk buffers, whatever the source's size, and the
  * entries reach the index in order.
  */
 public final class ChunkPipeline {
@@ -67,7 +66,7 @@ public final class ChunkPipeline {
     public Totals run(BlockSource source, ImageSink sink, ChunkIndex.Entries entries, FirstChunk firstChunk,
                       Progress progress) throws IOException {
         int buffers = 2 * threads + 1;
-        BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(buffers);
+        Deque<ByteBuffer> free = new ArrayDeque<>(buffers);
         for (int i = 0; i < buffers; i++) {
             free.add(ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE + 4096).alignedSlice(4096)
                     .slice(0, ChunkIndex.CHUNK_SIZE));
@@ -77,15 +76,18 @@ public final class ChunkPipeline {
             thread.setDaemon(true);
             return thread;
         });
-        Deque<Future<String>> inFlight = new ArrayDeque<>();
+        Deque<Pending> inFlight = new ArrayDeque<>();
+        Drain drain = new Drain(inFlight, free, sink, entries);
         long size = source.size();
         long chunks = ChunkIndex.chunkCount(size, ChunkIndex.CHUNK_SIZE);
         long dataBytes = 0;
-        long drained = 0;
         try {
             for (long chunk = 0; chunk < chunks; chunk++) {
                 if (cancelled.getAsBoolean()) {
                     throw new CopyCancelledException("reading " + source.name() + " cancelled");
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException();  // before a read, which an interrupt would close the file under
                 }
                 long start = chunk * ChunkIndex.CHUNK_SIZE;
                 int length = (int) Math.min(ChunkIndex.CHUNK_SIZE, size - start);
@@ -93,26 +95,29 @@ public final class ChunkPipeline {
                 // The hook changes the first chunk even where it is a hole: its change is data then.
                 boolean hooked = chunk == 0 && firstChunk != null;
                 if (!hooked && extents.stream().noneMatch(Extent::data)) {
-                    inFlight.add(CompletableFuture.completedFuture(null));
+                    inFlight.add(new Pending(start, null, CompletableFuture.completedFuture(null)));
                 } else {
-                    ByteBuffer buffer = free.take();
+                    while (free.isEmpty()) {
+                        drain.oldest();
+                    }
+                    ByteBuffer buffer = free.poll();
                     dataBytes += fill(source, buffer, start, length, extents);
                     if (hooked) {
                         firstChunk.change(buffer.duplicate());
                     }
-                    inFlight.add(hashers.submit(() -> hashAndWrite(buffer, start, sink, free)));
+                    inFlight.add(new Pending(start, buffer, hashers.submit(() -> hash(buffer))));
                 }
                 while (inFlight.size() > buffers) {
-                    entries.add(drained++, await(inFlight.poll()));
+                    drain.oldest();
                 }
                 if (progress != null) {
                     progress.update(start + length, size);
                 }
             }
             while (!inFlight.isEmpty()) {
-                entries.add(drained++, await(inFlight.poll()));
+                drain.oldest();
             }
-        } catch (InterruptedException e) {
+        } catch (InterruptedException | ClosedByInterruptException e) {
             Thread.currentThread().interrupt();
             throw new CopyCancelledException("reading " + source.name() + " interrupted");
         } finally {
@@ -122,6 +127,30 @@ public final class ChunkPipeline {
             progress.done();
         }
         return new Totals(size, dataBytes);
+    }
+
+    /** A chunk read and being hashed; {@code buffer} is null for a chunk of holes. */
+    private record Pending(long start, ByteBuffer buffer, Future<String> digest) {
+    }
+
+    /**
+     * Finishes chunks in order, on the reading thread: their entries go to the index and their data
+     * to the sink. One thread writes because writers to one file queue on its lock: two of them
+     * spent more time spinning on it than copying (measured, docs/benchmark.md).
+     */
+    private record Drain(Deque<Pending> inFlight, Deque<ByteBuffer> free, ImageSink sink,
+                         ChunkIndex.Entries entries) {
+        void oldest() throws IOException, InterruptedException {
+            Pending chunk = inFlight.poll();
+            String digest = await(chunk.digest());
+            if (chunk.buffer() != null) {
+                if (digest != null && sink != null) {
+                    sink.write(chunk.buffer().duplicate(), chunk.start());
+                }
+                free.add(chunk.buffer());
+            }
+            entries.add(chunk.start() / ChunkIndex.CHUNK_SIZE, digest);
+        }
     }
 
     /** Reads the chunk's data extents into {@code buffer} and zeros its holes; returns the bytes read. */
@@ -142,22 +171,14 @@ public final class ChunkPipeline {
         return read;
     }
 
-    /** Hashes one chunk and writes it unless it is all zeros; returns its entry. */
-    private static String hashAndWrite(ByteBuffer buffer, long start, ImageSink sink, BlockingQueue<ByteBuffer> free)
-            throws IOException {
-        try {
-            if (buffer.mismatch(ZEROS.slice(0, buffer.limit())) == -1) {
-                return null;
-            }
-            MessageDigest sha256 = Digests.sha256();
-            sha256.update(buffer.duplicate());
-            if (sink != null) {
-                sink.write(buffer.duplicate(), start);
-            }
-            return HexFormat.of().formatHex(sha256.digest());
-        } finally {
-            free.add(buffer);
+    /** Hashes one chunk; returns its entry: its SHA-256, or null when it holds zeros only. */
+    private static String hash(ByteBuffer buffer) {
+        if (buffer.mismatch(ZEROS.slice(0, buffer.limit())) == -1) {
+            return null;
         }
+        MessageDigest sha256 = Digests.sha256();
+        sha256.update(buffer.duplicate());
+        return HexFormat.of().formatHex(sha256.digest());
     }
 
     private static String await(Future<String> entry) throws IOException, InterruptedException {
@@ -176,8 +197,8 @@ public final class ChunkPipeline {
     }
 
     /** Stops the hashers and waits for them, so that nothing writes to the sink once it is closed. */
-    private static void stop(ExecutorService hashers, Deque<Future<String>> inFlight) {
-        inFlight.forEach(future -> future.cancel(false));
+    private static void stop(ExecutorService hashers, Deque<Pending> inFlight) {
+        inFlight.forEach(chunk -> chunk.digest().cancel(false));
         hashers.shutdown();
         boolean interrupted = false;
         while (true) {
