@@ -135,8 +135,8 @@ public final class ChunkPipeline {
 
     /**
      * Finishes chunks in order, on the reading thread: their entries go to the index and their data
-     * to the sink. One thread writes because writers to one file queue on its lock: two of them
-     * spent more time spinning on it than copying (measured, docs/benchmark.md).
+     * to the sink. One thread writes because writers to one file queue on its lock: with two of
+     * them, an eighth of a run went to spinning on it (measured, docs/benchmark.md).
      */
     private record Drain(Deque<Pending> inFlight, Deque<ByteBuffer> free, ImageSink sink,
                          ChunkIndex.Entries entries) {
