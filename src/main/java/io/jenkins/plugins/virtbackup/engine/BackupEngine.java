@@ -3,8 +3,8 @@ package io.jenkins.plugins.virtbackup.engine;
 import io.jenkins.plugins.virtbackup.engine.copy.ChainCopy;
 import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
-import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
 import io.jenkins.plugins.virtbackup.engine.image.FileIdentity;
@@ -332,14 +332,14 @@ public final class BackupEngine {
                 return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal,
                         () -> cancelled);
             case SNAPSHOT_LIBVIRT:
-                return new SnapshotLibvirtHold(vm, name, selection.toCopy(), chains, overlayDir, directory.file(MEMORY_FILE),
-                        log, journal);
+                return new SnapshotLibvirtHold(vm, name, selection.toCopy(), chains, overlayDir,
+                        directory.file(MEMORY_FILE), log, journal);
             case LIVE:
                 return new LiveHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
                         log, () -> cancelled, copier, journal);
             default:
-                return new SuspendHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED, log,
-                        journal);
+                return new SuspendHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED,
+                        log, journal);
         }
     }
 

@@ -2,10 +2,10 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.testing.CliProcess;
-import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
 import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,8 +2,8 @@ package io.jenkins.plugins.virtbackup.qemu;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.IOException;
 import java.nio.file.Files;

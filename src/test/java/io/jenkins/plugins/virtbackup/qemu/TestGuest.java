@@ -2,12 +2,12 @@ package io.jenkins.plugins.virtbackup.qemu;
 
 import io.jenkins.plugins.virtbackup.testing.Host;
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;

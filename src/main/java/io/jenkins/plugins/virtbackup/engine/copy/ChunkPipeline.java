@@ -21,8 +21,9 @@ import java.util.function.BooleanSupplier;
  * Moves a source's data chunk by chunk: this thread reads, in order, only the data extents of each
  * chunk (holes become zeros in the buffer and are never read); a pool of one thread per core
  * hashes the chunks while this thread reads ahead; this thread then writes each chunk that holds
- * data to the sink, in order. A chunk that holds only holes costs one question to the file system. Memory is a fixed number of chunk buffers, whatever the source's size, and the
- * entries reach the index in order.
+ * data to the sink, in order. A chunk that holds only holes costs one question to the file system.
+ * Memory is a fixed number of chunk buffers, whatever the source's size, and the entries reach the
+ * index in order.
  */
 public final class ChunkPipeline {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE).asReadOnlyBuffer();

@@ -50,8 +50,8 @@ public final class SnapshotLibvirtHold implements GuestHold {
      * @param overlayDir where the overlays go
      * @param memoryFile where RAM goes, or null for a disk-only snapshot
      */
-    public SnapshotLibvirtHold(VirtualMachine vm, String name, List<Disk> disks, Map<String, BackingChain> chains, Path overlayDir,
-                 Path memoryFile, BackupLog log, RecoveryJournal journal) {
+    public SnapshotLibvirtHold(VirtualMachine vm, String name, List<Disk> disks, Map<String, BackingChain> chains,
+                               Path overlayDir, Path memoryFile, BackupLog log, RecoveryJournal journal) {
         this.vm = vm;
         this.name = name;
         this.disks = disks;
@@ -172,8 +172,8 @@ public final class SnapshotLibvirtHold implements GuestHold {
      * images below it, none of them written. Empty when it is; else what differs and what to do.
      * Recovery asks this too.
      */
-    public static Optional<String> changesToChain(VirtualMachine vm, String domain, String target, Path image, String format,
-                                           List<FileIdentity> belowBefore) throws HypervisorException, IOException {
+    public static Optional<String> changesToChain(VirtualMachine vm, String domain, String target, Path image,
+                                                  String format, List<FileIdentity> belowBefore) throws HypervisorException, IOException {
         Optional<Disk> now = vm.disks().stream().filter(d -> d.target().equals(target)).findFirst();
         String source = now.map(Disk::source).orElse(null);
         List<String> problems = new ArrayList<>();

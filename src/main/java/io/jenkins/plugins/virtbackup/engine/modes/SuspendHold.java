@@ -40,8 +40,8 @@ public final class SuspendHold implements GuestHold {
     private List<FileIdentity> disksAtSave = List.of();
     private boolean saved;
 
-    public SuspendHold(Hypervisor hypervisor, VirtualMachine vm, String name, Path stateFile, boolean wasPaused, BackupLog log,
-             RecoveryJournal journal) {
+    public SuspendHold(Hypervisor hypervisor, VirtualMachine vm, String name, Path stateFile, boolean wasPaused,
+                       BackupLog log, RecoveryJournal journal) {
         this.hypervisor = hypervisor;
         this.vm = vm;
         this.name = name;

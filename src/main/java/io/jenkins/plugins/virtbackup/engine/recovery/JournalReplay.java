@@ -186,8 +186,9 @@ public final class JournalReplay {
             OverlayMerge.merge(vm, target, OverlayMerge.TIMEOUT);
             // The same check as the run's own merge: back on the chain it was found on, nothing below written.
             if (step.detail("below") != null) {
-                Optional<String> changed = SnapshotLibvirtHold.changesToChain(vm, name, target, Path.of(step.detail("image")),
-                        step.detail("format"), FileIdentity.fromJournal(step.detail("below")));
+                Optional<String> changed = SnapshotLibvirtHold.changesToChain(vm, name, target,
+                        Path.of(step.detail("image")), step.detail("format"),
+                        FileIdentity.fromJournal(step.detail("below")));
                 if (changed.isPresent()) {
                     throw new IOException(changed.get());
                 }

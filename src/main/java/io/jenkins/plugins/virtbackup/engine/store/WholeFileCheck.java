@@ -1,8 +1,8 @@
 package io.jenkins.plugins.virtbackup.engine.store;
 
+import io.jenkins.plugins.virtbackup.engine.copy.Digests;
 import io.jenkins.plugins.virtbackup.engine.copy.Extent;
 import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
-import io.jenkins.plugins.virtbackup.engine.copy.Digests;
 import io.jenkins.plugins.virtbackup.engine.copy.FileSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
