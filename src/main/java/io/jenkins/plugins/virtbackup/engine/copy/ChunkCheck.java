@@ -29,18 +29,27 @@ public final class ChunkCheck {
      * @return one line per problem, empty when the file matches
      */
     public List<String> check(Path folder, String name, long size, ChunkIndex.Ref ref) throws IOException {
-        String[] expected;
+        // The chunk size first: the manifest is plain JSON, and a size of 0 would divide by zero.
+        if (ref.chunkSize() != ChunkIndex.CHUNK_SIZE || ref.chunks() != ChunkIndex.chunkCount(size, ref.chunkSize())) {
+            return List.of(ref.file() + " does not fit a file of " + size + " bytes in chunks of " + ref.chunkSize());
+        }
+        ChunkIndex.Reader expected;
         try {
-            expected = ChunkIndex.read(folder, ref);
+            expected = ChunkIndex.Reader.open(folder, ref);
         } catch (NoSuchFileException e) {
             return List.of(ref.file() + " is missing");
         } catch (IOException e) {
             return List.of(e.getMessage());
         }
-        // The chunk size first: the manifest is plain JSON, and a size of 0 would divide by zero.
-        if (ref.chunkSize() != ChunkIndex.CHUNK_SIZE || ref.chunks() != ChunkIndex.chunkCount(size, ref.chunkSize())) {
-            return List.of(ref.file() + " does not fit a file of " + size + " bytes in chunks of " + ref.chunkSize());
+        try (expected) {
+            return check(folder, name, size, ref, expected);
+        } catch (NoSuchFileException e) {
+            return List.of(name + " is missing");
         }
+    }
+
+    private List<String> check(Path folder, String name, long size, ChunkIndex.Ref ref, ChunkIndex.Reader expected)
+            throws IOException {
         List<String> problems = new ArrayList<>();
         try (FileSource source = FileSource.openDirect(folder.resolve(name), extents)) {
             if (source.size() != size) {
@@ -48,7 +57,7 @@ public final class ChunkCheck {
             }
             long[] differing = {0};
             pipeline.run(source, null, (chunk, actual) -> {
-                String wanted = expected[(int) chunk];
+                String wanted = expected.next();
                 boolean same = wanted == null ? actual == null : wanted.equals(actual);
                 if (!same && differing[0]++ < NAMED) {
                     problems.add(name + " chunk " + chunk + " (bytes " + chunk * ref.chunkSize() + "...) differs: "
@@ -59,8 +68,6 @@ public final class ChunkCheck {
             if (differing[0] > NAMED) {
                 problems.add(name + ": " + differing[0] + " chunks differ in all");
             }
-        } catch (NoSuchFileException e) {
-            return List.of(name + " is missing");
         }
         return problems;
     }

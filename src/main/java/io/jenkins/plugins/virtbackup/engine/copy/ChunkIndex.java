@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.engine.copy;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Set;
@@ -116,39 +118,66 @@ public final class ChunkIndex {
     }
 
     /**
-     * Reads an index back after checking it against {@code ref}: its digest, its length, each line.
-     * Returns its entries in order, null for a chunk of zeros.
-     *
-     * @throws IOException with a one-line reason when the index is missing or does not match
+     * Reads an index back, entry by entry, so that checking a disk of any size takes the same
+     * memory. The whole index is checked against {@code ref} before the first entry: its digest,
+     * its length, each line.
      */
-    public static String[] read(Path folder, Ref ref) throws IOException {
-        Path file = folder.resolve(ref.file());
-        byte[] bytes = Files.readAllBytes(file);
-        String actual = HexFormat.of().formatHex(Digests.sha256().digest(bytes));
-        if (!actual.equals(ref.sha256())) {
-            throw new IOException(ref.file() + " differs from the manifest (sha256 " + actual + ", expected "
-                    + ref.sha256() + ")");
+    public static final class Reader implements AutoCloseable {
+        private final String name;
+        private final BufferedReader lines;
+
+        private Reader(String name, BufferedReader lines) {
+            this.name = name;
+            this.lines = lines;
         }
-        if (ref.chunks() > Integer.MAX_VALUE) {
-            throw new IOException(ref.file() + " lists more chunks than this version can check");
+
+        /** @throws IOException with a one-line reason when the index is missing or does not match */
+        public static Reader open(Path folder, Ref ref) throws IOException {
+            Path file = folder.resolve(ref.file());
+            checkWhole(file, ref);
+            return new Reader(ref.file(), Files.newBufferedReader(file, StandardCharsets.US_ASCII));
         }
-        String[] entries = new String[(int) ref.chunks()];
-        int at = 0;
-        try (BufferedReader lines = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                if (at == entries.length) {
-                    throw new IOException(ref.file() + " lists more than " + ref.chunks() + " chunks");
+
+        /** The next entry: a digest, or null for a chunk of zeros. */
+        public String next() throws IOException {
+            String line = lines.readLine();
+            if (line == null) {
+                throw new IOException(name + " ended early: it changed while it was read");
+            }
+            return line.equals(ZERO) ? null : line;
+        }
+
+        @Override
+        public void close() throws IOException {
+            lines.close();
+        }
+
+        private static void checkWhole(Path file, Ref ref) throws IOException {
+            MessageDigest sha256 = Digests.sha256();
+            long count = 0;
+            long badLine = 0;
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(
+                    new DigestInputStream(Files.newInputStream(file), sha256), StandardCharsets.US_ASCII))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    count++;
+                    if (badLine == 0 && !line.equals(ZERO) && !DIGEST.matcher(line).matches()) {
+                        badLine = count;
+                    }
                 }
-                if (!line.equals(ZERO) && !DIGEST.matcher(line).matches()) {
-                    throw new IOException(ref.file() + " line " + (at + 1) + " is neither a SHA-256 nor '" + ZERO + "'");
-                }
-                entries[at++] = line.equals(ZERO) ? null : line;
+            }
+            // The digest first: it is what the manifest vouches for, whatever the damage looks like.
+            String actual = HexFormat.of().formatHex(sha256.digest());
+            if (!actual.equals(ref.sha256())) {
+                throw new IOException(ref.file() + " differs from the manifest (sha256 " + actual + ", expected "
+                        + ref.sha256() + ")");
+            }
+            if (badLine > 0) {
+                throw new IOException(ref.file() + " line " + badLine + " is neither a SHA-256 nor '" + ZERO + "'");
+            }
+            if (count != ref.chunks()) {
+                throw new IOException(ref.file() + " lists " + count + " chunks, the manifest " + ref.chunks());
             }
         }
-        if (at != entries.length) {
-            throw new IOException(ref.file() + " lists " + at + " chunks, the manifest " + ref.chunks());
-        }
-        return entries;
     }
 }
