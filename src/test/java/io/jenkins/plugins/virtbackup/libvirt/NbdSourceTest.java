@@ -11,7 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.copy.FileSource;
 import io.jenkins.plugins.virtbackup.engine.copy.SparseFileSink;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.HostRequirement;
-import io.jenkins.plugins.virtbackup.testing.QemuNbdServer;
+import io.jenkins.plugins.virtbackup.testing.NbdServer;
 import io.jenkins.plugins.virtbackup.testing.SparseFile;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -40,12 +40,12 @@ import org.junit.jupiter.api.io.TempDir;
 class NbdSourceTest {
     private static final long KIB = 1024;
     private static final long MIB = 1024 * KIB;
-    private static final String VDA = QemuNbdServer.EXPORT;
+    private static final String VDA = NbdServer.EXPORT;
 
     @TempDir
     Path dir;
 
-    private final List<QemuNbdServer> servers = new ArrayList<>();
+    private final List<NbdServer> servers = new ArrayList<>();
 
     @BeforeEach
     void qemuToolsPresent() {
@@ -58,7 +58,7 @@ class NbdSourceTest {
 
     @AfterEach
     void stopServers() {
-        servers.forEach(QemuNbdServer::close);
+        servers.forEach(NbdServer::close);
     }
 
     @Test
@@ -191,11 +191,35 @@ class NbdSourceTest {
         }
     }
 
+    /**
+     * nbdkit's eval plugin answers each block status request with one extent that stops at the
+     * next 64 KiB boundary: the source must ask again from there, and merge what the answers split.
+     */
+    @Test
+    void aServerThatAnswersForLessThanAskedIsAskedAgain() throws IOException {
+        HostRequirement.requireCommand("nbdkit", "nbdkit");
+        Path socket = dir.resolve("short.sock");
+        servers.add(NbdServer.nbdkitOnUnixSocket(socket, "eval",
+                "get_size=echo " + MIB,
+                "pread=dd if=/dev/zero count=$3 iflag=count_bytes status=none",
+                "can_extents=exit 0",
+                // data below 256 KiB and from 960 KiB on, a hole between
+                "extents=end=$(( ($4 / 65536 + 1) * 65536 )); [ $end -gt $(( $4 + $3 )) ] && end=$(( $4 + $3 ));"
+                        + " echo $4 $(( end - $4 )) $(( $4 < 262144 || $4 >= 983040 ? 0 : 3 ))"));
+
+        try (NbdSource nbd = NbdSource.connectUnix(socket, VDA, NbdSource.BASE_ALLOCATION)) {
+            assertThat(nbd.extents(0, MIB)).containsExactly(new Extent(0, 256 * KIB, true),
+                    new Extent(256 * KIB, 704 * KIB, false), new Extent(960 * KIB, 64 * KIB, true));
+            assertThat(nbd.extents(100, 300 * KIB + 5)).containsExactly(new Extent(100, 256 * KIB - 100, true),
+                    new Extent(256 * KIB, 44 * KIB + 5, false));
+        }
+    }
+
     @Test
     void overTcpOnLoopback() throws IOException {
         Path image = qcow2("disk.qcow2", 16 * MIB, "write -P 0x61 2M 64k");
-        int port = QemuNbdServer.freeLoopbackPort();
-        servers.add(QemuNbdServer.onLoopback(image, "qcow2", port));
+        int port = NbdServer.freeLoopbackPort();
+        servers.add(NbdServer.qemuNbdOnLoopback(image, "qcow2", port));
 
         try (NbdSource nbd = NbdSource.connectTcp("127.0.0.1", port, VDA, NbdSource.BASE_ALLOCATION)) {
             assertThat(nbd.name()).isEqualTo("NBD export 'vda' on 127.0.0.1:" + port);
@@ -222,7 +246,7 @@ class NbdSourceTest {
                 .isInstanceOf(IOException.class)
                 .hasMessageStartingWith("cannot connect to NBD export 'vda' on unix socket " + refusing + ": ");
 
-        int port = QemuNbdServer.freeLoopbackPort();
+        int port = NbdServer.freeLoopbackPort();
         assertThatThrownBy(() -> NbdSource.connectTcp("127.0.0.1", port, VDA, NbdSource.BASE_ALLOCATION))
                 .isInstanceOf(IOException.class)
                 .hasMessageStartingWith("cannot connect to NBD export 'vda' on 127.0.0.1:" + port + ": ");
@@ -255,7 +279,7 @@ class NbdSourceTest {
 
     private Path serve(Path image, String format, String... extra) throws IOException {
         Path socket = dir.resolve("nbd-" + servers.size() + ".sock");
-        servers.add(QemuNbdServer.onUnixSocket(image, format, socket, extra));
+        servers.add(NbdServer.qemuNbdOnUnixSocket(image, format, socket, extra));
         return socket;
     }
 

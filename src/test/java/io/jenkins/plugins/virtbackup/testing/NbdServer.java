@@ -16,22 +16,25 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real {@code qemu-nbd} serving one image read-only, on a unix socket or on 127.0.0.1 only, for
- * as long as the test holds it; {@link #close} kills it, and tests call that in {@code @AfterEach}.
+ * A real NBD server for as long as the test holds it: {@code qemu-nbd} serving one image
+ * read-only, on a unix socket or on 127.0.0.1 only, or {@code nbdkit} with a plugin that answers
+ * as the test wants. {@link #close} kills it, and tests call that in {@code @AfterEach}.
  */
-public final class QemuNbdServer implements AutoCloseable {
+public final class NbdServer implements AutoCloseable {
     public static final String EXPORT = "vda";
 
+    private final String program;
     private final Process process;
     private final Path log;
 
-    private QemuNbdServer(Process process, Path log) {
+    private NbdServer(String program, Process process, Path log) {
+        this.program = program;
         this.process = process;
         this.log = log;
     }
 
     /** Serves {@code image} as {@value #EXPORT} on {@code socket}; {@code extra} e.g. {@code --bitmap=b0}. */
-    public static QemuNbdServer onUnixSocket(Path image, String format, Path socket, String... extra)
+    public static NbdServer qemuNbdOnUnixSocket(Path image, String format, Path socket, String... extra)
             throws IOException {
         List<String> command = command(image, format, extra);
         command.add("--socket=" + socket);
@@ -39,11 +42,22 @@ public final class QemuNbdServer implements AutoCloseable {
     }
 
     /** Serves {@code image} as {@value #EXPORT} on 127.0.0.1:{@code port}, never another address. */
-    public static QemuNbdServer onLoopback(Path image, String format, int port) throws IOException {
+    public static NbdServer qemuNbdOnLoopback(Path image, String format, int port) throws IOException {
         List<String> command = command(image, format);
         command.add("--bind=127.0.0.1");
         command.add("--port=" + port);
         return start(command, image, new InetSocketAddress("127.0.0.1", port));
+    }
+
+    /**
+     * Runs {@code nbdkit} in the foreground on {@code socket} with {@code plugin} and its
+     * arguments; it serves any export name.
+     */
+    public static NbdServer nbdkitOnUnixSocket(Path socket, String... plugin) throws IOException {
+        List<String> command = new ArrayList<>(List.of("nbdkit", "--foreground", "--exit-with-parent",
+                "--unix=" + socket));
+        command.addAll(List.of(plugin));
+        return start(command, socket, UnixDomainSocketAddress.of(socket));
     }
 
     /** A TCP port on 127.0.0.1 that nothing listens on right now. */
@@ -61,10 +75,11 @@ public final class QemuNbdServer implements AutoCloseable {
         return command;
     }
 
-    private static QemuNbdServer start(List<String> command, Path image, SocketAddress address) throws IOException {
-        Path log = Files.createTempFile(image.getParent(), "qemu-nbd", ".log");
+    /** Starts {@code command}, its output in a log beside {@code near}, and waits until it listens. */
+    private static NbdServer start(List<String> command, Path near, SocketAddress address) throws IOException {
+        Path log = Files.createTempFile(near.getParent(), command.get(0), ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        QemuNbdServer server = new QemuNbdServer(process, log);
+        NbdServer server = new NbdServer(command.get(0), process, log);
         try {
             server.awaitListening(address);
             return server;
@@ -79,19 +94,19 @@ public final class QemuNbdServer implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             if (!process.isAlive()) {
-                throw new IOException("qemu-nbd exited with " + process.exitValue() + ": " + output());
+                throw new IOException(program + " exited with " + process.exitValue() + ": " + output());
             }
             if (canConnect(address)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new IOException("qemu-nbd did not listen on " + address + " within 20 s: " + output());
+                throw new IOException(program + " did not listen on " + address + " within 20 s: " + output());
             }
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IOException("interrupted waiting for qemu-nbd", e);
+                throw new IOException("interrupted waiting for " + program, e);
             }
         }
     }
