@@ -159,15 +159,16 @@ public final class NbdSource implements BlockSource {
             StatusAnswer answer = new StatusAnswer(metaContext, asked, asked + count);
             ExtentCallbackByValue callback = new ExtentCallbackByValue(new ExtentCallback(answer));
             // Keep the callback reachable until the call returns: the native side holds only a pointer.
+            int result;
             try {
-                check(Libnbd.nbd_block_status(handle, count, asked, callback, 0),
-                        "block status of " + name + " at " + asked + " failed");
+                result = Libnbd.nbd_block_status(handle, count, asked, callback, 0);
             } finally {
                 Reference.reachabilityFence(callback);
             }
             if (answer.failure != null) {
                 throw new IOException("block status of " + name + " at " + asked + " failed", answer.failure);
             }
+            check(result, "block status of " + name + " at " + asked + " failed");
             if (answer.ranges.isEmpty()) {
                 throw new IOException(name + " answered no extents for " + metaContext + " at " + asked);
             }
@@ -282,11 +283,11 @@ public final class NbdSource implements BlockSource {
     private static final class Extents {
         final List<Extent> list = new ArrayList<>();
 
-        void add(long start, long end, boolean data) {
+        void add(long start, long end, boolean data) throws IOException {
             if (!list.isEmpty()) {
                 Extent last = list.get(list.size() - 1);
                 if (last.end() != start) {
-                    throw new IllegalStateException("extent at " + start + " does not follow " + last);
+                    throw new IOException("the server's extents leave a gap: " + start + " does not follow " + last);
                 }
                 if (last.data() == data) {
                     list.set(list.size() - 1, new Extent(last.offset(), end - last.offset(), data));
