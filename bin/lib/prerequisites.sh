@@ -1,14 +1,16 @@
 # Installs what virt-backup needs to build, demo and test, from Debian's packages and Maven Central.
 # Sourced by bin/demo and bin/test; says what it does. Needs root (or sudo) for apt-get.
 
-VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qemu-utils)
+# libnbd0: the NBD client the libvirt adapter's NbdSource calls through JNA (pull mode, issue 11).
+VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qemu-utils libnbd0)
 # Only the tests need these: a libvirt daemon with QEMU to run real guests; mksquashfs for a file
 # system that refuses O_DIRECT (DiskCopierTest); filefrag (e2fsprogs) to check SEEK_DATA against FIEMAP
 # (LinuxFileExtentsTest); strace to see what a run syncs (FsyncTrace); a real
 # browser and its WebDriver for the Jenkins form check (FormsJenkinsIT); xz-utils, unzip, curl and
-# python3 for the Jenkins runtime; jq for the check-backup script of docs/format.md (FormatRecipeTest).
+# python3 for the Jenkins runtime; jq for the check-backup script of docs/format.md (FormatRecipeTest);
+# nbdkit for an NBD server that answers block status for less than asked (NbdSourceTest).
 VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux e2fsprogs squashfs-tools strace
-    chromium chromium-driver xz-utils unzip curl python3 jq)
+    chromium chromium-driver xz-utils unzip curl python3 jq nbdkit)
 
 # install_prerequisites PACKAGE...: installs those of the Debian packages that are missing.
 install_prerequisites() {
