@@ -4,18 +4,22 @@ import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.MIB;
 import static io.jenkins.plugins.virtbackup.libvirt.TestDriverBed.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.copy.FsyncTrace;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -134,6 +138,28 @@ class BackupOnTestDriverTest {
         assertThat(Files.size(copy)).isEqualTo(64 * MIB);
         // 2 MiB of data at the start and 2 MiB in the middle; the other 60 MiB are holes.
         assertThat(Host.allocatedBytes(copy)).isLessThanOrEqualTo(5 * MIB);
+    }
+
+    @Test
+    void everyFileAndItsChunkIndexIsSyncedBeforeTheFolderGetsItsName() throws Exception {
+        Set<Path> synced = FsyncTrace.of(() -> {
+            try {
+                bed.backUp(request("web", BackupMode.SUSPEND, bed.backups));
+            } catch (BackupException e) {
+                throw new IOException(e);
+            }
+        });
+
+        Path backup = onlyBackupOf("web");
+        Path partial = backup.resolveSibling(backup.getFileName() + ".partial");
+        List<String> expected = names(backup).stream()
+                .filter(name -> !name.equals("manifest.json"))  // written with O_DSYNC: no fsync call to see
+                .toList();
+        assertThat(expected).contains("vda.raw", "vda.raw.chunks", "memory.state", "memory.state.chunks",
+                "domain.xml", "domain.xml.chunks", "virt-backup.log");
+        assertThat(synced).as("fsynced while the folder was still %s", partial)
+                .containsAll(expected.stream().map(partial::resolve).toList())
+                .contains(partial, backup.getParent());
     }
 
     @Test
