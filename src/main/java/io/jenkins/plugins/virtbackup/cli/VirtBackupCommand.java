@@ -27,10 +27,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 
 /** {@code virt-backup [options] DOMAIN [BLKDEV...]}: the command line over the engine. */
 @Command(name = "virt-backup", sortOptions = false, usageHelpAutoWidth = true,

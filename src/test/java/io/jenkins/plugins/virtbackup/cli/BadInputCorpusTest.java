@@ -2,8 +2,8 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import io.jenkins.plugins.virtbackup.testing.Trees;

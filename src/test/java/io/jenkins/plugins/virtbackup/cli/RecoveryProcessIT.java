@@ -2,8 +2,8 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
 import java.io.IOException;

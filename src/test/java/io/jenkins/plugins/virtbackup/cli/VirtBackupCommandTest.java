@@ -2,8 +2,8 @@ package io.jenkins.plugins.virtbackup.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.log.Severity;

@@ -4,10 +4,10 @@ import static io.jenkins.plugins.virtbackup.testing.JenkinsController.freestyleJ
 import static io.jenkins.plugins.virtbackup.testing.JenkinsController.pipelineJob;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
-import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
-import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import java.io.File;
 import java.io.IOException;
 import java.net.MalformedURLException;

@@ -4,10 +4,10 @@ import static io.jenkins.plugins.virtbackup.testing.JenkinsController.freestyleJ
 import static io.jenkins.plugins.virtbackup.testing.JenkinsController.xml;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
-import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
 import java.io.ByteArrayInputStream;
 import java.lang.reflect.Method;

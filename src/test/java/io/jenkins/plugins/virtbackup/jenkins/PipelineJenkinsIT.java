@@ -3,13 +3,13 @@ package io.jenkins.plugins.virtbackup.jenkins;
 import static io.jenkins.plugins.virtbackup.testing.JenkinsController.pipelineJob;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
-import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
+import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

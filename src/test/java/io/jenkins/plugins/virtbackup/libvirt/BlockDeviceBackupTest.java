@@ -2,8 +2,8 @@ package io.jenkins.plugins.virtbackup.libvirt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;

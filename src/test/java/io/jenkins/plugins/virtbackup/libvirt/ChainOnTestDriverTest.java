@@ -3,8 +3,8 @@ package io.jenkins.plugins.virtbackup.libvirt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
-import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.CliProcess.Result;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;

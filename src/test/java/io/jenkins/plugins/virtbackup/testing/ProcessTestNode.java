@@ -1,7 +1,7 @@
 package io.jenkins.plugins.virtbackup.testing;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
