@@ -69,8 +69,7 @@ public final class ChunkPipeline {
         int buffers = 2 * threads + 1;
         Deque<ByteBuffer> free = new ArrayDeque<>(buffers);
         for (int i = 0; i < buffers; i++) {
-            free.add(ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE + 4096).alignedSlice(4096)
-                    .slice(0, ChunkIndex.CHUNK_SIZE));
+            free.add(newChunkBuffer());
         }
         ExecutorService hashers = Executors.newFixedThreadPool(threads, runnable -> {
             Thread thread = new Thread(runnable, "virt-backup-hash-" + POOLS.incrementAndGet());
@@ -102,7 +101,7 @@ public final class ChunkPipeline {
                         drain.oldest();
                     }
                     ByteBuffer buffer = free.poll();
-                    dataBytes += fill(source, buffer, start, length, extents);
+                    dataBytes += readChunk(source, buffer, start, length, extents);
                     if (hooked) {
                         firstChunk.change(buffer.duplicate());
                     }
@@ -154,8 +153,18 @@ public final class ChunkPipeline {
         }
     }
 
-    /** Reads the chunk's data extents into {@code buffer} and zeros its holes; returns the bytes read. */
-    private static long fill(BlockSource source, ByteBuffer buffer, long start, int length, List<Extent> extents)
+    /** A direct buffer of one chunk, aligned so that a {@link FileSource} can fill it with O_DIRECT. */
+    public static ByteBuffer newChunkBuffer() {
+        return ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE + 4096).alignedSlice(4096).slice(0, ChunkIndex.CHUNK_SIZE);
+    }
+
+    /**
+     * Fills {@code buffer} with the {@code length} bytes (at most a chunk) from {@code start}: reads
+     * the data extents and zeros the holes, which are never read; returns the bytes read.
+     *
+     * @param extents the source's extents of exactly that range
+     */
+    public static long readChunk(BlockSource source, ByteBuffer buffer, long start, int length, List<Extent> extents)
             throws IOException {
         buffer.clear().limit(length);
         long read = 0;

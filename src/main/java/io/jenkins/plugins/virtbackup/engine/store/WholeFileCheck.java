@@ -1,7 +1,8 @@
 package io.jenkins.plugins.virtbackup.engine.store;
 
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
+import io.jenkins.plugins.virtbackup.engine.copy.ChunkPipeline;
 import io.jenkins.plugins.virtbackup.engine.copy.Digests;
-import io.jenkins.plugins.virtbackup.engine.copy.Extent;
 import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
 import io.jenkins.plugins.virtbackup.engine.copy.FileSource;
 import java.io.IOException;
@@ -18,9 +19,6 @@ import java.util.List;
  * not read but hashed as the zeros they read as, since the digest covers them.
  */
 final class WholeFileCheck {
-    private static final int WINDOW = 1 << 20;
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(WINDOW).asReadOnlyBuffer();
-
     private final FileExtents extents;
 
     WholeFileCheck(FileExtents extents) {
@@ -43,20 +41,11 @@ final class WholeFileCheck {
 
     private static String digest(FileSource source) throws IOException {
         MessageDigest digest = Digests.sha256();
-        // Aligned and direct, so that FileSource can read it with O_DIRECT.
-        ByteBuffer window = ByteBuffer.allocateDirect(WINDOW + 4096).alignedSlice(4096).slice(0, WINDOW);
-        for (long start = 0; start < source.size(); start += WINDOW) {
-            int length = (int) Math.min(WINDOW, source.size() - start);
-            List<Extent> parts = source.extents(start, start + length);
-            for (Extent part : parts) {
-                ByteBuffer slice = window.slice((int) (part.offset() - start), (int) part.length());
-                if (part.data()) {
-                    source.read(slice, part.offset());
-                } else {
-                    slice.put(ZEROS.slice(0, (int) part.length()));
-                }
-            }
-            digest.update(window.slice(0, length));
+        ByteBuffer chunk = ChunkPipeline.newChunkBuffer();
+        for (long start = 0; start < source.size(); start += ChunkIndex.CHUNK_SIZE) {
+            int length = (int) Math.min(ChunkIndex.CHUNK_SIZE, source.size() - start);
+            ChunkPipeline.readChunk(source, chunk, start, length, source.extents(start, start + length));
+            digest.update(chunk.slice(0, length));
         }
         return HexFormat.of().formatHex(digest.digest());
     }
