@@ -155,7 +155,8 @@ public final class ChunkPipeline {
 
     /** A direct buffer of one chunk, aligned so that a {@link FileSource} can fill it with O_DIRECT. */
     public static ByteBuffer newChunkBuffer() {
-        return ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE + 4096).alignedSlice(4096).slice(0, ChunkIndex.CHUNK_SIZE);
+        return ByteBuffer.allocateDirect(ChunkIndex.CHUNK_SIZE + 4096).alignedSlice(4096)
+                .slice(0, ChunkIndex.CHUNK_SIZE);
     }
 
     /**
