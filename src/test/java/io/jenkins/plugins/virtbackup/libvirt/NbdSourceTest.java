@@ -3,12 +3,12 @@ package io.jenkins.plugins.virtbackup.libvirt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jenkins.plugins.virtbackup.engine.copy.BlockSource;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkPipeline;
 import io.jenkins.plugins.virtbackup.engine.copy.Extent;
 import io.jenkins.plugins.virtbackup.engine.copy.FileSource;
 import io.jenkins.plugins.virtbackup.engine.copy.SparseFileSink;
+import io.jenkins.plugins.virtbackup.testing.RecordingSource;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.NbdServer;
@@ -26,7 +26,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -138,7 +137,7 @@ class NbdSourceTest {
         Path copy = dir.resolve("copy.raw");
 
         try (NbdSource nbd = NbdSource.connectUnix(socket, VDA, NbdSource.BASE_ALLOCATION);
-             CountingSource counting = new CountingSource(nbd);
+             RecordingSource counting = new RecordingSource(nbd);
              SparseFileSink sink = SparseFileSink.create(copy, PosixFilePermissions.fromString("rw-------"))) {
             long dataBytes = nbd.extents(0, nbd.size()).stream().filter(Extent::data).mapToLong(Extent::length).sum();
             List<Long> chunksWithData = new ArrayList<>();
@@ -151,7 +150,7 @@ class NbdSourceTest {
             sink.finish(totals.size());
 
             assertThat(dataBytes).as("premise").isEqualTo(64 * KIB + 2 * MIB + 1536 * KIB);
-            assertThat(counting.bytesRead.get()).as("bytes read over NBD").isEqualTo(dataBytes);
+            assertThat(counting.bytesRead()).as("bytes read over NBD").isEqualTo(dataBytes);
             assertThat(totals.dataBytes()).isEqualTo(dataBytes);
             assertThat(chunksWithData).containsExactly(0L, 3L, 4L, 47L, 48L);
         }
@@ -323,41 +322,5 @@ class NbdSourceTest {
         byte[] bytes = new byte[(int) length];
         Arrays.fill(bytes, (byte) value);
         return bytes;
-    }
-
-    /** Counts the bytes a copy asks its source for. */
-    private static final class CountingSource implements BlockSource {
-        private final BlockSource source;
-        final AtomicLong bytesRead = new AtomicLong();
-
-        CountingSource(BlockSource source) {
-            this.source = source;
-        }
-
-        @Override
-        public long size() {
-            return source.size();
-        }
-
-        @Override
-        public List<Extent> extents(long from, long to) throws IOException {
-            return source.extents(from, to);
-        }
-
-        @Override
-        public void read(ByteBuffer into, long position) throws IOException {
-            bytesRead.addAndGet(into.remaining());
-            source.read(into, position);
-        }
-
-        @Override
-        public String name() {
-            return source.name();
-        }
-
-        @Override
-        public void close() {
-            // the test closes the source it wraps
-        }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
+import io.jenkins.plugins.virtbackup.testing.RecordingSource;
 import io.jenkins.plugins.virtbackup.testing.Leaks;
 import io.jenkins.plugins.virtbackup.testing.SparseFile;
 import java.io.IOException;
@@ -60,8 +61,8 @@ class ChunkPipelineTest {
             long dataBytes = dataExtents.stream().mapToLong(Extent::length).sum();
             assertThat(dataBytes).as("premise: a few MiB of data").isBetween(5L * MIB, 7L * MIB);
             assertThat(totals).isEqualTo(new ChunkPipeline.Totals(size, dataBytes));
-            assertThat(source.reads.stream().mapToLong(Extent::length).sum()).as("bytes read").isEqualTo(dataBytes);
-            assertThat(source.reads).as("every read lies inside data")
+            assertThat(source.bytesRead()).as("bytes read").isEqualTo(dataBytes);
+            assertThat(source.reads()).as("every read lies inside data")
                     .allMatch(read -> dataExtents.stream().anyMatch(data -> inside(read, data)));
         }
 
@@ -213,42 +214,6 @@ class ChunkPipelineTest {
 
     private static boolean inside(Extent part, Extent whole) {
         return part.offset() >= whole.offset() && part.end() <= whole.end();
-    }
-
-    /** Passes reads on to a real source and remembers each (read on the pipeline's one reading thread). */
-    private static final class RecordingSource implements BlockSource {
-        private final BlockSource source;
-        final List<Extent> reads = new ArrayList<>();
-
-        RecordingSource(BlockSource source) {
-            this.source = source;
-        }
-
-        @Override
-        public long size() {
-            return source.size();
-        }
-
-        @Override
-        public List<Extent> extents(long from, long to) throws IOException {
-            return source.extents(from, to);
-        }
-
-        @Override
-        public void read(ByteBuffer into, long position) throws IOException {
-            reads.add(new Extent(position, into.remaining(), true));
-            source.read(into, position);
-        }
-
-        @Override
-        public String name() {
-            return source.name();
-        }
-
-        @Override
-        public void close() {
-            // the wrapped source belongs to the test
-        }
     }
 
     /**
