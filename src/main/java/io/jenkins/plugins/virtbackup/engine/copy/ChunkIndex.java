@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine.copy;
 
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -79,7 +80,7 @@ public final class ChunkIndex {
         private Writer(Path file, FileChannel channel) {
             this.file = file;
             this.channel = channel;
-            this.out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         }
 
         /** Creates the index file, which must not exist yet. */
