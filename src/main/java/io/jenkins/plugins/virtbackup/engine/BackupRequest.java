@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,15 +20,30 @@ import java.util.List;
  *                        default, {@code overlays/} in the state directory
  * @param readBack        read every written chunk back from disk and compare its digest before the
  *                        backup gets its final name ({@code --verify}); off by default, as in peers
+ * @param level           full, or only what changed since a parent backup ({@code --level})
  */
 public record BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
                             Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
-                            boolean readBack) {
+                            boolean readBack, BackupLevel level) {
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(300);
 
     public BackupRequest {
         disks = List.copyOf(disks);
+    }
+
+    /** A full backup. */
+    public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
+                         Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
+                         boolean readBack) {
+        this(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir, readBack,
+                BackupLevel.FULL);
+    }
+
+    /** The same request at another level. */
+    public BackupRequest withLevel(BackupLevel newLevel) {
+        return new BackupRequest(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir,
+                readBack, newLevel);
     }
 
     /** A request without read-back. */

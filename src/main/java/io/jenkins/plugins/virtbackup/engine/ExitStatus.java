@@ -20,7 +20,14 @@ public enum ExitStatus {
     /** Another run holds the domain's lock; nothing was done. */
     BUSY(6),
     /** {@code virt-backup verify}: a file is missing or differs from the manifest. */
-    VERIFY_FAILED(7);
+    VERIFY_FAILED(7),
+    /**
+     * {@code --level inc} or {@code diff}: the chain of backups and checkpoints it would extend cannot
+     * be trusted (a checkpoint or bitmap lost, a disk added, removed or resized, the domain redefined,
+     * another kind of backup in between). Nothing was written; take a full backup, or use
+     * {@code --level auto}, which does so by itself.
+     */
+    CHAIN_BROKEN(8);
 
     private final int code;
 

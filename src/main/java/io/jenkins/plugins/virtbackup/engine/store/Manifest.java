@@ -25,11 +25,13 @@ import java.util.Map;
  * @param downtime how long the guest could not run, and who measured it
  * @param skipped  disks not copied, target to reason
  * @param chains   each copied disk's image chain on the hypervisor, top first, by target
+ * @param increment where the backup sits in a chain of incremental backups; {@link Increment#STANDALONE}
+ *                  for one that needs no other
  */
 public record Manifest(int format, String toolVersion, String domainName, String domainUuid, String hypervisorUri,
                        BackupMode mode, DomainState stateFound, Instant start, Instant end,
                        Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
-                       Map<String, BackingChain> chains) {
+                       Map<String, BackingChain> chains, Increment increment) {
 
     public static final String FILE_NAME = "manifest.json";
     /** Bumped only when a field changes meaning or goes away; new fields keep the version. */
@@ -57,9 +59,18 @@ public record Manifest(int format, String toolVersion, String domainName, String
     public Manifest(String toolVersion, String domainName, String domainUuid, String hypervisorUri,
                     BackupMode mode, DomainState stateFound, Instant start, Instant end,
                     Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
-                    Map<String, BackingChain> chains) {
+                    Map<String, BackingChain> chains, Increment increment) {
         this(FORMAT_VERSION, toolVersion, domainName, domainUuid, hypervisorUri, mode, stateFound, start, end,
-                downtime, files, skipped, chains);
+                downtime, files, skipped, chains, increment);
+    }
+
+    /** A manifest of the current format of a backup that stands alone. */
+    public Manifest(String toolVersion, String domainName, String domainUuid, String hypervisorUri,
+                    BackupMode mode, DomainState stateFound, Instant start, Instant end,
+                    Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
+                    Map<String, BackingChain> chains) {
+        this(toolVersion, domainName, domainUuid, hypervisorUri, mode, stateFound, start, end, downtime, files,
+                skipped, chains, Increment.STANDALONE);
     }
 
     /**
@@ -101,6 +112,7 @@ public record Manifest(int format, String toolVersion, String domainName, String
         Map<String, Object> sources = new LinkedHashMap<>();
         chains.forEach((target, chain) -> sources.put(target, chain.toJson()));
         json.put("sourceChains", sources);
+        json.putAll(increment.toJson());
         return Json.write(json);
     }
 

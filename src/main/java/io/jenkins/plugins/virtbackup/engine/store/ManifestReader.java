@@ -3,6 +3,7 @@ package io.jenkins.plugins.virtbackup.engine.store;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ final class ManifestReader {
         return new Manifest(format, manifest.optionalString("version"), domain.string("name"),
                 domain.optionalString("uuid"), manifest.optionalString("hypervisor"), mode(manifest),
                 stateFound(manifest), manifest.instant("start"), manifest.instant("end"), downtime(manifest),
-                files(manifest, format), skipped(manifest), sourceChains(manifest));
+                files(manifest, format), skipped(manifest), sourceChains(manifest), increment(manifest));
     }
 
     /** Read first, since a newer format may have changed everything else. */
@@ -165,6 +166,61 @@ final class ManifestReader {
             chains.put(target, new BackingChain(images));
         }
         return chains;
+    }
+
+    /** Missing in manifests written before incremental backups: those stand alone. */
+    private static Increment increment(Fields manifest) throws InvalidManifestException {
+        String name = manifest.optionalString("level");
+        if (name == null) {
+            return Increment.STANDALONE;
+        }
+        BackupLevel level = BackupLevel.fromCliName(name).filter(l -> l != BackupLevel.AUTO).orElseThrow(
+                () -> new InvalidManifestException("level '" + name + "' is not full, inc or diff"));
+        String parent = manifest.optionalString("parent");
+        if (parent != null) {
+            requirePlainName(manifest, "parent", parent);
+        }
+        if (level.needsParent() != (parent != null)) {
+            throw new InvalidManifestException("a " + level + " backup " + (parent == null ? "needs" : "has no")
+                    + " parent");
+        }
+        Fields taken = manifest.optionalObject("checkpoint");
+        Increment.Checkpoint checkpoint = taken == null ? null
+                : new Increment.Checkpoint(taken.string("name"), taken.string("xml"));
+        Map<String, Increment.DiskChain> disks = new LinkedHashMap<>();
+        Fields chains = manifest.optionalObject("backupChains");
+        if (chains != null) {
+            for (String target : chains.keys()) {
+                Fields disk = chains.object(target);
+                List<?> entries = disk.list("files");
+                List<String> files = new ArrayList<>();
+                for (int i = 0; i < entries.size(); i++) {
+                    files.add(chainFile(disk, i, entries.get(i)));
+                }
+                disks.put(target, new Increment.DiskChain(disk.number("size"), files));
+            }
+        }
+        return new Increment(level, parent, checkpoint, disks);
+    }
+
+    /**
+     * A file of a disk's backup chain: the backup's own (a plain name) first, then files of the
+     * backups it builds on, all siblings of its folder ({@code ../FOLDER/NAME}); nothing else.
+     */
+    private static String chainFile(Fields disk, int i, Object entry) throws InvalidManifestException {
+        String where = disk.where("files") + "[" + i + "]";
+        if (!(entry instanceof String file)) {
+            throw new InvalidManifestException(where + " is not a string");
+        }
+        String[] parts = file.split("/", -1);
+        boolean own = i == 0 && parts.length == 1 && isPlainName(parts[0]);
+        boolean sibling = i > 0 && parts.length == 3 && parts[0].equals("..") && isPlainName(parts[1])
+                && isPlainName(parts[2]);
+        if (!own && !sibling) {
+            throw new InvalidManifestException(where + " '" + file + "' is not "
+                    + (i == 0 ? "a file in the backup's folder" : "a file of a sibling backup (../FOLDER/NAME)"));
+        }
+        return file;
     }
 
     /**

@@ -190,7 +190,7 @@ class ManifestTest {
     private static Manifest manifest(int format, List<BackedUpFile> files) {
         return new Manifest(format, "1.0-test", "web", "uuid-1", "test:///default", BackupMode.SUSPEND,
                 DomainState.RUNNING, Instant.parse("2026-12-03T10:15:00Z"), Instant.parse("2026-12-03T10:15:09Z"),
-                new Downtime(12, Downtime.HOST), files, Map.of(), Map.of());
+                new Downtime(12, Downtime.HOST), files, Map.of(), Map.of(), Increment.STANDALONE);
     }
 
     private static BackedUpFile file(String name, String kind, String backing) {
