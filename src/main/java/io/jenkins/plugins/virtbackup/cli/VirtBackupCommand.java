@@ -12,9 +12,11 @@ import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.log.ToolErrorLog;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
+import io.jenkins.plugins.virtbackup.libvirt.QemuNbdWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -202,7 +204,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
         try (BackupLog log = new BackupLog(out, verbose, interactive, syslog)) {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
-                engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir), new LinuxFileExtents());
+                engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir), new LinuxFileExtents(),
+                        new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
                 return new Outcome(ExitStatus.OK, engine.run(request).directory());
             } catch (HypervisorException e) {
                 log.error(e.getMessage());

@@ -5,9 +5,14 @@ import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
 import io.jenkins.plugins.virtbackup.engine.copy.FileExtents;
+import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
 import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
 import io.jenkins.plugins.virtbackup.engine.image.FileIdentity;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
+import io.jenkins.plugins.virtbackup.engine.incremental.ChainPlan;
+import io.jenkins.plugins.virtbackup.engine.incremental.ChainPlanner;
+import io.jenkins.plugins.virtbackup.engine.incremental.Checkpoints;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
@@ -24,6 +29,7 @@ import io.jenkins.plugins.virtbackup.engine.recovery.RecoveryJournal;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,6 +66,7 @@ public final class BackupEngine {
     private final StateDirectory state;
     private final DiskCopier copier;
     private final ChainCopy chainCopy;
+    private final Qcow2Writer qcow2Writer;
     private volatile boolean cancelled;
     /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
     private GuestHold activeHold;
@@ -67,9 +74,12 @@ public final class BackupEngine {
     /**
      * @param state   where domain locks and recovery journals live
      * @param extents where files hold data, so that copies read only that
+     * @param qcow2Writer how {@code live} mode writes its qcow2 files
      */
-    public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state, FileExtents extents) {
+    public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state, FileExtents extents,
+                        Qcow2Writer qcow2Writer) {
         this.hypervisor = hypervisor;
+        this.qcow2Writer = qcow2Writer;
         this.log = log;
         this.state = state;
         this.copier = new DiskCopier(() -> cancelled, extents, BackupDirectory.FILE_MODE);
@@ -150,13 +160,17 @@ public final class BackupEngine {
         DiskSelection selection = DiskSelection.choose(name, inspect(vm::disks, name), request.disks());
         checkModeFits(request.mode(), found, vm, name);
         Map<String, BackingChain> chains = readChains(selection);
+        boolean pulls = request.mode() == BackupMode.LIVE && found.isActive();
+        Map<String, Long> capacities = pulls ? capacities(vm, selection, name) : Map.of();
+        ChainPlan plan = planLevel(request, found, vm, selection, capacities);
 
-        log.milestone("backup of domain '" + name + "' started: mode " + request.mode() + ", domain "
-                + found.name().toLowerCase(Locale.ROOT) + ", " + selection.toCopy().size() + " disk(s), to "
+        log.milestone("backup of domain '" + name + "' started: mode " + request.mode()
+                + (pulls ? ", level " + plan.level() : "") + ", domain " + found.name().toLowerCase(Locale.ROOT) + ", " + selection.toCopy().size() + " disk(s), to "
                 + request.backupRoot());
         BackupDirectory directory = BackupDirectory.create(request.backupRoot(), name, start);
         boolean committed = false;
         boolean keepForRecovery = false;
+        GuestHold hold = GuestHold.NONE;
         try {
             journal.startedBackup(directory.partialPath());
             log.recordTo(directory.file(RUN_LOG_FILE));
@@ -164,14 +178,16 @@ public final class BackupEngine {
                     && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT);
             directory.requireSpace(estimateBytes(vm, selection, chains, savesMemory, name));
             Path overlayDir = overlayDir(request);
+            Path scratchFolder = state.scratchFolder(hypervisor.uri(), name);
             if (found.isActive()) {
-                HypervisorAccess.check(request.mode(), hypervisor.uri(), overlayDir, directory.partialPath());
+                HypervisorAccess.check(request.mode(), hypervisor.uri(), overlayDir, scratchFolder);
             }
             selection.skipped().forEach((target, why) -> log.notice("disk " + target + " skipped: " + why));
 
             List<BackedUpFile> files = new ArrayList<>();
             files.add(writeDefinition(vm, name, directory));
-            GuestHold hold = holdFor(request, vm, found, directory, selection, chains, overlayDir, journal);
+            hold = pulls ? liveHold(vm, name, plan, selection, capacities, scratchFolder, directory, journal)
+                    : holdFor(request, vm, found, directory, selection, chains, overlayDir, journal);
             Downtime downtime = copyWhileHeld(hold, selection, chains, directory, files, found.isActive(),
                     quiesce(request, found) ? vm : null, journal);
             if (savesMemory) {
@@ -181,8 +197,10 @@ public final class BackupEngine {
             if (request.readBack()) {
                 readBack(directory, files);
             }
+            Increment increment = hold instanceof LiveHold live ? increment(vm, name, plan, live) : Increment.STANDALONE;
             Manifest manifest = new Manifest(ToolVersion.get(), name, inspect(vm::uuid, name), hypervisor.uri(),
-                    request.mode(), found, start, Instant.now(), downtime, files, selection.skipped(), chains);
+                    request.mode(), found, start, Instant.now(), downtime, files, selection.skipped(), chains,
+                    increment);
             writeSynced(directory.file(Manifest.FILE_NAME), manifest.toJson());
             log.milestone(String.format(Locale.ROOT,
                     "backup of domain '%s' complete: %d file(s), %s, guest downtime %s, in %s",
@@ -192,6 +210,9 @@ public final class BackupEngine {
             directory.commit();
             committed = true;
             finishJournal(journal);
+            if (increment.checkpoint() != null && increment.level() == BackupLevel.FULL) {
+                Checkpoints.deleteOlder(vm, increment.checkpoint().name(), log);
+            }
             return new CompletedBackup(directory.completePath().toAbsolutePath(), manifest);
         } catch (BackupException | IOException e) {
             BackupException failure = asBackupFailure(e);
@@ -201,6 +222,9 @@ public final class BackupEngine {
             throw failure;
         } finally {
             if (!committed) {
+                if (!keepForRecovery) {
+                    hold.discard();
+                }
                 abandon(directory, keepForRecovery, journal);
             }
         }
@@ -334,13 +358,80 @@ public final class BackupEngine {
             case SNAPSHOT_LIBVIRT:
                 return new SnapshotLibvirtHold(vm, name, selection.toCopy(), chains, overlayDir,
                         directory.file(MEMORY_FILE), log, journal);
-            case LIVE:
-                return new LiveHold(vm, name, selection.toCopy(), disk -> directory.file(disk.backupFileName()),
-                        log, () -> cancelled, copier, journal);
             default:
                 return new SuspendHold(hypervisor, vm, name, directory.file(MEMORY_FILE), found == DomainState.PAUSED,
                         log, journal);
         }
+    }
+
+    /**
+     * The level this backup is taken at. Only {@code live} mode of a running domain keeps a chain;
+     * there the backups already in the root decide ({@link ChainPlanner}).
+     */
+    private ChainPlan planLevel(BackupRequest request, DomainState found, VirtualMachine vm, DiskSelection selection,
+                                Map<String, Long> capacities) throws BackupException {
+        BackupLevel level = request.level();
+        String name = request.domain();
+        if (request.mode() != BackupMode.LIVE) {
+            if (level.needsParent()) {
+                throw new BackupException(ExitStatus.USAGE, "--level " + level + " needs mode live: only it keeps "
+                        + "the checkpoints an incremental starts from (mode is " + request.mode() + ")");
+            }
+            return ChainPlan.FULL;
+        }
+        if (!found.isActive()) {
+            if (level.needsParent()) {
+                throw new BackupException(ExitStatus.CHAIN_BROKEN, "cannot take a " + level + " backup of domain '"
+                        + name + "': it is shut off, and libvirt's backup job needs it running; nothing was written. "
+                        + "Take a full backup (--level full), or use --level auto, which does so then");
+            }
+            if (level == BackupLevel.AUTO) {
+                log.notice("level auto: taking a full backup, since domain '" + name + "' is shut off");
+            }
+            return ChainPlan.FULL;
+        }
+        Map<String, ChainPlanner.DiskNow> disks = new LinkedHashMap<>();
+        for (Disk disk : selection.toCopy()) {
+            disks.put(disk.target(), new ChainPlanner.DiskNow(disk.source(), capacities.get(disk.target())));
+        }
+        return new ChainPlanner(vm, name, log).plan(level, request.backupRoot().resolve(name),
+                inspect(vm::uuid, name), disks);
+    }
+
+    private Map<String, Long> capacities(VirtualMachine vm, DiskSelection selection, String name)
+            throws BackupException {
+        Map<String, Long> capacities = new LinkedHashMap<>();
+        for (Disk disk : selection.toCopy()) {
+            capacities.put(disk.target(), inspect(() -> vm.diskCapacity(disk.target()), name));
+        }
+        return capacities;
+    }
+
+    /**
+     * The pull job of {@code live} mode. Its NBD server listens on a unix socket in the scratch
+     * folder when the hypervisor is this machine; on another machine, on TCP (a socket there would
+     * be out of reach).
+     */
+    private LiveHold liveHold(VirtualMachine vm, String name, ChainPlan plan, DiskSelection selection,
+                              Map<String, Long> capacities, Path scratchFolder, BackupDirectory directory,
+                              RecoveryJournal journal) {
+        Map<String, Path> scratchFiles = new LinkedHashMap<>();
+        for (Disk disk : selection.toCopy()) {
+            scratchFiles.put(disk.target(), scratchFolder.resolve(disk.target() + ".scratch"));
+        }
+        boolean local = java.net.URI.create(hypervisor.uri()).getHost() == null;
+        String checkpoint = Checkpoints.nameFor(directory.completePath().getFileName().toString());
+        PullBackupRequest pull = new PullBackupRequest(scratchFiles, plan.incrementalFrom(), checkpoint,
+                local ? scratchFolder.resolve("nbd.sock") : null);
+        return new LiveHold(vm, name, plan, pull, scratchFolder, capacities, directory::file, qcow2Writer, copier,
+                log, () -> cancelled, journal);
+    }
+
+    /** The backup's place in its chain, with the checkpoint's XML as libvirt now holds it. */
+    private Increment increment(VirtualMachine vm, String name, ChainPlan plan, LiveHold hold) throws BackupException {
+        String checkpoint = hold.checkpointName();
+        return plan.increment(new Increment.Checkpoint(checkpoint, inspect(() -> vm.checkpointXml(checkpoint), name)),
+                hold.diskChains());
     }
 
     /** Whether to freeze the guest's file systems around the hold; says so when it cannot. */

@@ -65,8 +65,29 @@ public interface VirtualMachine {
     /** Ends a ready commit job of disk {@code target} by switching the disk to the image merged into. */
     void pivot(String target) throws HypervisorException;
 
-    /** Starts the hypervisor's own full backup of the given disks (target to target file), in push mode. */
-    void beginPushBackup(Map<String, Path> targets) throws HypervisorException;
+    /**
+     * Starts a backup job in pull mode with a new checkpoint, both in one step: the checkpoint marks
+     * exactly the point in time exported. Returns once the exports are served.
+     */
+    PullBackupExport beginPullBackup(PullBackupRequest request) throws HypervisorException;
+
+    /** The virtual size of disk {@code target} in bytes, as the guest sees it. */
+    long diskCapacity(String target) throws HypervisorException;
+
+    /** The names of the domain's checkpoints, oldest first. */
+    List<String> checkpointNames() throws HypervisorException;
+
+    /** Checkpoint {@code name}'s XML without the domain's definition, as it can be redefined later. */
+    String checkpointXml(String name) throws HypervisorException;
+
+    /**
+     * Asks libvirt whether checkpoint {@code name} still has consistent bitmaps on every disk it
+     * covers; when libvirt no longer knows the checkpoint, it is first redefined from {@code savedXml}.
+     */
+    CheckpointCheck validateCheckpoint(String name, String savedXml) throws HypervisorException;
+
+    /** Deletes checkpoint {@code name} and its bitmaps; its changes merge into its parent's. */
+    void deleteCheckpoint(String name) throws HypervisorException;
 
     /** The domain's current job (a backup, a save, a snapshot); {@link JobProgress#active()} is false when none runs. */
     JobProgress currentJob() throws HypervisorException;

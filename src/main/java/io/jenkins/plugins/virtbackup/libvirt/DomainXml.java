@@ -72,7 +72,7 @@ final class DomainXml {
                 firstChild(disk, "readonly") != null, firstChild(disk, "shareable") != null);
     }
 
-    private static Document parse(String xml) {
+    static Document parse(String xml) {
         try {
             DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
             // Domain XML comes from the hypervisor, but an XML parser is no place for trust.
@@ -107,7 +107,7 @@ final class DomainXml {
         return AgentChannel.NONE;
     }
 
-    private static Element firstChild(Element parent, String name) {
+    static Element firstChild(Element parent, String name) {
         for (var node = parent.getFirstChild(); node != null; node = node.getNextSibling()) {
             if (node instanceof Element element && element.getTagName().equals(name)) {
                 return element;
@@ -116,7 +116,7 @@ final class DomainXml {
         return null;
     }
 
-    private static String attribute(Element element, String name, String fallback) {
+    static String attribute(Element element, String name, String fallback) {
         String value = element.getAttribute(name);
         return value.isEmpty() ? fallback : value;
     }

@@ -1,26 +1,35 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
 import io.jenkins.plugins.virtbackup.engine.BlockJobState;
+import io.jenkins.plugins.virtbackup.engine.CheckpointCheck;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.JobProgress;
 import io.jenkins.plugins.virtbackup.engine.JobResult;
+import io.jenkins.plugins.virtbackup.engine.PullBackupExport;
+import io.jenkins.plugins.virtbackup.engine.PullBackupRequest;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
+import io.jenkins.plugins.virtbackup.engine.copy.BlockSource;
 import io.jenkins.plugins.virtbackup.engine.modes.FreezeResult;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.libvirt.Domain;
 import org.libvirt.Domain.BlockCommitFlags;
 import org.libvirt.Domain.BlockJobAbortFlags;
+import org.libvirt.Domain.CheckpointCreateFlags;
+import org.libvirt.Domain.CheckpointListFlags;
 import org.libvirt.Domain.SnapshotCreateFlags;
 import org.libvirt.DomainBlockInfo;
+import org.libvirt.DomainCheckpoint;
 import org.libvirt.DomainJobInfo;
 import org.libvirt.DomainJobStats;
+import org.libvirt.Error;
 import org.libvirt.LibvirtException;
 import org.libvirt.TypedParameter;
 
@@ -222,16 +231,105 @@ final class LibvirtDomain implements VirtualMachine {
     }
 
     @Override
-    public void beginPushBackup(Map<String, Path> targets) throws HypervisorException {
-        StringBuilder xml = new StringBuilder("<domainbackup mode='push'><disks>");
-        for (Disk disk : disks()) {
-            Path target = targets.get(disk.target());
-            xml.append("<disk name='").append(Xml.escape(disk.target())).append("' ");
-            xml.append(target == null ? "backup='no'/>" : "backup='yes' type='file'><driver type='"
-                    + Xml.escape(disk.format()) + "'/><target file='" + Xml.escape(target.toString()) + "'/></disk>");
+    public PullBackupExport beginPullBackup(PullBackupRequest request) throws HypervisorException {
+        List<String> targets = disks().stream().map(Disk::target).toList();
+        String job = PullJobXml.backup(request, targets, hypervisor.uri());
+        String checkpoint = PullJobXml.checkpoint(request, targets);
+        run("begin backup job", d -> d.backupBegin(job, checkpoint, 0));
+        PullJobXml.Served served = PullJobXml.served(call("read the backup job", d -> d.getBackupXMLDesc(0)));
+        return new NbdExports(served);
+    }
+
+    /** The exports of a running job, read with libnbd. */
+    private static final class NbdExports implements PullBackupExport {
+        private final PullJobXml.Served served;
+
+        NbdExports(PullJobXml.Served served) {
+            this.served = served;
         }
-        xml.append("</disks></domainbackup>");
-        run("begin backup job", d -> d.backupBegin(xml.toString(), null, 0));
+
+        @Override
+        public BlockSource open(String target) throws IOException {
+            PullJobXml.Export export = served.exports().get(target);
+            if (export == null) {
+                throw new IOException("the backup job exports no disk " + target);
+            }
+            String context = export.bitmap() == null ? NbdSource.BASE_ALLOCATION : NbdSource.dirtyBitmap(export.bitmap());
+            return served.socket() != null ? NbdSource.connectUnix(Path.of(served.socket()), export.name(), context)
+                    : NbdSource.connectTcp(served.host(), served.port(), export.name(), context);
+        }
+
+        @Override
+        public String address() {
+            return served.socket() != null ? served.socket() : served.host() + ":" + served.port();
+        }
+    }
+
+    @Override
+    public long diskCapacity(String target) throws HypervisorException {
+        return call("read the size of disk " + target, d -> d.blockInfo(target)).getCapacity();
+    }
+
+    @Override
+    public List<String> checkpointNames() throws HypervisorException {
+        return call("list checkpoints", d -> {
+            List<String> names = new ArrayList<>();
+            for (DomainCheckpoint checkpoint : d.listAllCheckpoints(CheckpointListFlags.TOPOLOGICAL)) {
+                names.add(checkpoint.getName());
+                checkpoint.free();
+            }
+            return names;
+        });
+    }
+
+    @Override
+    public String checkpointXml(String name) throws HypervisorException {
+        return call("read checkpoint " + name, d -> {
+            DomainCheckpoint checkpoint = d.checkpointLookupByName(name);
+            try {
+                return checkpoint.getXMLDesc(DomainCheckpoint.XMLFlags.NO_DOMAIN);
+            } finally {
+                checkpoint.free();
+            }
+        });
+    }
+
+    @Override
+    public CheckpointCheck validateCheckpoint(String name, String savedXml) throws HypervisorException {
+        boolean known = call("look up checkpoint " + name, d -> {
+            try {
+                d.checkpointLookupByName(name).free();
+                return true;
+            } catch (LibvirtException e) {
+                if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN_CHECKPOINT) {
+                    return false;
+                }
+                throw e;
+            }
+        });
+        String xml = known ? checkpointXml(name) : savedXml;
+        try {
+            // Redefining with validation makes libvirt check that every disk's bitmap exists and is
+            // consistent: QEMU killed while running leaves them marked in use, thus inconsistent.
+            domain.checkpointCreateXML(xml, CheckpointCreateFlags.REDEFINE | CheckpointCreateFlags.REDEFINE_VALIDATE)
+                    .free();
+            return new CheckpointCheck(null, !known);
+        } catch (LibvirtException e) {
+            errors.report("validate checkpoint " + name, e);
+            return new CheckpointCheck(LibvirtErrors.oneLine(e), false);
+        }
+    }
+
+    @Override
+    public void deleteCheckpoint(String name) throws HypervisorException {
+        run("delete checkpoint " + name, d -> {
+            DomainCheckpoint checkpoint = d.checkpointLookupByName(name);
+            try {
+                checkpoint.delete(0);
+            } finally {
+                checkpoint.free();
+            }
+        });
     }
 
     @Override

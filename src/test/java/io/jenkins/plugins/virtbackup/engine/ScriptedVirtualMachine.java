@@ -15,6 +15,8 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     public final List<String> calls = new ArrayList<>();
     public DomainState state = DomainState.RUNNING;
     public boolean guestObeysShutdown = true;
+    /** The domain's checkpoints, oldest first. */
+    public final List<String> checkpoints = new ArrayList<>();
     public boolean startFails;
     /** How long an obeyed shutdown takes: the guest reports running meanwhile, as during an ACPI shutdown. */
     public Duration shutdownTakes = Duration.ZERO;
@@ -141,8 +143,34 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public void beginPushBackup(Map<String, Path> targets) {
+    public PullBackupExport beginPullBackup(PullBackupRequest request) {
         throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public long diskCapacity(String target) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public List<String> checkpointNames() {
+        return List.copyOf(checkpoints);
+    }
+
+    @Override
+    public String checkpointXml(String name) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public CheckpointCheck validateCheckpoint(String name, String savedXml) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public void deleteCheckpoint(String name) {
+        calls.add("delete checkpoint " + name);
+        checkpoints.remove(name);
     }
 
     @Override

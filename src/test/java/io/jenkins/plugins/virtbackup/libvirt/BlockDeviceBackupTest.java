@@ -2,9 +2,8 @@ package io.jenkins.plugins.virtbackup.libvirt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
-import io.jenkins.plugins.virtbackup.engine.BackupEngine;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
@@ -13,6 +12,7 @@ import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.HostRequirement;
+import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -38,8 +38,7 @@ class BlockDeviceBackupTest {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
                  BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true,
                          StandardCharsets.UTF_8), false, SyslogSink.NONE)) {
-                manifest = new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state")),
-                        new LinuxFileExtents()).run(TestDriverBed.request("db", BackupMode.SUSPEND,
+                manifest = TestEngines.of(hypervisor, log, new StateDirectory(dir.resolve("state"))).run(TestDriverBed.request("db", BackupMode.SUSPEND,
                         dir.resolve("backups"))).manifest();
                 assertThat(hypervisor.lookup("db").state()).isEqualTo(DomainState.RUNNING);
             }

@@ -3,9 +3,8 @@ package io.jenkins.plugins.virtbackup.libvirt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
-import io.jenkins.plugins.virtbackup.engine.BackupEngine;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
@@ -19,6 +18,7 @@ import io.jenkins.plugins.virtbackup.engine.store.BackupVerifier;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -55,8 +55,7 @@ class ChainOnTestDriverTest {
         hypervisor = LibvirtHypervisor.connect(uri, report -> { });
         try (BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                 false, SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log, new StateDirectory(dir.resolve("state")),
-                    new LinuxFileExtents()).run(new BackupRequest(
+            return TestEngines.of(hypervisor, log, new StateDirectory(dir.resolve("state"))).run(new BackupRequest(
                     "clone", List.of(), BackupMode.SUSPEND, dir.resolve("backups"), Duration.ofSeconds(5), false, false)).manifest();
         }
     }

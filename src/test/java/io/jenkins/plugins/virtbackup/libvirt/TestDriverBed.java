@@ -1,8 +1,7 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
-import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
-import io.jenkins.plugins.virtbackup.engine.BackupEngine;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
@@ -12,6 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.log.Severity;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
+import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,7 +70,7 @@ final class TestDriverBed implements AutoCloseable {
 
     Manifest backUp(BackupRequest request) throws BackupException {
         try (BackupLog log = newLog()) {
-            return new BackupEngine(hypervisor, log, state, new LinuxFileExtents()).run(request).manifest();
+            return TestEngines.of(hypervisor, log, state).run(request).manifest();
         }
     }
 

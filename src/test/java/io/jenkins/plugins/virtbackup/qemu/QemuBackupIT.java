@@ -3,7 +3,6 @@ package io.jenkins.plugins.virtbackup.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
@@ -14,11 +13,11 @@ import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
-import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -320,8 +319,7 @@ class QemuBackupIT {
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log, new StateDirectory(stateDir()),
-                    new LinuxFileExtents()).run(request).manifest();
+            return TestEngines.of(hypervisor, log, new StateDirectory(stateDir())).run(request).manifest();
         }
     }
 

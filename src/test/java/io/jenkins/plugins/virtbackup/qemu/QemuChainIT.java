@@ -11,9 +11,9 @@ import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
-import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -122,8 +122,8 @@ class QemuChainIT {
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                      true, SyslogSink.NONE)) {
-            return new BackupEngine(hypervisor, log, new StateDirectory(Path.of(backups + "-state")),
-                    new LinuxFileExtents()).run(request).manifest();
+            return TestEngines.of(hypervisor, log, new StateDirectory(Path.of(backups + "-state"))).run(request)
+                    .manifest();
         }
     }
 

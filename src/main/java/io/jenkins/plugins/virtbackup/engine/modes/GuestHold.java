@@ -37,6 +37,13 @@ public interface GuestHold {
         return files;
     }
 
+    /**
+     * The backup failed after {@link #putBack}: takes back what the hold left in the hypervisor for
+     * the backup's sake ({@code live}: the checkpoint taken with it, which no backup would name).
+     */
+    default void discard() {
+    }
+
     /** The guest's downtime when the mode knows it better than the time from hold to put back. */
     default Optional<Downtime> downtime() {
         return Optional.empty();

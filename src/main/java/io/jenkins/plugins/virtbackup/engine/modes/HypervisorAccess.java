@@ -21,12 +21,17 @@ public final class HypervisorAccess {
     /** The least free space in the overlay folder: the guest's writes land there while its disks are copied. */
     static final long OVERLAY_MIN_FREE = 1L << 30;
 
-    public static void check(BackupMode mode, String uri, Path overlayDir, Path backup) throws BackupException {
+    /**
+     * @param scratchFolder where {@code live} mode's job keeps the guest's writes and its NBD socket
+     */
+    public static void check(BackupMode mode, String uri, Path overlayDir, Path scratchFolder) throws BackupException {
         if (mode == BackupMode.SNAPSHOT_LIBVIRT) {
             checkOverlayFolder(overlayDir, qemuRunsAsAnotherUser(uri));
         }
         if (mode == BackupMode.LIVE && qemuRunsAsAnotherUser(uri)) {
-            checkTraversable(backup.getParent(), "in live mode QEMU, running as its own user, writes the copies");
+            checkTraversable(scratchFolder.getParent(), "in live mode QEMU, running as its own user, keeps the "
+                    + "guest's writes during the backup in scratch files and serves the disks on a socket there "
+                    + "(see --state-dir)");
         }
     }
 

@@ -4,120 +4,179 @@ import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
-import io.jenkins.plugins.virtbackup.engine.JobProgress;
-import io.jenkins.plugins.virtbackup.engine.JobResult;
+import io.jenkins.plugins.virtbackup.engine.PullBackupExport;
+import io.jenkins.plugins.virtbackup.engine.PullBackupRequest;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
+import io.jenkins.plugins.virtbackup.engine.copy.BlockSource;
 import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.DiskCopier;
+import io.jenkins.plugins.virtbackup.engine.copy.ExtentCopy;
+import io.jenkins.plugins.virtbackup.engine.copy.ImageSink;
 import io.jenkins.plugins.virtbackup.engine.copy.Progress;
+import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
+import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
+import io.jenkins.plugins.virtbackup.engine.incremental.ChainPlan;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.recovery.Journaling;
 import io.jenkins.plugins.virtbackup.engine.recovery.RecoveryJournal;
 import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * {@code live} mode: libvirt's backup API in push mode. The hypervisor writes a crash-consistent
- * point-in-time copy of each disk into the backup while the guest runs; no overlay ever appears
- * in the domain's definition. Putting back means: no backup job left running.
+ * {@code live} mode: libvirt's backup API in pull mode. In one instant libvirt takes a checkpoint
+ * and exports each disk's point in time over NBD, keeping the guest's writes meanwhile in scratch
+ * files; the guest runs on. The copy reads only what it needs (allocated extents for a full, the
+ * checkpoint's dirty extents for an inc or diff) and writes each disk into a qcow2 that
+ * {@code qemu-nbd} writes, over the parent backup's file for an inc or diff. No overlay ever
+ * appears in the domain's definition. Putting back means: no backup job left running.
  */
 public final class LiveHold implements GuestHold {
-    private static final Duration POLL = Duration.ofMillis(200);
-
     private final VirtualMachine vm;
     private final String name;
-    private final Map<String, Path> targets = new LinkedHashMap<>();
     private final BackupLog log;
     private final BooleanSupplier cancelled;
-    private final DiskCopier reader;
+    private final DiskCopier indexer;
+    private final Qcow2Writer writer;
     private final RecoveryJournal journal;
-    private final RecoveryJournal.Undo undo = new RecoveryJournal.Undo(RecoveryJournal.Undo.ABORT_JOB, Map.of());
+    private final ChainPlan plan;
+    private final PullBackupRequest request;
+    private final Path scratchFolder;
+    private final Map<String, Long> capacities;
+    private final Function<String, Path> backupFile;
+    private final RecoveryJournal.Undo abortJob = new RecoveryJournal.Undo(RecoveryJournal.Undo.ABORT_JOB, Map.of());
+    private final RecoveryJournal.Undo removeScratch;
+    private final RecoveryJournal.Undo deleteCheckpoint;
+    private final Map<String, Increment.DiskChain> diskChains = new LinkedHashMap<>();
+    private PullBackupExport export;
     private boolean jobRunning;
+    private boolean checkpointTaken;
     private Downtime downtime;
-    /** How long starting the job took: the guest is held at most that long while QEMU starts it. */
-    private long beginNanos;
 
-    public LiveHold(VirtualMachine vm, String name, List<Disk> disks, Function<Disk, Path> targetOf,
-                   BackupLog log, BooleanSupplier cancelled, DiskCopier reader, RecoveryJournal journal) {
-        this.journal = journal;
+    /**
+     * @param scratchFolder where libvirt keeps the guest's writes during the job, and the NBD socket
+     *                      when the hypervisor is this machine; made here, removed after the job
+     * @param capacities    each disk's virtual size, by target
+     * @param backupFile    a file's path in the backup, by name
+     */
+    public LiveHold(VirtualMachine vm, String name, ChainPlan plan, PullBackupRequest request, Path scratchFolder,
+                    Map<String, Long> capacities, Function<String, Path> backupFile, Qcow2Writer writer,
+                    DiskCopier indexer, BackupLog log, BooleanSupplier cancelled, RecoveryJournal journal) {
         this.vm = vm;
         this.name = name;
+        this.plan = plan;
+        this.request = request;
+        this.scratchFolder = scratchFolder;
+        this.capacities = Map.copyOf(capacities);
+        this.backupFile = backupFile;
+        this.writer = writer;
+        this.indexer = indexer;
         this.log = log;
         this.cancelled = cancelled;
-        this.reader = reader;
-        for (Disk disk : disks) {
-            targets.put(disk.target(), targetOf.apply(disk));
-        }
+        this.journal = journal;
+        this.removeScratch = new RecoveryJournal.Undo(RecoveryJournal.Undo.REMOVE_SCRATCH,
+                Map.of("folder", scratchFolder.toString()));
+        this.deleteCheckpoint = new RecoveryJournal.Undo(RecoveryJournal.Undo.DELETE_CHECKPOINT,
+                Map.of("checkpoint", request.checkpointName()));
+    }
+
+    /** The backup file of disk {@code target} in live mode: always a qcow2, whatever the disk's format. */
+    public static String fileName(String target) {
+        return target + ".qcow2";
     }
 
     @Override
     public synchronized void hold() throws BackupException {
-        Journaling.willDo(journal, undo);
-        log.detail("starting libvirt's backup job for domain '" + name + "' into " + targets.values());
+        prepareScratchFolder();
+        // Undone backwards: the job ends first, then the checkpoint goes, then the scratch files.
+        Journaling.willDo(journal, removeScratch);
+        Journaling.willDo(journal, deleteCheckpoint);
+        Journaling.willDo(journal, abortJob);
+        log.detail("starting libvirt's backup job (pull mode, level " + plan.level() + ") of domain '" + name
+                + "' with checkpoint " + request.checkpointName());
         try {
             long started = System.nanoTime();
-            vm.beginPushBackup(targets);
-            beginNanos = System.nanoTime() - started;
+            export = vm.beginPullBackup(request);
+            downtime = Downtime.measured(System.nanoTime() - started);
             jobRunning = true;
-            log.detail("backup job of domain '" + name + "' started");
+            checkpointTaken = true;
+            log.detail("backup job of domain '" + name + "' serves its disks on " + export.address());
         } catch (HypervisorException e) {
-            Journaling.undone(journal, undo, log);
+            Journaling.undone(journal, abortJob, log);
+            Journaling.undone(journal, deleteCheckpoint, log);
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot start the backup job of domain '" + name + "': " + e.getMessage(), e);
         }
     }
 
+    private void prepareScratchFolder() throws BackupException {
+        try {
+            Files.createDirectories(scratchFolder);
+            // QEMU, as its own user, creates the NBD socket here; nobody else may list the folder.
+            Files.setPosixFilePermissions(scratchFolder, java.nio.file.attribute.PosixFilePermissions
+                    .fromString("rwx-wx-wx"));
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot make the scratch folder " + scratchFolder
+                    + ": " + BackupDirectory.describe(e), e);
+        }
+    }
+
     @Override
     public List<BackedUpFile> copy(List<Disk> disks, DiskCopy copier) throws BackupException, IOException {
-        awaitJob();
         List<BackedUpFile> files = new ArrayList<>();
         for (Disk disk : disks) {
-            Path file = targets.get(disk.target());
-            files.add(new BackedUpFile(file.getFileName().toString(), "disk", reader.index(file), disk.target(),
-                    disk.source(), disk.format()));
+            files.add(copyDisk(disk, backupFile.apply(fileName(disk.target()))));
         }
+        endJob();
         return files;
     }
 
-    private void awaitJob() throws BackupException, IOException {
-        Progress progress = new Progress(log, "backup job");
-        try {
-            JobProgress job;
-            while ((job = vm.currentJob()).active()) {
-                if (cancelled.getAsBoolean()) {
-                    throw new CopyCancelledException("backup job of domain '" + name + "' cancelled");
-                }
-                progress.update(job.processed(), job.total());
-                Thread.sleep(POLL.toMillis());
-            }
-            synchronized (this) {
-                jobRunning = false;
-            }
-            Journaling.undone(journal, undo, log);
-            JobResult result = vm.lastJobResult();
-            if (!result.succeeded()) {
-                throw new BackupException(ExitStatus.BACKUP_FAILED, "the backup job of domain '" + name + "' failed"
-                        + (result.error() == null ? "" : ": " + result.error()));
-            }
-            // libvirt reports no downtime for a backup job: then the start's duration is the measure.
-            downtime = Downtime.reportedOr(result.downtimeMillis(), beginNanos);
-            progress.done();
-        } catch (HypervisorException e) {
-            throw new BackupException(ExitStatus.BACKUP_FAILED,
-                    "lost track of the backup job of domain '" + name + "': " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CopyCancelledException("interrupted while waiting for the backup job");
+    private BackedUpFile copyDisk(Disk disk, Path file) throws IOException {
+        String target = disk.target();
+        long size = capacities.get(target);
+        String backing = plan.backingFile(target);
+        ExtentCopy.Totals totals;
+        try (BlockSource source = export.open(target);
+             ImageSink sink = writer.create(file, size, backing)) {
+            totals = new ExtentCopy(cancelled).copy(source, sink, plan.level() != BackupLevel.FULL,
+                    new Progress(log, "disk " + target));
         }
+        log.detail(String.format(Locale.ROOT, "disk %s: copied %s of data and %s of zeros%s", target,
+                Sizes.human(totals.dataBytes()), Sizes.human(totals.zeroBytes()),
+                backing == null ? "" : " over " + backing));
+        diskChains.put(target, plan.diskChain(target, file.getFileName().toString(), size));
+        return new BackedUpFile(file.getFileName().toString(), "disk", indexer.index(file), target, disk.source(),
+                "qcow2");
+    }
+
+    /** In pull mode the job runs until its client ends it: every export is read. */
+    private synchronized void endJob() throws BackupException, IOException {
+        if (cancelled.getAsBoolean()) {
+            throw new CopyCancelledException("backup of domain '" + name + "' cancelled");
+        }
+        putBack();
+    }
+
+    /** The checkpoint taken with the job. */
+    public String checkpointName() {
+        return request.checkpointName();
+    }
+
+    /** Each disk's chain of backup files, once copied. */
+    public Map<String, Increment.DiskChain> diskChains() {
+        return Map.copyOf(diskChains);
     }
 
     @Override
@@ -127,17 +186,38 @@ public final class LiveHold implements GuestHold {
 
     @Override
     public synchronized void putBack() throws BackupException {
-        if (!jobRunning) {
+        if (jobRunning) {
+            try {
+                log.detail("ending the backup job of domain '" + name + "'");
+                vm.abortBackupJob();
+                jobRunning = false;
+                Journaling.undone(journal, abortJob, log);
+            } catch (HypervisorException e) {
+                throw new BackupException(ExitStatus.VM_NOT_RESTORED, "a backup job still runs on domain '" + name
+                        + "' (" + e.getMessage() + "); stop it with: virsh domjobabort '" + name + "'", e);
+            }
+        }
+        try {
+            BackupDirectory.deleteTree(scratchFolder);
+            Journaling.undone(journal, removeScratch, log);
+        } catch (IOException e) {
+            log.warning("cannot remove the scratch files in " + scratchFolder + ": " + e.getMessage());
+        }
+    }
+
+    /** The backup failed: its checkpoint would only make the next inc count from a point no backup holds. */
+    @Override
+    public synchronized void discard() {
+        if (!checkpointTaken) {
             return;
         }
         try {
-            log.detail("aborting the backup job of domain '" + name + "'");
-            vm.abortBackupJob();
-            jobRunning = false;
-            Journaling.undone(journal, undo, log);
+            vm.deleteCheckpoint(request.checkpointName());
+            checkpointTaken = false;
+            Journaling.undone(journal, deleteCheckpoint, log);
         } catch (HypervisorException e) {
-            throw new BackupException(ExitStatus.VM_NOT_RESTORED, "a backup job still runs on domain '" + name
-                    + "' (" + e.getMessage() + "); stop it with: virsh domjobabort '" + name + "'", e);
+            log.warning("cannot delete checkpoint " + request.checkpointName() + " of the failed backup ("
+                    + e.getMessage() + "); the next run deletes it");
         }
     }
 }

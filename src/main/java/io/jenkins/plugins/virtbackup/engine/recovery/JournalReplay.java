@@ -105,6 +105,8 @@ public final class JournalReplay {
             case RecoveryJournal.Undo.MERGE -> merge(name, step);
             case RecoveryJournal.Undo.ABORT_JOB -> abortJob(name);
             case RecoveryJournal.Undo.THAW -> thaw(name);
+            case RecoveryJournal.Undo.DELETE_CHECKPOINT -> deleteCheckpoint(name, step.detail("checkpoint"));
+            case RecoveryJournal.Undo.REMOVE_SCRATCH -> removeScratch(Path.of(step.detail("folder")));
             default -> throw new IOException("unknown step '" + step.action() + "' in the journal");
         }
     }
@@ -214,6 +216,25 @@ public final class JournalReplay {
         }
     }
 
+    /**
+     * A checkpoint of a backup that never completed: no backup names it, so nothing builds on it.
+     * Deleting it merges its bitmap into its parent's, which keeps counting every change.
+     */
+    private void deleteCheckpoint(String name, String checkpoint) throws HypervisorException {
+        VirtualMachine vm = lookUpIfDefined(name);
+        if (vm != null && vm.checkpointNames().contains(checkpoint)) {
+            log.detail("deleting checkpoint " + checkpoint + " of domain '" + name + "'");
+            vm.deleteCheckpoint(checkpoint);
+        }
+    }
+
+    /** Once no job runs (undone before this step), the scratch files are of no use. */
+    private void removeScratch(Path folder) throws IOException {
+        if (Files.isDirectory(folder)) {
+            BackupDirectory.deleteTree(folder);
+        }
+    }
+
     /** An inactive domain, or one on a driver without jobs (the test driver), has none running. */
     private static boolean hasJob(VirtualMachine vm) throws HypervisorException {
         try {
@@ -267,6 +288,9 @@ public final class JournalReplay {
             case RecoveryJournal.Undo.MERGE -> "merge " + step.detail("overlay") + " back into " + step.detail("image");
             case RecoveryJournal.Undo.ABORT_JOB -> "abort its backup job";
             case RecoveryJournal.Undo.THAW -> "thaw its file systems";
+            case RecoveryJournal.Undo.DELETE_CHECKPOINT -> "delete checkpoint " + step.detail("checkpoint")
+                    + " of a backup that never completed";
+            case RecoveryJournal.Undo.REMOVE_SCRATCH -> "remove the scratch files in " + step.detail("folder");
             default -> step.action();
         };
     }

@@ -33,6 +33,10 @@ public final class RecoveryJournal {
         public static final String MERGE = "merge";
         public static final String ABORT_JOB = "abort-job";
         public static final String THAW = "thaw";
+        /** A checkpoint taken with a backup that never completed: detail {@code checkpoint}, its name. */
+        public static final String DELETE_CHECKPOINT = "delete-checkpoint";
+        /** The scratch files of a pull backup job: detail {@code folder}, which holds only them. */
+        public static final String REMOVE_SCRATCH = "remove-scratch";
 
         public Undo {
             details = Map.copyOf(details);

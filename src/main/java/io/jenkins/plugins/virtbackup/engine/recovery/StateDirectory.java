@@ -34,6 +34,14 @@ public final class StateDirectory {
         return Files.createDirectories(root.resolve("journal")).resolve(key(uri, domain) + ".json");
     }
 
+    /**
+     * The folder of the scratch files and NBD socket of one domain's pull backup jobs. The hypervisor
+     * writes there: on another machine, at the same path.
+     */
+    public Path scratchFolder(String uri, String domain) {
+        return root.resolve("scratch").resolve(key(uri, domain));
+    }
+
     /** Every journal left by runs on this hypervisor, for {@code virt-backup recover} without names. */
     Path journalFolder() {
         return root.resolve("journal");

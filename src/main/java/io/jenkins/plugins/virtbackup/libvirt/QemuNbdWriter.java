@@ -1,0 +1,264 @@
+package io.jenkins.plugins.virtbackup.libvirt;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import io.jenkins.plugins.virtbackup.engine.copy.ImageSink;
+import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
+import java.io.IOException;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
+
+/**
+ * Makes each qcow2 of a backup with QEMU's own tools: {@code qemu-img create} makes the image (with
+ * its backing file, for an incremental), {@code qemu-nbd} serves it on a private unix socket, and
+ * the copy writes to it through libnbd. QEMU lays out every cluster; we never write qcow2 ourselves.
+ */
+public final class QemuNbdWriter implements Qcow2Writer {
+    private static final long SERVER_START_TIMEOUT_MILLIS = 10_000;
+    private static final long SERVER_EXIT_TIMEOUT_SECONDS = 60;
+
+    private final Set<PosixFilePermission> fileMode;
+    private final BiConsumer<String, String> toolErrors;
+
+    /**
+     * @param fileMode   the permissions the image gets once complete
+     * @param toolErrors where the tools' own error output goes: tool name, text
+     */
+    public QemuNbdWriter(Set<PosixFilePermission> fileMode, BiConsumer<String, String> toolErrors) {
+        this.fileMode = fileMode;
+        this.toolErrors = toolErrors;
+    }
+
+    @Override
+    public ImageSink create(Path file, long size, String backingFile) throws IOException {
+        if (Files.exists(file)) {
+            throw new IOException(file + " exists already");
+        }
+        List<String> create = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "qcow2"));
+        if (backingFile != null) {
+            create.addAll(List.of("-b", backingFile, "-F", "qcow2"));
+        }
+        create.addAll(List.of(file.toString(), Long.toString(size)));
+        runTool(create);
+        Files.setPosixFilePermissions(file, fileMode);
+        Path folder = Files.createTempDirectory("virt-backup-nbd-");
+        Path socket = folder.resolve("nbd.sock");
+        Process server = new ProcessBuilder("qemu-nbd", "--socket=" + socket, "--format=qcow2",
+                "--cache=writeback", "--discard=unmap", "--shared=1", file.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(folder.resolve("qemu-nbd.err").toFile())
+                .start();
+        try {
+            Pointer handle = connect(server, socket, folder);
+            return new Sink(file, server, handle, folder);
+        } catch (IOException | RuntimeException e) {
+            server.destroyForcibly();
+            removeFolder(folder);
+            throw e;
+        }
+    }
+
+    /** Waits for qemu-nbd's socket, then connects; qemu-nbd may take a moment to listen. */
+    private Pointer connect(Process server, Path socket, Path folder) throws IOException {
+        long deadline = System.currentTimeMillis() + SERVER_START_TIMEOUT_MILLIS;
+        while (!Files.exists(socket)) {
+            if (!server.isAlive()) {
+                throw new IOException("qemu-nbd ended at once: " + toolOutput(folder));
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IOException("qemu-nbd did not listen within " + SERVER_START_TIMEOUT_MILLIS + " ms");
+            }
+            sleep(20);
+        }
+        Pointer handle = Libnbd.nbd_create();
+        if (handle == null) {
+            throw new IOException("cannot create an NBD handle: " + Libnbd.lastError());
+        }
+        if (Libnbd.nbd_connect_unix(handle, socket.toString()) < 0) {
+            String error = Libnbd.lastError();
+            Libnbd.nbd_close(handle);
+            throw new IOException("cannot connect to qemu-nbd on " + socket + ": " + error);
+        }
+        return handle;
+    }
+
+    private void runTool(List<String> command) throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            if (process.waitFor() != 0) {
+                toolErrors.accept(command.get(0), output);
+                throw new IOException(String.join(" ", command.subList(0, 2)) + " failed: " + lastLine(output));
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + command.get(0), e);
+        }
+    }
+
+    private String toolOutput(Path folder) {
+        try {
+            String text = Files.readString(folder.resolve("qemu-nbd.err"), StandardCharsets.UTF_8).strip();
+            if (!text.isEmpty()) {
+                toolErrors.accept("qemu-nbd", text);
+            }
+            return lastLine(text);
+        } catch (IOException e) {
+            return "(its error output is unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String lastLine(String text) {
+        String[] lines = text.strip().split("\n");
+        return lines[lines.length - 1];
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static void removeFolder(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a few bytes in the temporary folder; nothing depends on them
+        }
+    }
+
+    /** One image being written. One thread writes (the copy's); close may come from anywhere, once. */
+    private final class Sink implements ImageSink {
+        private final Path file;
+        private final Process server;
+        private final Pointer handle;
+        private final Path folder;
+        private boolean closed;
+
+        Sink(Path file, Process server, Pointer handle, Path folder) {
+            this.file = file;
+            this.server = server;
+            this.handle = handle;
+            this.folder = folder;
+        }
+
+        @Override
+        public synchronized void write(ByteBuffer chunk, long position) throws IOException {
+            ensureOpen();
+            int length = chunk.remaining();
+            if (chunk.isDirect()) {
+                Pointer data = Native.getDirectBufferPointer(chunk).share(chunk.position());
+                try {
+                    check(Libnbd.nbd_pwrite(handle, data, length, position, 0), "writing", length, position);
+                } finally {
+                    Reference.reachabilityFence(chunk);
+                }
+            } else {
+                try (com.sun.jna.Memory bounce = new com.sun.jna.Memory(length)) {
+                    bounce.getByteBuffer(0, length).put(chunk.duplicate());
+                    check(Libnbd.nbd_pwrite(handle, bounce, length, position, 0), "writing", length, position);
+                }
+            }
+        }
+
+        /** qemu-nbd marks the clusters as zeros in the qcow2: they hide the backing file's data. */
+        @Override
+        public synchronized void writeZeros(long position, long length) throws IOException {
+            ensureOpen();
+            for (long at = position; at < position + length; at += 1 << 30) {
+                long piece = Math.min(1 << 30, position + length - at);
+                check(Libnbd.nbd_zero(handle, piece, at, 0), "zeroing", piece, at);
+            }
+        }
+
+        /**
+         * Flushes through qemu-nbd, disconnects (qemu-nbd then ends, closing the image), and makes
+         * the file durable. The size was fixed when the image was made.
+         */
+        @Override
+        public synchronized void finish(long size) throws IOException {
+            ensureOpen();
+            check(Libnbd.nbd_flush(handle, 0), "flushing", 0, 0);
+            closed = true;
+            int shutdown = Libnbd.nbd_shutdown(handle, 0);
+            String error = shutdown < 0 ? Libnbd.lastError() : null;
+            Libnbd.nbd_close(handle);
+            try {
+                if (error != null) {
+                    throw new IOException("disconnecting from qemu-nbd failed: " + error);
+                }
+                awaitServerExit();
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+            } finally {
+                server.destroyForcibly();
+                removeFolder(folder);
+            }
+        }
+
+        private void awaitServerExit() throws IOException {
+            try {
+                if (!server.waitFor(SERVER_EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    throw new IOException("qemu-nbd did not end within " + SERVER_EXIT_TIMEOUT_SECONDS
+                            + " s of the copy's end; " + file + " may be incomplete");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while qemu-nbd closed " + file, e);
+            }
+            if (server.exitValue() != 0) {
+                throw new IOException("qemu-nbd ended with status " + server.exitValue() + " writing " + file + ": "
+                        + toolOutput(folder));
+            }
+        }
+
+        /** Without {@link #finish}: the image is abandoned; the backup that held it is discarded. */
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            Libnbd.nbd_close(handle);
+            server.destroyForcibly();
+            try {
+                server.waitFor(SERVER_EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            removeFolder(folder);
+        }
+
+        private void ensureOpen() throws IOException {
+            if (closed) {
+                throw new IOException("the NBD connection to " + file + " is closed");
+            }
+        }
+
+        private void check(int result, String what, long length, long position) throws IOException {
+            if (result < 0) {
+                throw new IOException(what + " " + length + " bytes of " + file + " at " + position + " failed: "
+                        + Libnbd.lastError() + "; " + toolOutput(folder));
+            }
+        }
+    }
+}
