@@ -1,6 +1,7 @@
 package io.jenkins.plugins.virtbackup.cli;
 
 import io.jenkins.plugins.virtbackup.engine.BackupException;
+import io.jenkins.plugins.virtbackup.engine.CompletedBackup;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
@@ -42,8 +43,8 @@ final class ResultFile {
      *
      * @param backup null when the run left no complete backup
      */
-    void write(int status, Path backup, String domain) throws IOException {
-        String json = new RunResult(status, backup == null ? null : backup.toAbsolutePath().toString(), domain)
+    void write(int status, CompletedBackup backup, String domain) throws IOException {
+        String json = (backup == null ? RunResult.withoutBackup(status, domain) : RunResult.of(status, backup, domain))
                 .toJson();
         Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
         try {

@@ -3,10 +3,12 @@ package io.jenkins.plugins.virtbackup.cli;
 import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
+import io.jenkins.plugins.virtbackup.engine.CompletedBackup;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.ToolVersion;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.log.ToolErrorLog;
@@ -48,7 +50,8 @@ import picocli.CommandLine.Parameters;
             "4:hypervisor unreachable",
             "5:the domain could NOT be put back as it was found",
             "6:another run holds the domain's lock",
-            "7:verify: a file is missing or differs from the manifest"})
+            "7:verify: a file is missing or differs from the manifest",
+            "8:--level inc or diff: the chain cannot be extended; nothing was written"})
 public final class VirtBackupCommand implements Callable<Integer> {
     static final Path DEFAULT_BACKUP_ROOT = Path.of("/var/backups/virt-backup");
     static final String ERROR_LOG_NAME = "virt-backup-errors.log";
@@ -74,6 +77,13 @@ public final class VirtBackupCommand implements Callable<Integer> {
     @Option(names = {"-b", "--mode"}, paramLabel = "MODE", defaultValue = "suspend",
             description = "shutdown, suspend, snapshot-libvirt, live or snapshot-dm (default: ${DEFAULT-VALUE}).")
     String mode;
+
+    @Option(names = {"-l", "--level"}, paramLabel = "LEVEL", defaultValue = "full",
+            description = "full, inc (what changed since the chain's newest backup), diff (what changed since the "
+                    + "chain's full backup) or auto (full when there is no usable chain, else inc) "
+                    + "(default: ${DEFAULT-VALUE}). Levels other than full apply to live mode: inc and diff in "
+                    + "another mode are a usage error, auto means full there.")
+    String level;
 
     @Option(names = {"-d", "--dir"}, paramLabel = "DIR",
             description = "Backup root; each backup goes to DIR/DOMAIN/YYYYMMDDTHHMMSSZ "
@@ -119,8 +129,9 @@ public final class VirtBackupCommand implements Callable<Integer> {
     private ResultFile resultFile;
 
     @Option(names = "--result-file", paramLabel = "FILE",
-            description = "After the run, write its exit status, the complete backup's directory (or null) and "
-                    + "the domain to FILE as JSON, for scripts and the Jenkins plugin.")
+            description = "After the run, write its exit status, the complete backup's directory (or null), the "
+                    + "domain, the backup's level and its parent backup's directory (or null) to FILE as JSON, for "
+                    + "scripts and the Jenkins plugin.")
     void resultFile(Path file) {
         resultFile = new ResultFile(file);
     }
@@ -196,8 +207,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
         return writeResult(outcome);
     }
 
-    /** How a run ended: its status and, when it completed one, the backup's directory. */
-    private record Outcome(ExitStatus status, Path backup) {
+    /** How a run ended: its status and, when it completed one, the backup. */
+    private record Outcome(ExitStatus status, CompletedBackup backup) {
     }
 
     private Outcome backUp(BackupRequest request, ToolErrorLog errors) {
@@ -206,7 +217,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 log.detail("connected to " + hypervisor.uri());
                 engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir), new LinuxFileExtents(),
                         new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
-                return new Outcome(ExitStatus.OK, engine.run(request).directory());
+                return new Outcome(ExitStatus.OK, engine.run(request));
             } catch (HypervisorException e) {
                 log.error(e.getMessage());
                 return new Outcome(ExitStatus.HYPERVISOR_UNREACHABLE, null);
@@ -230,7 +241,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
             return outcome.status().code();
         } catch (IOException e) {
             new BackupLog(out, verbose, syslog).error(resultFile.describe(e)
-                    + (outcome.backup() != null ? "; the backup is complete, in " + outcome.backup() : ""));
+                    + (outcome.backup() != null ? "; the backup is complete, in " + outcome.backup().directory() : ""));
             return outcome.status() == ExitStatus.OK ? ExitStatus.BACKUP_FAILED.code() : outcome.status().code();
         }
     }
@@ -252,11 +263,13 @@ public final class VirtBackupCommand implements Callable<Integer> {
         }
         BackupMode backupMode = BackupMode.fromCliName(mode).orElseThrow(() -> new BackupException(ExitStatus.USAGE,
                 "unknown mode '" + mode + "'; the modes are: " + BackupMode.allCliNames()));
+        BackupLevel backupLevel = BackupLevel.fromCliName(level).orElseThrow(() -> new BackupException(
+                ExitStatus.USAGE, "unknown level '" + level + "'; the levels are: " + BackupLevel.allCliNames()));
         if (shutdownTimeoutSeconds <= 0) {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
-                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify);
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -16,6 +17,8 @@ public final class BackupOptions implements Serializable {
 
     /** The engine's own default mode; written out explicitly so the build log shows it. */
     public static final String DEFAULT_MODE = BackupMode.SUSPEND.cliName();
+    /** The engine's default level; written out explicitly, like the mode. */
+    public static final String DEFAULT_LEVEL = BackupLevel.FULL.cliName();
     /** The engine's default backup root; passed explicitly so the step knows where to look. */
     public static final String DEFAULT_BACKUP_DIR = "/var/backups/virt-backup";
     /** The engine's default for {@code --shutdown-timeout}. */
@@ -25,6 +28,7 @@ public final class BackupOptions implements Serializable {
     private final String uri;
     private final List<String> disks;
     private final String mode;
+    private final String level;
     private final String backupDir;
     private final int shutdownTimeout;
     private final boolean forceOff;
@@ -35,15 +39,17 @@ public final class BackupOptions implements Serializable {
      * @param uri       null for libvirt's default (which honours {@code LIBVIRT_DEFAULT_URI})
      * @param disks     empty for every disk the engine can copy
      * @param mode      null for {@link #DEFAULT_MODE}
+     * @param level     null for {@link #DEFAULT_LEVEL}
      * @param backupDir null for {@link #DEFAULT_BACKUP_DIR}
      * @param verify    read every written chunk back before the backup counts ({@code --verify})
      */
-    public BackupOptions(String domain, String uri, List<String> disks, String mode, String backupDir,
+    public BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
                          int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose) {
         this.domain = Fields.trimToNull(domain);
         this.uri = Fields.trimToNull(uri);
         this.disks = new ArrayList<>(Fields.diskNames(disks));
         this.mode = Fields.trimToNull(mode) == null ? DEFAULT_MODE : mode.trim();
+        this.level = Fields.trimToNull(level) == null ? DEFAULT_LEVEL : level.trim();
         String dir = Fields.trimToNull(backupDir);
         this.backupDir = dir == null ? DEFAULT_BACKUP_DIR : Fields.unixPath(dir);
         this.shutdownTimeout = shutdownTimeout;
@@ -72,7 +78,8 @@ public final class BackupOptions implements Serializable {
             expandedDisks.add(expander.apply(disk));
         }
         return new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
-                expand(expander, mode), expand(expander, backupDir), shutdownTimeout, forceOff, verify, verbose);
+                expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
+                forceOff, verify, verbose);
     }
 
     private static String expand(UnaryOperator<String> expander, String value) {
@@ -88,6 +95,7 @@ public final class BackupOptions implements Serializable {
             addIfPresent(problems, Fields.diskProblem(disk));
         }
         addIfPresent(problems, Fields.modeProblem(mode));
+        addIfPresent(problems, Fields.levelProblem(level));
         addIfPresent(problems, Fields.backupDirProblem(backupDir));
         addIfPresent(problems, Fields.shutdownTimeoutProblem(shutdownTimeout));
         return problems;
@@ -124,6 +132,8 @@ public final class BackupOptions implements Serializable {
         }
         args.add("--mode");
         args.add(mode);
+        args.add("--level");
+        args.add(level);
         args.add("--dir");
         args.add(backupDir);
         args.add("--shutdown-timeout");

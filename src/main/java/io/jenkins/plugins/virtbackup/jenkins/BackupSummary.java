@@ -1,7 +1,7 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
-import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
 import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import io.jenkins.plugins.virtbackup.engine.store.InvalidManifestException;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.util.ArrayList;
@@ -12,13 +12,16 @@ import java.util.Map;
 /**
  * What a finished run wrote, read from its {@code manifest.json}: the pipeline step's return value.
  *
+ * @param level      full, inc or diff (what a level of auto became)
  * @param backupDir  the backup's directory on the node that ran it
+ * @param parent     the directory of the backup this one builds on, beside it on the node; null for a full
  * @param files      the file names in it, as the manifest lists them
  * @param bytes      their total size
  * @param downtimeMs how long the guest could not run; null when nobody measured it
  */
-public record BackupSummary(String domain, String mode, String backupDir, List<String> files, long bytes,
-                            Long downtimeMs, String result, String start, String end) {
+public record BackupSummary(String domain, String mode, String level, String backupDir, String parent,
+                            List<String> files, long bytes, Long downtimeMs, String result, String start,
+                            String end) {
 
     /** The name of a backup directory below {@code DIR/DOMAIN}: the UTC start, made unique by a suffix. */
     /** The one result a manifest can have: the reader refuses any other. */
@@ -38,10 +41,20 @@ public record BackupSummary(String domain, String mode, String backupDir, List<S
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         List<String> names = manifest.files().stream().map(BackedUpFile::name).toList();
-        Downtime downtime = manifest.downtime();
-        return new BackupSummary(manifest.domainName(), manifest.mode().cliName(), backupDir, names,
-                manifest.totalBytes(), downtime.isKnown() ? downtime.millis() : null, COMPLETE,
-                manifest.start().toString(), manifest.end().toString());
+        Long downtimeMs = manifest.downtime().isKnown() ? manifest.downtime().millis() : null;
+        Increment increment = manifest.increment();
+        String parent = increment.parent() == null ? null : sibling(backupDir, increment.parent());
+        return new BackupSummary(manifest.domainName(), manifest.mode().cliName(), increment.level().cliName(),
+                backupDir, parent, names, manifest.totalBytes(), downtimeMs, COMPLETE, manifest.start().toString(),
+                manifest.end().toString());
+    }
+
+    /**
+     * The folder {@code name} beside {@code backupDir}, a path on the node: the manifest names a parent
+     * by its folder name, and every backup of a domain is in the same folder.
+     */
+    private static String sibling(String backupDir, String name) {
+        return backupDir.substring(0, backupDir.lastIndexOf('/') + 1) + name;
     }
 
     /**
@@ -52,7 +65,9 @@ public record BackupSummary(String domain, String mode, String backupDir, List<S
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("domain", domain);
         map.put("mode", mode);
+        map.put("level", level);
         map.put("backupDir", backupDir);
+        map.put("parent", parent);
         map.put("files", new ArrayList<>(files));
         map.put("bytes", bytes);
         map.put("downtimeMs", downtimeMs);

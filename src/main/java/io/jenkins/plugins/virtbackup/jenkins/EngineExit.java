@@ -44,6 +44,8 @@ public final class EngineExit {
                         return Messages.EngineExit_notRestored();
                     case BUSY:
                         return Messages.EngineExit_busy();
+                    case CHAIN_BROKEN:
+                        return Messages.EngineExit_chainBroken();
                     default:
                         break;
                 }

@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,15 @@ public final class Fields {
         return modes;
     }
 
+    /** The names the level list offers: every level of the engine. */
+    public static List<String> levels() {
+        List<String> levels = new ArrayList<>();
+        for (BackupLevel level : BackupLevel.values()) {
+            levels.add(level.cliName());
+        }
+        return levels;
+    }
+
     public static String domainProblem(String domain) {
         String value = trimToNull(domain);
         if (value == null) {
@@ -118,6 +128,14 @@ public final class Fields {
             return null;
         }
         return Messages.Fields_modeUnknown(value, String.join(", ", availableModes()));
+    }
+
+    public static String levelProblem(String level) {
+        String value = trimToNull(level);
+        if (value == null || hasVariable(value) || levels().contains(value)) {
+            return null;
+        }
+        return Messages.Fields_levelUnknown(value, String.join(", ", levels()));
     }
 
     public static String backupDirProblem(String backupDir) {

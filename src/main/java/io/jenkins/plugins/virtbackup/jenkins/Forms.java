@@ -19,4 +19,12 @@ final class Forms {
         }
         return items;
     }
+
+    static ListBoxModel levelItems() {
+        ListBoxModel items = new ListBoxModel();
+        for (String level : Fields.levels()) {
+            items.add(level, level);
+        }
+        return items;
+    }
 }

@@ -29,6 +29,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private String uri;
     private ArrayList<String> disks;
     private String mode = BackupOptions.DEFAULT_MODE;
+    private String level = BackupOptions.DEFAULT_LEVEL;
     private String backupDir;
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
@@ -76,6 +77,17 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     public void setMode(String mode) {
         String value = Fields.trimToNull(mode);
         this.mode = value == null ? BackupOptions.DEFAULT_MODE : value;
+    }
+
+    public String getLevel() {
+        return level;
+    }
+
+    /** full, inc, diff or auto; the engine decides what a level means in which mode. */
+    @DataBoundSetter
+    public void setLevel(String level) {
+        String value = Fields.trimToNull(level);
+        this.level = value == null ? BackupOptions.DEFAULT_LEVEL : value;
     }
 
     public String getBackupDir() {
@@ -133,6 +145,9 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         if (Fields.trimToNull(mode) == null) {
             mode = BackupOptions.DEFAULT_MODE;
         }
+        if (Fields.trimToNull(level) == null) {
+            level = BackupOptions.DEFAULT_LEVEL;
+        }
         if (shutdownTimeout == 0) {
             shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
         }
@@ -140,7 +155,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     }
 
     BackupOptions options() {
-        return new BackupOptions(domain, uri, getDisks(), mode, backupDir, shutdownTimeout, forceOff, verify,
+        return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
                 verbose);
     }
 
@@ -167,6 +182,10 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
 
         public ListBoxModel doFillModeItems() {
             return Forms.modeItems();
+        }
+
+        public ListBoxModel doFillLevelItems() {
+            return Forms.levelItems();
         }
 
         public FormValidation doCheckDomain(@QueryParameter String value) {

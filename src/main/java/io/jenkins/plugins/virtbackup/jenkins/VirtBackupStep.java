@@ -30,6 +30,7 @@ public class VirtBackupStep extends Step {
     private String uri;
     private List<String> disks = List.of();
     private String mode = BackupOptions.DEFAULT_MODE;
+    private String level = BackupOptions.DEFAULT_LEVEL;
     private String backupDir;
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
@@ -76,6 +77,17 @@ public class VirtBackupStep extends Step {
     public void setMode(String mode) {
         String value = Fields.trimToNull(mode);
         this.mode = value == null ? BackupOptions.DEFAULT_MODE : value;
+    }
+
+    public String getLevel() {
+        return level;
+    }
+
+    /** full, inc, diff or auto; the engine decides what a level means in which mode. */
+    @DataBoundSetter
+    public void setLevel(String level) {
+        String value = Fields.trimToNull(level);
+        this.level = value == null ? BackupOptions.DEFAULT_LEVEL : value;
     }
 
     public String getBackupDir() {
@@ -125,7 +137,8 @@ public class VirtBackupStep extends Step {
     }
 
     BackupOptions options() {
-        return new BackupOptions(domain, uri, disks, mode, backupDir, shutdownTimeout, forceOff, verify, verbose);
+        return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
+                verbose);
     }
 
     @Override
@@ -212,6 +225,10 @@ public class VirtBackupStep extends Step {
 
         public ListBoxModel doFillModeItems() {
             return Forms.modeItems();
+        }
+
+        public ListBoxModel doFillLevelItems() {
+            return Forms.levelItems();
         }
 
         public FormValidation doCheckDomain(@QueryParameter String value) {

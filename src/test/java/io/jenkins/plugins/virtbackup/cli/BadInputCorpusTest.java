@@ -85,6 +85,8 @@ class BadInputCorpusTest {
         expect("name ..", 2, "cannot be used as a directory name", "-c", uri, "-d", r, "..");
         expect("unknown name with spaces, quotes, unicode", 3, "not found", "-c", uri, "-d", r, "we b \"q\" 'é' ü");
         expect("unknown mode", 2, "unknown mode", "-c", uri, "-d", r, "-b", "hibernate", "web");
+        expect("unknown level", 2, "unknown level 'weekly'; the levels are: full, inc, diff, auto", "-c", uri, "-d",
+                r, "-b", "live", "--level", "weekly", "web");
         expect("mode not available yet", 2, "not available in this version", "-c", uri, "-d", r, "-b",
                 "snapshot-dm", "web");
         expect("cdrom requested", 2, "it is a cdrom", "-c", uri, "-d", r, "web", "hdc");

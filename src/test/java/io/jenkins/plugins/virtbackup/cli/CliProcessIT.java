@@ -81,8 +81,13 @@ class CliProcessIT {
             complete = backupsOfWeb.toList();
         }
         assertThat(complete).hasSize(1);
-        assertThat(Json.parse(Files.readString(result))).isEqualTo(Map.of(
-                "status", 0L, "backup", complete.get(0).toString(), "domain", "web"));
+        Map<String, Object> full = new HashMap<>();
+        full.put("status", 0L);
+        full.put("backup", complete.get(0).toString());
+        full.put("domain", "web");
+        full.put("level", "full");
+        full.put("parent", null);
+        assertThat(Json.parse(Files.readString(result))).isEqualTo(full);
 
         assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "--result-file", result.toString(), "nosuch")
                 .code()).isEqualTo(3);
@@ -90,6 +95,8 @@ class CliProcessIT {
         failed.put("status", 3L);
         failed.put("backup", null);
         failed.put("domain", "nosuch");
+        failed.put("level", null);
+        failed.put("parent", null);
         assertThat(Json.parse(Files.readString(result))).isEqualTo(failed);
     }
 

@@ -6,7 +6,9 @@ import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.log.Severity;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import java.io.ByteArrayOutputStream;
@@ -16,9 +18,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,6 +87,18 @@ class VirtBackupCommandTest {
                 .extracting(BackupRequest::readBack, BackupRequest::forceOff).containsExactly(true, true);
     }
 
+    @Test
+    void theLevelReachesTheEnginesRequest() throws Exception {
+        assertThat(parse("web").level()).as("full by default").isEqualTo(BackupLevel.FULL);
+        for (BackupLevel level : BackupLevel.values()) {
+            assertThat(parse("-b", "live", "-l", level.cliName(), "web").level()).isEqualTo(level);
+            assertThat(parse("--level", level.cliName(), "-b", "live", "web").level()).isEqualTo(level);
+        }
+        assertThat(parse("--level=diff", "-b", "live", "--verify", "web"))
+                .extracting(BackupRequest::level, BackupRequest::mode, BackupRequest::readBack)
+                .containsExactly(BackupLevel.DIFF, BackupMode.LIVE, true);
+    }
+
     /** The request the options make, as the run would hand it to the engine. */
     private BackupRequest parse(String... args) throws Exception {
         VirtBackupCommand command = new VirtBackupCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
@@ -102,8 +118,14 @@ class VirtBackupCommandTest {
         try (Stream<Path> backupsOfWeb = Files.list(backups.resolve("web"))) {
             backup = backupsOfWeb.toList().get(0);
         }
-        assertThat(Json.parse(Files.readString(result))).isEqualTo(Map.of(
-                "status", 0L, "backup", backup.toAbsolutePath().toString(), "domain", "web"));
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("status", 0L);
+        expected.put("backup", backup.toAbsolutePath().toString());
+        expected.put("domain", "web");
+        expected.put("level", "full");
+        expected.put("parent", null);
+        assertThat(Json.parse(Files.readString(result))).asInstanceOf(InstanceOfAssertFactories.MAP)
+                .containsExactlyEntriesOf(expected);
         assertThat(backup.resolve("manifest.json")).exists();
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files.map(f -> f.getFileName().toString())).as("no temporary file left beside it")
@@ -123,6 +145,8 @@ class VirtBackupCommandTest {
         expected.put("status", 3L);
         expected.put("backup", null);
         expected.put("domain", "nosuch");
+        expected.put("level", null);
+        expected.put("parent", null);
         assertThat(Json.parse(Files.readString(result))).isEqualTo(expected);
 
         assertThat(run("-c", uri, "--result-file", result.toString())).as("no DOMAIN").isEqualTo(2);
@@ -155,7 +179,11 @@ class VirtBackupCommandTest {
     @Test
     void usageAndVersionAndManual() {
         assertThat(run("-h")).isZero();
-        assertThat(stdout()).contains("Usage: virt-backup", "DOMAIN", "BLKDEV", "--mode", "Exit codes:");
+        assertThat(stdout()).contains("Usage: virt-backup", "DOMAIN", "BLKDEV", "--mode", "--level", "Exit codes:");
+        for (ExitStatus status : ExitStatus.values()) {
+            assertThat(stdout()).as("usage lists exit code " + status)
+                    .containsPattern("(?m)^ +" + status.code() + " +\\S");
+        }
         out.reset();
 
         assertThat(run("-V")).isZero();
@@ -165,6 +193,7 @@ class VirtBackupCommandTest {
         assertThat(run("-m")).isZero();
         String manual = stdout();
         for (String option : new String[] {"-h, --help", "-m, --manual", "-V, --version", "-c, --connect", "-b, --mode",
+                "-l, --level",
                 "-d, --dir", "--error-log", "--shutdown-timeout", "--quiesce", "--force-off", "--verify", "--state-dir",
                 "--overlay-dir", "--result-file", "-v, --verbose"}) {
             assertThat(manual).as("manual documents " + option).contains("    " + option);
@@ -191,6 +220,13 @@ class VirtBackupCommandTest {
         assertThat(stdout()).isEqualTo(
                 "virt-backup: error: unknown mode 'hibernate'; the modes are: shutdown, suspend, snapshot-libvirt, "
                         + "snapshot-dm, live\n");
+        out.reset();
+
+        assertThat(run("-c", uri, "-d", dir.resolve("b").toString(), "-b", "live", "-l", "partial", "web"))
+                .isEqualTo(2);
+        assertThat(stdout()).isEqualTo("virt-backup: error: unknown level 'partial'; the levels are: full, inc, diff, "
+                + "auto\n");
+        assertThat(dir.resolve("b")).doesNotExist();
         out.reset();
 
         assertThat(run("-c", uri, "--shutdown-timeout", "0", "web")).isEqualTo(2);

@@ -64,7 +64,7 @@ class AgentCallsTest {
 
     @Test
     void whatCrossesToTheAgentSurvivesSerializationAndCarriesOnlyPlainValues() throws Exception {
-        BackupOptions options = new BackupOptions("web", "qemu:///system", List.of("vda"), "shutdown", "/b", 9,
+        BackupOptions options = new BackupOptions("web", "qemu:///system", List.of("vda"), "live", "inc", "/b", 9,
                 true, true, true);
         List<Serializable> crossing = List.of(options, new AgentCalls.JavaCommand(),
                 new AgentCalls.CheckCachedJar("n.jar", "abc"), new AgentCalls.CommitCachedJar("t", "n.jar", "abc"),

@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.util.Arrays;
 import java.util.List;
@@ -10,10 +11,10 @@ import org.junit.jupiter.api.Test;
 class BackupOptionsTest {
     @Test
     void defaultsAreWrittenOutAndPositionalArgumentsFollowTheEndOfOptions() {
-        BackupOptions options = new BackupOptions("web", null, null, null, null, 300, false, false, false);
+        BackupOptions options = new BackupOptions("web", null, null, null, null, null, 300, false, false, false);
 
-        assertThat(options.cliArguments()).containsExactly("--mode", "suspend", "--dir", "/var/backups/virt-backup",
-                "--shutdown-timeout", "300", "--", "web");
+        assertThat(options.cliArguments()).containsExactly("--mode", "suspend", "--level", "full",
+                "--dir", "/var/backups/virt-backup", "--shutdown-timeout", "300", "--", "web");
         assertThat(options.cliArguments()).as("read-back is off by default, as in other backup tools")
                 .doesNotContain("--verify");
         assertThat(options.problems()).isEmpty();
@@ -23,10 +24,11 @@ class BackupOptionsTest {
     @Test
     void everyOptionReachesTheCommandLine() {
         BackupOptions options = new BackupOptions(" db ", " qemu:///system ", List.of("vda vdb", "/img/c.qcow2"),
-                "shutdown", "/srv//backup/", 60, true, true, true);
+                "live", " auto ", "/srv//backup/", 60, true, true, true);
 
-        assertThat(options.cliArguments()).containsExactly("--connect", "qemu:///system", "--mode", "shutdown",
-                "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose", "--",
+        assertThat(options.cliArguments()).containsExactly("--connect", "qemu:///system", "--mode", "live",
+                "--level", "auto", "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify",
+                "--verbose", "--",
                 "db", "vda", "vdb", "/img/c.qcow2");
         assertThat(options.domainDir()).isEqualTo("/srv/backup/db");
     }
@@ -34,10 +36,10 @@ class BackupOptionsTest {
     /** The step's own option, first: the user's options stay together as the form shows them. */
     @Test
     void theResultFileComesFirstAndOnlyWhenGiven() {
-        BackupOptions options = new BackupOptions("web", null, null, null, null, 300, true, true, false);
+        BackupOptions options = new BackupOptions("web", null, null, null, null, null, 300, true, true, false);
 
         assertThat(options.cliArguments("/ws@tmp/virt-backup-result1.json")).containsExactly(
-                "--result-file", "/ws@tmp/virt-backup-result1.json", "--mode", "suspend",
+                "--result-file", "/ws@tmp/virt-backup-result1.json", "--mode", "suspend", "--level", "full",
                 "--dir", "/var/backups/virt-backup", "--shutdown-timeout", "300", "--force-off", "--verify",
                 "--", "web");
         assertThat(options.cliArguments(null)).isEqualTo(options.cliArguments()).doesNotContain("--result-file");
@@ -46,28 +48,30 @@ class BackupOptionsTest {
 
     @Test
     void problemsAreCollectedNotThrown() {
-        BackupOptions options = new BackupOptions(" ", "no uri", List.of(), "fast", "relative/dir", 0, false, false,
-                false);
+        BackupOptions options = new BackupOptions(" ", "no uri", List.of(), "fast", "weekly", "relative/dir", 0, false,
+                false, false);
 
         assertThat(options.problems()).containsExactly(
                 Messages.Fields_domainRequired(),
                 Messages.Fields_uriMalformed("no uri"),
                 Messages.Fields_modeUnknown("fast", String.join(", ", Fields.availableModes())),
+                Messages.Fields_levelUnknown("weekly", "full, inc, diff, auto"),
                 Messages.Fields_backupDirNotAbsolute("relative/dir"),
                 Messages.Fields_shutdownTimeoutNotPositive());
     }
 
     @Test
     void expansionAppliesToEveryTextField() {
-        BackupOptions options = new BackupOptions("${VM}", "${URI}", List.of("${DISK}"), "${MODE}", "${DIR}", 5,
-                false, true, false);
+        BackupOptions options = new BackupOptions("${VM}", "${URI}", List.of("${DISK}"), "${MODE}", "${LEVEL}",
+                "${DIR}", 5, false, true, false);
         assertThat(options.problems()).as("unexpanded variables are not judged").isEmpty();
 
         BackupOptions expanded = options.expand(s -> s.replace("${VM}", "web").replace("${URI}", "test:///default")
-                .replace("${DISK}", "vda").replace("${MODE}", "shutdown").replace("${DIR}", "/b"));
+                .replace("${DISK}", "vda").replace("${MODE}", "live").replace("${LEVEL}", "inc")
+                .replace("${DIR}", "/b"));
 
-        assertThat(expanded.cliArguments()).containsExactly("--connect", "test:///default", "--mode", "shutdown",
-                "--dir", "/b", "--shutdown-timeout", "5", "--verify", "--", "web", "vda");
+        assertThat(expanded.cliArguments()).containsExactly("--connect", "test:///default", "--mode", "live",
+                "--level", "inc", "--dir", "/b", "--shutdown-timeout", "5", "--verify", "--", "web", "vda");
     }
 
     @Test
@@ -75,6 +79,12 @@ class BackupOptionsTest {
         assertThat(Fields.availableModes()).isEqualTo(Arrays.stream(BackupMode.values())
                 .filter(BackupMode::isAvailable).map(BackupMode::cliName).toList()).contains("suspend", "shutdown");
         assertThat(Fields.availableModes()).contains(BackupOptions.DEFAULT_MODE);
+    }
+
+    @Test
+    void theLevelListIsEveryLevelOfTheEngine() {
+        assertThat(Fields.levels()).isEqualTo(Arrays.stream(BackupLevel.values()).map(BackupLevel::cliName).toList())
+                .containsExactly("full", "inc", "diff", "auto").contains(BackupOptions.DEFAULT_LEVEL);
     }
 
     @Test
@@ -89,6 +99,11 @@ class BackupOptionsTest {
         assertThat(Fields.disksProblem("vda, vdb")).isNull();
         assertThat(Fields.disksProblem("v\u0007da")).isEqualTo(Messages.Fields_diskBad("v\u0007da"));
         assertThat(Fields.modeProblem("shutdown")).isNull();
+        assertThat(Fields.levelProblem("inc")).isNull();
+        assertThat(Fields.levelProblem("")).as("empty is the default").isNull();
+        assertThat(Fields.levelProblem("${LEVEL}")).isNull();
+        assertThat(Fields.levelProblem("Full"))
+                .isEqualTo(Messages.Fields_levelUnknown("Full", "full, inc, diff, auto"));
         assertThat(Fields.backupDirProblem("/srv/backup")).isNull();
         assertThat(Fields.shutdownTimeoutProblem("120")).isNull();
         assertThat(Fields.shutdownTimeoutProblem("-1")).isEqualTo(Messages.Fields_shutdownTimeoutNotPositive());
@@ -102,6 +117,7 @@ class BackupOptionsTest {
                 "vda", "vdb", "sdc", "/dev/vg/data");
         assertThat(Fields.diskNames(null)).isEmpty();
         assertThat(Fields.unixPath("/")).isEqualTo("/");
-        assertThat(new BackupOptions("w", null, null, null, "/", 1, false, false, false).domainDir()).isEqualTo("/w");
+        assertThat(new BackupOptions("w", null, null, null, null, "/", 1, false, false, false).domainDir())
+                .isEqualTo("/w");
     }
 }

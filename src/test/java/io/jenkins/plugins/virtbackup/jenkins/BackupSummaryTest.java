@@ -6,18 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
 import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
+import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.time.Instant;
+import java.util.AbstractMap.SimpleEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BackupSummaryTest {
-    private final BackupOptions options = new BackupOptions("web", null, null, null, "/srv/b", 300, false, false,
+    private final BackupOptions options = new BackupOptions("web", null, null, null, null, "/srv/b", 300, false, false,
             false);
 
     @Test
@@ -32,12 +35,25 @@ class BackupSummaryTest {
         Map<String, Object> map = BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250101T000000Z").toMap();
 
         assertThat(map).containsExactly(
-                Map.entry("domain", "web"), Map.entry("mode", "suspend"),
-                Map.entry("backupDir", "/srv/b/web/20250101T000000Z"),
+                Map.entry("domain", "web"), Map.entry("mode", "suspend"), Map.entry("level", "full"),
+                Map.entry("backupDir", "/srv/b/web/20250101T000000Z"), new SimpleEntry<>("parent", null),
                 Map.entry("files", List.of("domain.xml", "vda.raw")), Map.entry("bytes", 100 + (8L << 30)),
                 Map.entry("downtimeMs", 1234L), Map.entry("result", "complete"),
                 Map.entry("start", "2025-01-01T00:00:00Z"), Map.entry("end", "2025-01-01T00:00:09Z"));
         assertThat(map.get("files")).isInstanceOf(ArrayList.class);
+    }
+
+    /** The manifest names the parent by its folder name; the map gives its path on the node, beside the backup. */
+    @Test
+    void anIncrementalNamesItsLevelAndItsParentsDirectory() {
+        Manifest manifest = new Manifest("1.2.3", "web", "uuid-1", "test:///x", BackupMode.LIVE,
+                DomainState.RUNNING, Instant.parse("2025-01-02T00:00:00Z"), Instant.parse("2025-01-02T00:00:09Z"),
+                new Downtime(-1, Downtime.UNKNOWN), List.of(), Map.of(), Map.of(),
+                new Increment(BackupLevel.INC, "20250101T000000Z", null, Map.of()));
+
+        assertThat(BackupSummary.fromManifest(manifest.toJson(), "/srv/b/web/20250102T000000Z").toMap())
+                .containsEntry("level", "inc").containsEntry("parent", "/srv/b/web/20250101T000000Z")
+                .containsEntry("mode", "live");
     }
 
     @Test
@@ -75,6 +91,8 @@ class BackupSummaryTest {
 
         assertThat(BackupSummary.fromManifest(json, "/srv/b/web/20261130T023000Z").toMap())
                 .containsEntry("files", List.of("domain.xml", "vda.raw")).containsEntry("bytes", 1064L)
-                .containsEntry("downtimeMs", 0L).containsEntry("mode", "shutdown");
+                .containsEntry("downtimeMs", 0L).containsEntry("mode", "shutdown")
+                .as("a backup from before levels stands alone").containsEntry("level", "full")
+                .containsEntry("parent", null);
     }
 }

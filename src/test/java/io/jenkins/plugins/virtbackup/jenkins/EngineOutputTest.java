@@ -40,7 +40,7 @@ class EngineOutputTest {
     @Test
     void exitCodesBecomeOneReadableLine() {
         assertThat(EngineExit.succeeded(0)).isTrue();
-        for (int code : List.of(1, 2, 3, 4, 5, 130, 143, 99)) {
+        for (int code : List.of(1, 2, 3, 4, 5, 6, 8, 130, 143, 99)) {
             assertThat(EngineExit.succeeded(code)).isFalse();
         }
         assertThat(EngineExit.failure("web", 3, "domain 'web' not found")).isEqualTo(
@@ -52,5 +52,9 @@ class EngineOutputTest {
         assertThat(EngineExit.meaning(1)).isEqualTo(Messages.EngineExit_backupFailed());
         assertThat(EngineExit.meaning(2)).isEqualTo(Messages.EngineExit_usage());
         assertThat(EngineExit.meaning(42)).isEqualTo(Messages.EngineExit_unknown());
+        assertThat(EngineExit.failure("web", 8, "the chain of domain 'web' is broken: checkpoint lost")).isEqualTo(
+                "virt-backup of domain 'web' failed with exit code 8 (the chain of backups is broken, nothing was "
+                        + "written; take a full backup or use level auto): the chain of domain 'web' is broken: "
+                        + "checkpoint lost");
     }
 }

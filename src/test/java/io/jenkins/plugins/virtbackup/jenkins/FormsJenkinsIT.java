@@ -165,6 +165,7 @@ class FormsJenkinsIT {
         entered.put("domain", "web");
         entered.put("uri", uri);
         entered.put("mode", "shutdown");
+        entered.put("level", "auto");
         entered.put("disks", "vdb");
         entered.put("backupDir", backups.toString());
         entered.put("shutdownTimeout", "42");
@@ -176,6 +177,10 @@ class FormsJenkinsIT {
         HtmlPage page = configure(job);
         assertThat(options(page.getElementByName("_.mode"))).as("filled from doFillModeItems")
                 .isEqualTo(Fields.availableModes());
+        HtmlSelect levels = page.getElementByName("_.level");
+        assertThat(options(levels)).as("filled from doFillLevelItems").containsExactly("full", "inc", "diff", "auto");
+        assertThat(levels.getSelectedOptions()).as("the level the job has").extracting(HtmlOption::getValueAttribute)
+                .containsExactly("full");
         fill(page, entered);
         HtmlPage saved = save(page);
 
@@ -184,8 +189,9 @@ class FormsJenkinsIT {
         assertThat(values(configure(job), entered.keySet())).as("the page shows what was saved").isEqualTo(entered);
         Build build = jenkins.waitForBuild(job, jenkins.build(job));
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
-        assertThat(build.console()).contains("--mode shutdown --dir " + backups + " --shutdown-timeout 42 "
-                + "--force-off --verify --verbose -- web vdb", "virt-backup: backup of domain 'web' complete: 2 file(s)");
+        assertThat(build.console()).contains("--mode shutdown --level auto --dir " + backups
+                + " --shutdown-timeout 42 --force-off --verify --verbose -- web vdb",
+                "virt-backup: backup of domain 'web' complete: 2 file(s)");
     }
 
     /** Each bad value gets its message under the field as soon as the field changes. */

@@ -73,7 +73,8 @@ class FreestyleJenkinsIT {
         changed.put("domain", "web");
         changed.put("uri", "qemu+ssh://kvm1/system");
         changed.put("disks", "vda /var/lib/libvirt/images/web-data.qcow2");
-        changed.put("mode", "shutdown");
+        changed.put("mode", "live");
+        changed.put("level", "inc");
         changed.put("backupDir", "/srv/backup");
         changed.put("shutdownTimeout", "600");
         changed.put("forceOff", "true");
@@ -82,8 +83,8 @@ class FreestyleJenkinsIT {
         assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
-        Map<String, String> defaults = Map.of("domain", "web", "mode", "suspend", "shutdownTimeout", "300",
-                "forceOff", "false", "verify", "false", "verbose", "false");
+        Map<String, String> defaults = Map.of("domain", "web", "mode", "suspend", "level", "full",
+                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "verbose", "false");
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);

@@ -50,7 +50,7 @@ class GluedBackupIT {
 
     @Test
     void suspendWithEveryDefault() throws Exception {
-        Run run = run(new BackupOptions("web", uri, null, null, backups, 300, false, false, false));
+        Run run = run(new BackupOptions("web", uri, null, null, null, backups, 300, false, false, false));
 
         Map<String, Object> result = checkAgainstTheManifest(run, "web", "suspend");
         assertThat(files(result)).contains("domain.xml", "vda.raw", "vdb.raw", "memory.state");
@@ -59,7 +59,8 @@ class GluedBackupIT {
 
     @Test
     void shutdownOfOneDiskVerboseWithForceOffAndVerify() throws Exception {
-        Run run = run(new BackupOptions("web", uri, List.of("vdb"), "shutdown", backups + "/", 30, true, true, true));
+        Run run = run(new BackupOptions("web", uri, List.of("vdb"), "shutdown", "full", backups + "/", 30, true, true,
+                true));
 
         Map<String, Object> result = checkAgainstTheManifest(run, "web", "shutdown");
         assertThat(files(result)).containsExactlyInAnyOrder("domain.xml", "vdb.raw");
@@ -69,14 +70,14 @@ class GluedBackupIT {
     /** Without the {@code --} the step puts before the domain, this name would be read as an option. */
     @Test
     void domainNamesThatLookLikeOptions() throws Exception {
-        Run run = run(new BackupOptions("-dash", uri, List.of(), "shutdown", backups, 300, false, false, false));
+        Run run = run(new BackupOptions("-dash", uri, List.of(), "shutdown", null, backups, 300, false, false, false));
 
         checkAgainstTheManifest(run, "-dash", "shutdown");
     }
 
     @Test
     void failureReportsTheEnginesLastError() throws Exception {
-        BackupOptions options = new BackupOptions("nosuch", uri, null, null, backups, 300, false, false, false);
+        BackupOptions options = new BackupOptions("nosuch", uri, null, null, null, backups, 300, false, false, false);
         Run run = run(options);
 
         assertThat(run.code).isEqualTo(3);
@@ -84,7 +85,7 @@ class GluedBackupIT {
         assertThat(EngineExit.failure("nosuch", run.code, run.console.lastProblem())).isEqualTo(
                 "virt-backup of domain 'nosuch' failed with exit code 3 (domain or disk not found): "
                         + "domain 'nosuch' not found");
-        assertThat(run.result).as("written on failure too").isEqualTo(new RunResult(3, null, "nosuch"));
+        assertThat(run.result).as("written on failure too").isEqualTo(RunResult.withoutBackup(3, "nosuch"));
     }
 
     /** The step's map against the manifest file and the directory itself, read independently. */
@@ -121,6 +122,10 @@ class GluedBackupIT {
         assertThat(result.get("bytes")).isEqualTo(bytes);
         assertThat(result.get("downtimeMs")).isEqualTo(manifest.get("downtimeMs"));
         assertThat(result.get("start")).isEqualTo(manifest.get("start"));
+        assertThat(result.get("level")).as("a full backup, on the test driver").isEqualTo("full")
+                .isEqualTo(manifest.get("level")).isEqualTo(run.result.level());
+        assertThat(result.get("parent")).isNull();
+        assertThat(run.result.parent()).isNull();
         for (String file : BackupRunner.artifacts(domain, backup.getFileName().toString()).values()) {
             assertThat(backup.resolve(file)).as("archived file").isRegularFile();
         }

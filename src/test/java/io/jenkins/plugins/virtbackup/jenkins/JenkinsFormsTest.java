@@ -2,15 +2,17 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
 import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,8 @@ import org.w3c.dom.NodeList;
 /**
  * The forms as Jenkins would bind them (no Jenkins here to render them): each {@code field} of a
  * {@code config.jelly} is a bound property with a matching getter and a help file, and each bound
- * property has its field; labels resolve; every view file is well-formed XML.
+ * property has its field; labels resolve; every view file is well-formed XML and uses only Jenkins
+ * tags and attributes that exist.
  */
 class JenkinsFormsTest {
     private static final Path RESOURCES = Path.of("src/main/resources");
@@ -79,6 +82,7 @@ class JenkinsFormsTest {
             }
         }
         assertThat(descriptor.getMethod("doFillModeItems")).isNotNull();
+        assertThat(descriptor.getMethod("doFillLevelItems")).isNotNull();
 
         String jelly = Files.readString(RESOURCES.resolve(path(describable, "config.jelly")));
         Properties labels = new Properties();
@@ -96,15 +100,79 @@ class JenkinsFormsTest {
 
     @Test
     void everyViewFileIsWellFormed() throws Exception {
-        List<Path> views = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(RESOURCES)) {
-            files.filter(f -> f.toString().endsWith(".jelly") || f.toString().endsWith(".html")).forEach(views::add);
-        }
-        assertThat(views).hasSizeGreaterThanOrEqualTo(2 + 2 * 9 + 1);
+        List<Path> views = views(".jelly", ".html");
+        assertThat(views).hasSizeGreaterThanOrEqualTo(2 + 2 * 10 + 1);
         for (Path view : views) {
             try (InputStream in = Files.newInputStream(view)) {
                 assertThat(builder().parse(in).getDocumentElement()).as("%s", view).isNotNull();
             }
+        }
+    }
+
+    /**
+     * Every tag of a Jenkins tag library in our views exists at the baseline with the attributes given,
+     * and every required attribute is there: Jelly would write an unknown tag out as a literal element
+     * and ignore an unknown attribute, so nothing else would notice. The reference ({@code api/jelly-tags.txt},
+     * from the shared Jenkins API data) lists each tag's declared attributes.
+     */
+    @Test
+    void everyJenkinsTagAndAttributeExistsAtTheBaseline() throws Exception {
+        Map<String, List<String>> attributes = new HashMap<>();
+        Set<String> deprecated = new HashSet<>();
+        try (InputStream in = getClass().getResourceAsStream("api/jelly-tags.txt")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                int comment = line.indexOf('#');
+                List<String> words = List.of((comment < 0 ? line : line.substring(0, comment)).trim().split("\\s+"));
+                if (!words.get(0).isEmpty()) {
+                    attributes.put(words.get(0), words.subList(1, words.size()));
+                    if (comment >= 0 && line.substring(comment).contains("deprecated")) {
+                        deprecated.add(words.get(0));
+                    }
+                }
+            }
+        }
+        int checked = 0;
+        for (Path view : views(".jelly")) {
+            NodeList elements;
+            try (InputStream in = Files.newInputStream(view)) {
+                elements = builder().parse(in).getElementsByTagName("*");
+            }
+            for (int i = 0; i < elements.getLength(); i++) {
+                Element element = (Element) elements.item(i);
+                String namespace = element.getNamespaceURI();
+                if (namespace != null && (namespace.startsWith("/lib/") || namespace.equals("jelly:stapler"))) {
+                    checkTag(view, element, (namespace.startsWith("/lib/") ? namespace : "st") + ":"
+                            + element.getLocalName(), attributes, deprecated);
+                    checked++;
+                }
+            }
+        }
+        // Each field's entry and widget, and the advanced section, in each of the two forms.
+        assertThat(checked).isEqualTo(2 * (2 * boundProperties(VirtBackupBuilder.class).size() + 1));
+    }
+
+    private static void checkTag(Path view, Element element, String tag, Map<String, List<String>> attributes,
+                                 Set<String> deprecated) {
+        assertThat(attributes).as("%s: <%s>", view, tag).containsKey(tag);
+        assertThat(deprecated).as("%s: <%s> is deprecated", view, tag).doesNotContain(tag);
+        List<String> declared = attributes.get(tag);
+        for (int a = 0; a < element.getAttributes().getLength(); a++) {
+            String name = element.getAttributes().item(a).getNodeName();
+            assertThat(declared).as("%s: attribute %s of <%s>", view, name, tag)
+                    .containsAnyOf(name, name + "(required)").doesNotContain(name + "(deprecated)");
+        }
+        for (String attribute : declared) {
+            if (attribute.endsWith("(required)")) {
+                String name = attribute.substring(0, attribute.indexOf('('));
+                assertThat(element.hasAttribute(name)).as("%s: <%s> needs %s", view, tag, name).isTrue();
+            }
+        }
+    }
+
+    /** Every file under the resources whose name ends with one of {@code suffixes}. */
+    private static List<Path> views(String... suffixes) throws IOException {
+        try (Stream<Path> files = Files.walk(RESOURCES)) {
+            return files.filter(f -> Stream.of(suffixes).anyMatch(f.toString()::endsWith)).toList();
         }
     }
 

@@ -60,14 +60,15 @@ class PipelineJenkinsIT {
     @Test
     void firstStepInNodeReturnsWhatTheManifestSays() throws Exception {
         Build build = run("first-step", "node {\n"
-                + "  def r = virtBackup domain: 'web', uri: '" + uri + "', backupDir: '" + backups + "', verify: true\n"
+                + "  def r = virtBackup domain: 'web', uri: '" + uri + "', backupDir: '" + backups + "', verify: true,"
+                + " level: 'auto'\n"
                 + "  echo \"RESULT ${groovy.json.JsonOutput.toJson(r)}\"\n"
                 + "}");
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
         assertThat(build.console()).contains(" --result-file " + temp.resolve("virt-backup-result"))
-                .contains(" --verify -- web");
+                .contains(" --mode suspend --level auto ").contains(" --verify -- web");
         try (Stream<Path> left = Files.list(temp)) {
             assertThat(left).as("the result file, read and deleted").isEmpty();
         }
@@ -75,7 +76,8 @@ class PipelineJenkinsIT {
         Map<String, Object> result = (Map<String, Object>) Json.parse(build.console().lines().filter(l -> l.startsWith("RESULT "))
                 .findFirst().orElseThrow().substring("RESULT ".length()));
         assertThat(result.keySet()).as("the keys docs/jenkins.md lists").containsExactlyInAnyOrder(
-                "domain", "mode", "backupDir", "files", "bytes", "downtimeMs", "result", "start", "end");
+                "domain", "mode", "level", "backupDir", "parent", "files", "bytes", "downtimeMs", "result", "start",
+                "end");
         Path dir = Path.of((String) result.get("backupDir"));
         assertThat(dir.getParent()).isEqualTo(backups.resolve("web"));
         Map<?, ?> manifest = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("manifest.json")));
@@ -85,6 +87,9 @@ class PipelineJenkinsIT {
         assertThat(result.get("start")).isEqualTo(manifest.get("start"));
         assertThat(result.get("end")).isEqualTo(manifest.get("end"));
         assertThat(result.get("downtimeMs")).isEqualTo(manifest.get("downtimeMs"));
+        assertThat(result.get("level")).as("auto outside live mode: a full backup").isEqualTo("full")
+                .isEqualTo(manifest.get("level"));
+        assertThat(result).as("a full backup has no parent").containsEntry("parent", null);
         List<Path> data;
         try (Stream<Path> files = Files.list(dir)) {
             data = files.filter(f -> !List.of("manifest.json", "virt-backup.log").contains(f.getFileName().toString())
@@ -124,6 +129,8 @@ class PipelineJenkinsIT {
                 + "  } catch (e) {\n    echo \"caught: ${e.message}\"\n  }\n"
                 + "  try {\n    virtBackup domain: 'web', mode: 'sideways', " + target + "\n"
                 + "  } catch (e) {\n    echo \"caught: ${e.message}\"\n  }\n"
+                + "  try {\n    virtBackup domain: 'web', level: 'weekly', " + target + "\n"
+                + "  } catch (e) {\n    echo \"caught: ${e.message}\"\n  }\n"
                 + "  catchError(buildResult: 'UNSTABLE', stageResult: 'FAILURE') {\n"
                 + "    virtBackup domain: 'no-such', " + target + "\n  }\n"
                 + "  echo 'went on'\n}");
@@ -132,6 +139,7 @@ class PipelineJenkinsIT {
         assertThat(build.console()).contains(
                 "caught: virt-backup of domain 'no-such' failed with exit code 3 (domain or disk not found)",
                 "caught: virt-backup was not started: Unknown mode 'sideways'",
+                "caught: virt-backup was not started: Unknown level 'weekly'; the levels are: full, inc, diff, auto.",
                 "went on");
     }
 

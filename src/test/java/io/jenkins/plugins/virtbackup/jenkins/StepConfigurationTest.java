@@ -15,8 +15,8 @@ class StepConfigurationTest {
     void bothHaveTheSameBoundProperties() {
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
-                .containsOnlyKeys("domain", "uri", "disks", "mode", "backupDir", "shutdownTimeout", "forceOff",
-                        "verify", "verbose");
+                .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
+                        "forceOff", "verify", "verbose");
     }
 
     @Test
@@ -27,6 +27,7 @@ class StepConfigurationTest {
         submitted.setUri("");
         submitted.setDisks(List.of(""));
         submitted.setMode("suspend");
+        submitted.setLevel("full");
         submitted.setBackupDir(" ");
         submitted.setShutdownTimeout(300);
         submitted.setForceOff(false);
@@ -39,12 +40,15 @@ class StepConfigurationTest {
         assertThat(fresh.getDisks()).isEmpty();
         assertThat(fresh.getDisksText()).isEmpty();
         assertThat(fresh.isVerify()).as("read-back is opt-in").isFalse();
+        assertThat(fresh.getLevel()).isEqualTo("full").isEqualTo(new VirtBackupStep("web").getLevel());
         assertThat(new VirtBackupStep("web").isVerify()).isFalse();
         assertThat(fresh.options().cliArguments())
-                .isEqualTo(new BackupOptions("web", null, null, null, null, 300, false, false, false).cliArguments());
+                .isEqualTo(new BackupOptions("web", null, null, null, null, null, 300, false, false, false)
+                        .cliArguments());
 
         VirtBackupStep step = new VirtBackupStep("web");
         step.setMode("");
+        step.setLevel(" ");
         step.setDisks(null);
         assertThat(step).usingRecursiveComparison().isEqualTo(new VirtBackupStep("web"));
     }
@@ -57,8 +61,10 @@ class StepConfigurationTest {
         step.setUri("qemu:///system");
         builder.setDisks(List.of("vda vdb"));              // the freestyle text box
         step.setDisks(List.of("vda", "vdb"));              // a pipeline list
-        builder.setMode("shutdown");
-        step.setMode("shutdown");
+        builder.setMode("live");
+        step.setMode("live");
+        builder.setLevel(" diff ");
+        step.setLevel("diff");
         builder.setBackupDir("/srv/backup");
         step.setBackupDir("/srv/backup");
         builder.setShutdownTimeout(60);
@@ -74,8 +80,9 @@ class StepConfigurationTest {
         assertThat(builder.getDisksText()).isEqualTo("vda vdb");
         assertThat(step.getDisksText()).isEqualTo("vda vdb");
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
-                .containsExactly("--connect", "qemu:///system", "--mode", "shutdown", "--dir", "/srv/backup",
-                        "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose", "--", "db", "vda", "vdb");
+                .containsExactly("--connect", "qemu:///system", "--mode", "live", "--level", "diff",
+                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose",
+                        "--", "db", "vda", "vdb");
     }
 
     @Test
