@@ -92,8 +92,6 @@ public interface VirtualMachine {
     /** The domain's current job (a backup, a save, a snapshot); {@link JobProgress#active()} is false when none runs. */
     JobProgress currentJob() throws HypervisorException;
 
-    /** Whether the last job that ended succeeded, and its downtime; for a finished push backup. */
-    JobResult lastJobResult() throws HypervisorException;
 
     void abortBackupJob() throws HypervisorException;
 

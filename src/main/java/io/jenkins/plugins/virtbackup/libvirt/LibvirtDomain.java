@@ -6,7 +6,6 @@ import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.JobProgress;
-import io.jenkins.plugins.virtbackup.engine.JobResult;
 import io.jenkins.plugins.virtbackup.engine.PullBackupExport;
 import io.jenkins.plugins.virtbackup.engine.PullBackupRequest;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
@@ -39,7 +38,6 @@ final class LibvirtDomain implements VirtualMachine {
     private static final int VIR_DOMAIN_XML_INACTIVE = 2;
     /** virDomainJobType values and virDomainGetJobStats flags (libvirt-java names none of them). */
     private static final int VIR_DOMAIN_JOB_NONE = 0;
-    private static final int VIR_DOMAIN_JOB_COMPLETED = 3;
     private static final int VIR_DOMAIN_JOB_STATS_COMPLETED = 1;
     private static final int AGENT_TIMEOUT_SECONDS = 5;
 
@@ -205,7 +203,7 @@ final class LibvirtDomain implements VirtualMachine {
         int flags = SnapshotCreateFlags.NO_METADATA | SnapshotCreateFlags.ATOMIC
                 | (memoryFile == null ? SnapshotCreateFlags.DISK_ONLY : SnapshotCreateFlags.LIVE);
         call("create external snapshot", d -> d.snapshotCreateXML(xml.toString(), flags));
-        return memoryFile == null ? -1 : lastJobResult().downtimeMillis();
+        return memoryFile == null ? -1 : lastJobDowntimeMillis();
     }
 
     @Override
@@ -320,12 +318,20 @@ final class LibvirtDomain implements VirtualMachine {
         }
     }
 
+    /**
+     * A checkpoint whose bitmap QEMU dropped (it found it inconsistent after a crash) cannot be
+     * deleted whole: libvirt fails to find the bitmap. Its metadata is then all that is left to delete.
+     */
     @Override
     public void deleteCheckpoint(String name) throws HypervisorException {
         run("delete checkpoint " + name, d -> {
             DomainCheckpoint checkpoint = d.checkpointLookupByName(name);
             try {
                 checkpoint.delete(0);
+            } catch (LibvirtException e) {
+                errors.notice("libvirt: checkpoint " + name + " cannot be deleted with its bitmaps ("
+                        + LibvirtErrors.oneLine(e) + "); deleting its metadata only");
+                checkpoint.delete(DomainCheckpoint.CheckpointDeleteFlags.METADATA_ONLY);
             } finally {
                 checkpoint.free();
             }
@@ -338,19 +344,15 @@ final class LibvirtDomain implements VirtualMachine {
         return new JobProgress(job.getType() != VIR_DOMAIN_JOB_NONE, job.getDataProcessed(), job.getDataTotal());
     }
 
-    @Override
-    public JobResult lastJobResult() throws HypervisorException {
+    /** The downtime of the job that ended last (a RAM snapshot just taken), as libvirt reports it; -1 if not. */
+    private long lastJobDowntimeMillis() throws HypervisorException {
         DomainJobStats stats = call("read completed job", d -> d.getJobStats(VIR_DOMAIN_JOB_STATS_COMPLETED));
-        long downtime = -1;
-        String error = null;
         for (TypedParameter parameter : stats.stats == null ? new TypedParameter[0] : stats.stats) {
             if ("downtime".equals(parameter.field)) {
-                downtime = Long.parseLong(parameter.getValueAsString());
-            } else if ("errmsg".equals(parameter.field)) {
-                error = parameter.getValueAsString();
+                return Long.parseLong(parameter.getValueAsString());
             }
         }
-        return new JobResult(stats.type == VIR_DOMAIN_JOB_COMPLETED, downtime, error);
+        return -1;
     }
 
     @Override

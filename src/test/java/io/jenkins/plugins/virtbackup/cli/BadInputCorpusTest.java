@@ -87,6 +87,10 @@ class BadInputCorpusTest {
         expect("unknown mode", 2, "unknown mode", "-c", uri, "-d", r, "-b", "hibernate", "web");
         expect("unknown level", 2, "unknown level 'weekly'; the levels are: full, inc, diff, auto", "-c", uri, "-d",
                 r, "-b", "live", "--level", "weekly", "web");
+        expect("level inc outside live mode", 2, "--level inc needs mode live", "-c", uri, "-d", r, "-b",
+                "suspend", "-l", "inc", "web");
+        expect("level diff, no chain to extend", 8, "cannot take a diff backup of domain 'web'", "-c", uri, "-d", r,
+                "-b", "live", "-l", "diff", "web");
         expect("mode not available yet", 2, "not available in this version", "-c", uri, "-d", r, "-b",
                 "snapshot-dm", "web");
         expect("cdrom requested", 2, "it is a cdrom", "-c", uri, "-d", r, "web", "hdc");

@@ -179,11 +179,6 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public JobResult lastJobResult() {
-        throw new UnsupportedOperationException("not scripted");
-    }
-
-    @Override
     public void abortBackupJob() {
         throw new UnsupportedOperationException("not scripted");
     }

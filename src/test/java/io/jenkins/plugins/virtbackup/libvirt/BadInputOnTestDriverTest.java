@@ -8,7 +8,10 @@ import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.store.Increment;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.testing.TmpfsMount;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.nio.file.Files;
@@ -79,6 +82,28 @@ class BadInputOnTestDriverTest {
         assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
         assertThat(bed.hypervisor.lookup("web").disks()).extracting(d -> d.source())
                 .as("no overlay in the definition").noneMatch(s -> s != null && s.contains("overlay"));
+    }
+
+    @Test
+    void levelsBelowFullNeedLiveModeARunningDomainAndAChain() throws Exception {
+        assertFails(request("web", BackupMode.SUSPEND, bed.backups).withLevel(BackupLevel.INC), ExitStatus.USAGE,
+                "--level inc needs mode live");
+        assertFails(request("web", BackupMode.SHUTDOWN, bed.backups).withLevel(BackupLevel.DIFF), ExitStatus.USAGE,
+                "--level diff needs mode live");
+        assertFails(request("web", BackupMode.LIVE, bed.backups).withLevel(BackupLevel.INC), ExitStatus.CHAIN_BROKEN,
+                "there is no earlier backup of it in " + bed.backups.resolve("web"));
+        assertFails(request("off", BackupMode.LIVE, bed.backups).withLevel(BackupLevel.DIFF), ExitStatus.CHAIN_BROKEN,
+                "it is shut off");
+        assertThat(bed.backups).doesNotExist();
+        assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
+
+        bed.console.reset();
+        Manifest off = bed.backUp(request("off", BackupMode.LIVE, bed.backups).withLevel(BackupLevel.AUTO));
+        assertThat(off.increment().level()).isEqualTo(BackupLevel.FULL);
+        assertThat(off.increment().checkpoint()).as("a shut-off domain gets no checkpoint").isNull();
+        assertThat(bed.consoleText()).contains("level auto: taking a full backup, since domain 'off' is shut off");
+        Manifest suspended = bed.backUp(request("web", BackupMode.SUSPEND, bed.backups).withLevel(BackupLevel.AUTO));
+        assertThat(suspended.increment()).as("auto means full outside live mode").isEqualTo(Increment.STANDALONE);
     }
 
     @Test

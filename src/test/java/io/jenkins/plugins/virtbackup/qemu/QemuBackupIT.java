@@ -286,22 +286,29 @@ class QemuBackupIT {
         }
     }
 
+    /**
+     * In pull mode QEMU only reads: the copies are written by this process (through qemu-nbd), so a
+     * backup folder closed to other users is fine, while a state folder QEMU cannot reach (its
+     * scratch files and NBD socket live there) is refused before the domain is touched.
+     */
     @Test
-    void liveModeRefusesABackupDirectoryQemuCannotReachBeforeTouchingTheDomain() throws Exception {
+    void liveModeWritesIntoAClosedFolderButRefusesAStateFolderQemuCannotReach() throws Exception {
         try (TestGuest guest = TestGuest.start("reach", "", QCOW2)) {
             Path closed = Files.createDirectories(backups.resolve("closed"));
             Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
             BackupRequest request = new BackupRequest(guest.name, List.of(), BackupMode.LIVE, closed.resolve("inner"),
                     Duration.ofSeconds(60), false, false);
+            assertThat(run(request).files()).extracting(f -> f.name()).containsExactly("domain.xml", "vda.qcow2");
 
-            assertThatThrownBy(() -> run(request)).isInstanceOfSatisfying(BackupException.class, e -> {
-                assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
-                assertThat(e.getMessage()).contains("QEMU").contains("cannot pass " + closed);
-            });
+            Path closedState = closed.resolve("state");
+            assertThatThrownBy(() -> run(request, new StateDirectory(closedState)))
+                    .isInstanceOfSatisfying(BackupException.class, e -> {
+                        assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
+                        assertThat(e.getMessage()).contains("QEMU").contains("cannot pass " + closed);
+                    });
             assertThat(guest.virsh("domjobinfo", guest.name)).contains("None");
-            try (Stream<Path> left = Files.list(closed)) {
-                assertThat(left).as("nothing written").isEmpty();
-            }
+            assertThat(guest.virsh("checkpoint-list", guest.name, "--name").strip().lines())
+                    .as("only the first backup's checkpoint").hasSize(1);
         }
     }
 
@@ -316,10 +323,14 @@ class QemuBackupIT {
     }
 
     private Manifest run(BackupRequest request) throws Exception {
+        return run(request, new StateDirectory(stateDir()));
+    }
+
+    private Manifest run(BackupRequest request, StateDirectory state) throws Exception {
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {
-            return TestEngines.of(hypervisor, log, new StateDirectory(stateDir())).run(request).manifest();
+            return TestEngines.of(hypervisor, log, state).run(request).manifest();
         }
     }
 

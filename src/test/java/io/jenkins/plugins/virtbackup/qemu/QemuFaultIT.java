@@ -41,6 +41,9 @@ class QemuFaultIT {
     private String templateSum;
 
     /** A way to interrupt a run: which line of its -v output to wait for, and how to stop it. */
+    /** The domain's checkpoints after the earlier backup: the failed runs must leave no other. */
+    private List<String> checkpointsBefore;
+
     private record Fault(String name, String line, boolean sigterm) {
     }
 
@@ -80,11 +83,17 @@ class QemuFaultIT {
                 new Fault("SIGTERM, SIGKILL 5 s later, mid-copy", "copying disk vda", true));
     }
 
+    /**
+     * An inc over the earlier full, broken at each step of the pull: afterwards the domain has no
+     * job, no scratch files and only the full's checkpoint, and the next inc builds on the full.
+     */
     @Test
-    void live() throws Exception {
-        breakRuns("live",
-                new Fault("SIGKILL after backup job start", "backup job of domain", false),
-                new Fault("SIGTERM, SIGKILL 5 s later, mid-job", "backup job of domain", true));
+    void liveIncremental() throws Exception {
+        breakRuns("live", "", CLONE,
+                new Fault("SIGKILL after the checkpoint is created", "serves its disks on", false),
+                new Fault("SIGKILL mid-pull", "copying disk vda from the job's NBD export", false),
+                new Fault("SIGKILL before the manifest is written", "disk vda: copied", false),
+                new Fault("SIGTERM, SIGKILL 5 s later, mid-pull", "copying disk vda from the job's NBD export", true));
     }
 
     @Test
@@ -154,6 +163,51 @@ class QemuFaultIT {
         }
     }
 
+    /**
+     * libvirt ends a pull job when it restarts: the run loses its exports mid-copy. Whatever the run
+     * then does, the domain ends with no job, no scratch files, no checkpoint of the failed backup,
+     * and the next inc still builds on the full.
+     */
+    @Test
+    void libvirtdRestartedMidPull() throws Exception {
+        HostRequirement.require("1".equals(System.getenv("VIRT_BACKUP_TEST_OWNS_LIBVIRTD")),
+                "restarts libvirtd only when this test run started it (bin/test)");
+        try (TestGuest guest = TestGuest.start("restartpull", "", CLONE)) {
+            writePattern(guest);
+            Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
+            try {
+                Result full = run(guest, backups, "-b", "live");
+                assertThat(full.code()).as(full.text()).isZero();
+                Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
+                checkpointsBefore = checkpoints(guest);
+                Process process = start(guest, backups, "-v", "-b", "live", "-l", "inc");
+                BufferedReader out = CliProcess.reader(process);
+                List<String> output = new ArrayList<>(CliProcess.readUntil(out, "copying disk vda from the job's"));
+                Host.run("bash", "-c", ". bin/lib/hypervisor.sh && restart_test_libvirtd");
+                out.lines().forEach(output::add);
+                assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+                String outcome;
+                if (process.exitValue() == 0) {
+                    outcome = "the run finished its inc (exit 0)";
+                    checkpointsBefore = checkpoints(guest);
+                    earlierBackups = Trees.snapshot(backups.resolve(guest.name));
+                } else {
+                    assertThat(process.exitValue()).as(String.join("\n", output)).isIn(1, 5);
+                    Result recover = recover(guest, backups);
+                    assertThat(recover.code()).as(recover.text()).isZero();
+                    outcome = process.exitValue() == 1 ? "the run failed and cleaned up itself (exit 1)"
+                            : "the run could not clean up (exit 5); recovered by virt-backup recover";
+                }
+                assertExactlyAsFound(guest, backups, earlierBackups);
+                Result next = run(guest, backups, "-b", "live", "-l", "inc");
+                assertThat(next.code()).as(next.text()).isZero();
+                row("libvirtd restarted mid-pull", "live", outcome + "; the next inc builds on the chain");
+            } finally {
+                Host.run("rm", "-rf", backups.toString(), stateDir(backups).toString());
+            }
+        }
+    }
+
     @AfterAll
     static void printTable() {
         System.out.println("\n| fault | mode | outcome |\n|---|---|---|");
@@ -180,6 +234,7 @@ class QemuFaultIT {
                     guest.serial.waitFor("ANC-READY", started, Duration.ofSeconds(120));
                 }
                 Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
+                checkpointsBefore = checkpoints(guest);
                 for (Fault fault : faults) {
                     interrupt(guest, backups, mode, fault);
                     Result recover = recover(guest, backups);
@@ -189,6 +244,11 @@ class QemuFaultIT {
                             ? "recovered by virt-backup recover: exactly as found"
                             : "the run put the domain back itself: exactly as found");
                 }
+                if (mode.equals("live")) {
+                    Result next = run(guest, backups, "-b", mode, "-l", "inc");
+                    assertThat(next.code()).as(next.text()).isZero();
+                    assertThat(next.text()).as("builds on the earlier full").contains("level inc");
+                }
             } finally {
                 Host.run("rm", "-rf", backups.toString(), stateDir(backups).toString());
             }
@@ -196,7 +256,8 @@ class QemuFaultIT {
     }
 
     private void interrupt(TestGuest guest, Path backups, String mode, Fault fault) throws Exception {
-        Process process = start(guest, backups, "-v", "-b", mode);
+        Process process = mode.equals("live") ? start(guest, backups, "-v", "-b", mode, "-l", "inc")
+                : start(guest, backups, "-v", "-b", mode);
         BufferedReader out = CliProcess.reader(process);
         CliProcess.readUntil(out, fault.line());
         if (fault.sigterm()) {
@@ -237,6 +298,17 @@ class QemuFaultIT {
         }
         assertThat(Trees.snapshot(backups.resolve(guest.name))).as("earlier backups, and nothing else")
                 .isEqualTo(earlierBackups);
+        assertThat(checkpoints(guest)).as("the earlier backups' checkpoints, and no other").isEqualTo(checkpointsBefore);
+        Path scratch = stateDir(backups).resolve("scratch");
+        if (Files.isDirectory(scratch)) {
+            try (Stream<Path> folders = Files.list(scratch)) {
+                assertThat(folders).as("scratch files").isEmpty();
+            }
+        }
+    }
+
+    private static List<String> checkpoints(TestGuest guest) throws Exception {
+        return guest.virsh("checkpoint-list", guest.name, "--name").strip().lines().toList();
     }
 
     private static void writePattern(TestGuest guest) throws Exception {

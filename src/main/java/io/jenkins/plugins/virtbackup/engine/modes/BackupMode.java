@@ -10,7 +10,7 @@ public enum BackupMode {
     SUSPEND("suspend", true),
     SNAPSHOT_LIBVIRT("snapshot-libvirt", true),
     SNAPSHOT_DM("snapshot-dm", false),
-    /** libvirt's backup API (push mode): disks only, no overlay in the domain's definition. */
+    /** libvirt's backup API in pull mode, with checkpoints: disks only, no overlay in the definition; levels. */
     LIVE("live", true);
 
     private final String cliName;

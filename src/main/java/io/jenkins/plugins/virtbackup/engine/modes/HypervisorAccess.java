@@ -6,6 +6,7 @@ import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
@@ -78,6 +79,8 @@ public final class HypervisorAccess {
                     throw new BackupException(ExitStatus.BACKUP_FAILED, why + ", but it cannot pass " + p
                             + " (no search permission for other users); choose a folder below folders with mode o+x");
                 }
+            } catch (NoSuchFileException e) {
+                continue;  // made later by the run, with a mode that lets QEMU in: the folders above decide
             } catch (IOException | UnsupportedOperationException e) {
                 return;  // cannot tell here: libvirt will say
             }

@@ -24,8 +24,11 @@ import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +47,7 @@ import java.util.function.Function;
  * appears in the domain's definition. Putting back means: no backup job left running.
  */
 public final class LiveHold implements GuestHold {
+    private static final Duration JOB_END_TIMEOUT = Duration.ofSeconds(60);
     private final VirtualMachine vm;
     private final String name;
     private final BackupLog log;
@@ -125,8 +129,7 @@ public final class LiveHold implements GuestHold {
         try {
             Files.createDirectories(scratchFolder);
             // QEMU, as its own user, creates the NBD socket here; nobody else may list the folder.
-            Files.setPosixFilePermissions(scratchFolder, java.nio.file.attribute.PosixFilePermissions
-                    .fromString("rwx-wx-wx"));
+            Files.setPosixFilePermissions(scratchFolder, PosixFilePermissions.fromString("rwx-wx-wx"));
         } catch (IOException e) {
             throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot make the scratch folder " + scratchFolder
                     + ": " + BackupDirectory.describe(e), e);
@@ -148,14 +151,15 @@ public final class LiveHold implements GuestHold {
         long size = capacities.get(target);
         String backing = plan.backingFile(target);
         ExtentCopy.Totals totals;
+        log.detail("copying disk " + target + " from the job's NBD export to " + file.getFileName()
+                + (backing == null ? "" : " over " + backing));
         try (BlockSource source = export.open(target);
              ImageSink sink = writer.create(file, size, backing)) {
             totals = new ExtentCopy(cancelled).copy(source, sink, plan.level() != BackupLevel.FULL,
                     new Progress(log, "disk " + target));
         }
-        log.detail(String.format(Locale.ROOT, "disk %s: copied %s of data and %s of zeros%s", target,
-                Sizes.human(totals.dataBytes()), Sizes.human(totals.zeroBytes()),
-                backing == null ? "" : " over " + backing));
+        log.detail(String.format(Locale.ROOT, "disk %s: copied %s of data and %s of zeros", target,
+                Sizes.human(totals.dataBytes()), Sizes.human(totals.zeroBytes())));
         diskChains.put(target, plan.diskChain(target, file.getFileName().toString(), size));
         return new BackedUpFile(file.getFileName().toString(), "disk", indexer.index(file), target, disk.source(),
                 "qcow2");
@@ -190,6 +194,7 @@ public final class LiveHold implements GuestHold {
             try {
                 log.detail("ending the backup job of domain '" + name + "'");
                 vm.abortBackupJob();
+                awaitJobEnd();
                 jobRunning = false;
                 Journaling.undone(journal, abortJob, log);
             } catch (HypervisorException e) {
@@ -200,8 +205,28 @@ public final class LiveHold implements GuestHold {
         try {
             BackupDirectory.deleteTree(scratchFolder);
             Journaling.undone(journal, removeScratch, log);
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             log.warning("cannot remove the scratch files in " + scratchFolder + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The abort returns while QEMU still stops its NBD server and libvirt removes the scratch
+     * files: only once the job is gone is the folder ours to remove.
+     */
+    private void awaitJobEnd() throws HypervisorException {
+        long deadline = System.nanoTime() + JOB_END_TIMEOUT.toNanos();
+        while (vm.currentJob().active()) {
+            if (System.nanoTime() > deadline) {
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "the backup job did not end within "
+                        + JOB_END_TIMEOUT.toSeconds() + " s of its abort", null);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "interrupted while the job ended", e);
+            }
         }
     }
 
