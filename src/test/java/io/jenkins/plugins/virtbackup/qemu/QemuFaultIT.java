@@ -174,6 +174,7 @@ class QemuFaultIT {
                 "restarts libvirtd only when this test run started it (bin/test)");
         try (TestGuest guest = TestGuest.start("restartpull", "", CLONE)) {
             writePattern(guest);
+            templateSum = Trees.sha256(guest.templates("vda").get(0));
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             try {
                 Result full = run(guest, backups, "-b", "live");
