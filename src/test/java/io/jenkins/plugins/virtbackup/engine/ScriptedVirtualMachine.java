@@ -4,6 +4,7 @@ import io.jenkins.plugins.virtbackup.engine.modes.FreezeResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -162,9 +163,25 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
         throw new UnsupportedOperationException("not scripted");
     }
 
+    /** What validating each checkpoint answers, by name; a name missing here is not scripted. */
+    public final Map<String, CheckpointCheck> checkpointChecks = new HashMap<>();
+    /** The saved XML each validation was given, by checkpoint name: what a redefine would use. */
+    public final Map<String, String> validatedWithXml = new HashMap<>();
+    /** What validating any checkpoint throws, as when libvirt itself cannot answer; null: it answers. */
+    public HypervisorException validationFailure;
+
     @Override
-    public CheckpointCheck validateCheckpoint(String name, String savedXml) {
-        throw new UnsupportedOperationException("not scripted");
+    public CheckpointCheck validateCheckpoint(String name, String savedXml) throws HypervisorException {
+        calls.add("validate checkpoint " + name);
+        validatedWithXml.put(name, savedXml);
+        if (validationFailure != null) {
+            throw validationFailure;
+        }
+        CheckpointCheck check = checkpointChecks.get(name);
+        if (check == null) {
+            throw new UnsupportedOperationException("checkpoint " + name + " not scripted");
+        }
+        return check;
     }
 
     @Override

@@ -16,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -102,7 +104,12 @@ public final class ChainPlanner {
     private static List<Link> chainFromNewest(Path domainFolder) throws BrokenChain {
         Link newest = newestBackup(domainFolder);
         List<Link> chain = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
         for (Link link = newest; ; ) {
+            // A folder met twice means an edited or mixed-up manifest: following parents would never end.
+            if (!seen.add(link.folder)) {
+                throw new BrokenChain("the chain of backup " + newest.folder + " loops back to backup " + link.folder);
+            }
             Increment increment = link.manifest.increment();
             if (link.manifest.mode() != BackupMode.LIVE || increment.checkpoint() == null) {
                 throw new BrokenChain(link == newest
@@ -189,7 +196,9 @@ public final class ChainPlanner {
         try {
             check = vm.validateCheckpoint(checkpoint.name(), checkpoint.xml());
         } catch (HypervisorException e) {
-            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot check checkpoint " + checkpoint.name()
+            ExitStatus status = e.kind() == HypervisorException.Kind.UNREACHABLE
+                    ? ExitStatus.HYPERVISOR_UNREACHABLE : ExitStatus.BACKUP_FAILED;
+            throw new BackupException(status, "cannot check checkpoint " + checkpoint.name()
                     + " of domain '" + domain + "': " + e.getMessage(), e);
         }
         if (!check.usable()) {

@@ -7,12 +7,14 @@ import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
 import io.jenkins.plugins.virtbackup.engine.copy.FileDigest;
 import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
+import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ManifestTest {
     private static final String DIGEST_A = "a".repeat(64);
     private static final String DIGEST_B = "0123456789abcdef".repeat(4);
+    private static final String FULL = "20261207T020000Z";
+    private static final String INC1 = "20261208T020000Z";
+    private static final String INC2 = "20261209T020000Z";
 
     @TempDir
     Path dir;
@@ -103,6 +108,8 @@ class ManifestTest {
         assertThat(read.downtime()).isEqualTo(new Downtime(52000, Downtime.UNKNOWN));
         assertThat(read.chains()).isEmpty();
         assertThat(read.mode()).isEqualTo(BackupMode.SHUTDOWN);
+        assertThat(read.increment()).as("written before incremental backups: stands alone")
+                .isEqualTo(Increment.STANDALONE);
     }
 
     @Test
@@ -162,6 +169,78 @@ class ManifestTest {
     }
 
     @Test
+    void aBackupsPlaceInAChainReadsBack() throws Exception {
+        String xml = "<domaincheckpoint>\n  <name>virt-backup-" + INC2 + "</name>\n  <description>taken by "
+                + "\"virt-backup\" & co, ü</description>\n</domaincheckpoint>\n";
+        Map<String, Increment.DiskChain> disks = new LinkedHashMap<>();
+        disks.put("vdb", new Increment.DiskChain(2L << 30, List.of("vdb.qcow2", "../" + INC1 + "/vdb.qcow2",
+                "../" + FULL + "/vdb.qcow2")));
+        disks.put("vda", new Increment.DiskChain(10L << 30, List.of("vda.qcow2", "../" + INC1 + "/vda.qcow2",
+                "../" + FULL + "/vda.qcow2")));
+        Manifest written = chained(new Increment(BackupLevel.INC, INC1,
+                new Increment.Checkpoint("virt-backup-" + INC2, xml), disks));
+
+        Manifest read = Manifest.parse(written.toJson());
+
+        assertThat(read).isEqualTo(written);
+        assertThat(read.toJson()).isEqualTo(written.toJson());
+        Increment increment = read.increment();
+        assertThat(increment.level()).isEqualTo(BackupLevel.INC);
+        assertThat(increment.parent()).isEqualTo(INC1);
+        assertThat(increment.checkpoint()).isEqualTo(new Increment.Checkpoint("virt-backup-" + INC2, xml));
+        assertThat(increment.disks()).as("in the order written").containsExactly(
+                Map.entry("vdb", disks.get("vdb")), Map.entry("vda", disks.get("vda")));
+        assertThat(increment.disks().get("vda").size()).isEqualTo(10L << 30);
+        assertThat(increment.disks().get("vda").files())
+                .containsExactly("vda.qcow2", "../" + INC1 + "/vda.qcow2", "../" + FULL + "/vda.qcow2");
+    }
+
+    @Test
+    void aFullAndADiffReadBackWithTheirCheckpoints() throws Exception {
+        Increment full = new Increment(BackupLevel.FULL, null, new Increment.Checkpoint("virt-backup-" + FULL, "<a/>"),
+                Map.of("vda", new Increment.DiskChain(1L << 30, List.of("vda.qcow2"))));
+        Increment diff = new Increment(BackupLevel.DIFF, FULL, new Increment.Checkpoint("virt-backup-" + INC1, "<b/>"),
+                Map.of("vda", new Increment.DiskChain(1L << 30, List.of("vda.qcow2", "../" + FULL + "/vda.qcow2"))));
+
+        assertThat(Manifest.parse(chained(full).toJson()).increment()).isEqualTo(full);
+        assertThat(Manifest.parse(chained(diff).toJson()).increment()).isEqualTo(diff);
+    }
+
+    @Test
+    void aLevelOrParentThatCannotBeIsRefused() throws Exception {
+        String valid = chainedJson();
+        String level = "\"level\": \"inc\"";
+        String parent = "\"parent\": \"" + FULL + "\"";
+        assertRefused(valid.replace(level, "\"level\": \"auto\""), "level 'auto' is not full, inc or diff");
+        assertRefused(valid.replace(level, "\"level\": \"weekly\""), "level 'weekly' is not full, inc or diff");
+        assertRefused(valid.replace(parent, "\"parent\": null"), "a inc backup needs parent");
+        assertRefused(valid.replace(parent, "\"parent\": null").replace(level, "\"level\": \"diff\""),
+                "a diff backup needs parent");
+        assertRefused(valid.replace(level, "\"level\": \"full\""), "a full backup has no parent");
+        for (String name : List.of("../" + FULL, "/srv/backups/web/" + FULL, "..", ".")) {
+            assertRefused(valid.replace(parent, "\"parent\": \"" + name + "\""),
+                    "parent '" + name + "' is not the name of a file in the backup's folder");
+        }
+    }
+
+    @Test
+    void aChainFileOutsideTheBackupOrItsSiblingsIsRefused() throws Exception {
+        String valid = chainedJson();
+        String own = "\"vda.qcow2\"";
+        String parents = "\"../" + FULL + "/vda.qcow2\"";
+        for (String name : List.of("a/b", "../" + FULL + "/vda.qcow2", "/abs", "..", "")) {
+            assertRefused(valid.replace(own, "\"" + name + "\""),
+                    "backupChains.vda.files[0] '" + name + "' is not a file in the backup's folder");
+        }
+        for (String name : List.of("../../x", "/abs", "vda.qcow2", "../" + FULL + "/sub/vda.qcow2",
+                "../" + FULL + "/..", "../../" + FULL + "/vda.qcow2", "./" + FULL + "/vda.qcow2")) {
+            assertRefused(valid.replace(parents, "\"" + name + "\""),
+                    "backupChains.vda.files[1] '" + name + "' is not a file of a sibling backup (../FOLDER/NAME)");
+        }
+        assertRefused(valid.replace(parents, "7"), "backupChains.vda.files[1] is not a string");
+    }
+
+    @Test
     void aRecordMixingFormatsCannotBeMade() {
         BackedUpFile whole = new BackedUpFile("domain.xml", "definition", 10, new BackedUpFile.WholeFile(DIGEST_A),
                 null, null, null, null);
@@ -191,6 +270,25 @@ class ManifestTest {
         return new Manifest(format, "1.0-test", "web", "uuid-1", "test:///default", BackupMode.SUSPEND,
                 DomainState.RUNNING, Instant.parse("2026-12-03T10:15:00Z"), Instant.parse("2026-12-03T10:15:09Z"),
                 new Downtime(12, Downtime.HOST), files, Map.of(), Map.of(), Increment.STANDALONE);
+    }
+
+    /** A valid manifest of an inc over {@link #FULL}, its disk's chain two files long. */
+    private static String chainedJson() throws InvalidManifestException {
+        String json = chained(new Increment(BackupLevel.INC, FULL, new Increment.Checkpoint("virt-backup-" + INC1,
+                "<domaincheckpoint/>"), Map.of("vda", new Increment.DiskChain(10L << 30,
+                List.of("vda.qcow2", "../" + FULL + "/vda.qcow2"))))).toJson();
+        assertThat(Manifest.parse(json).increment().parent()).as("the starting point is valid").isEqualTo(FULL);
+        return json;
+    }
+
+    /** A live backup's manifest at {@code increment}'s place in a chain; its one file is not a disk, to keep names apart. */
+    private static Manifest chained(Increment increment) {
+        return new Manifest("1.0-test", "web", "uuid-1", "qemu:///system", BackupMode.LIVE, DomainState.RUNNING,
+                Instant.parse("2026-12-09T02:00:00Z"), Instant.parse("2026-12-09T02:00:40Z"),
+                new Downtime(3, Downtime.HOST), List.of(new BackedUpFile("domain.xml", "definition",
+                        new FileDigest(100, new ChunkIndex.Ref("domain.xml.chunks", ChunkIndex.CHUNK_SIZE, 1, 1,
+                                DIGEST_A)), null, "qemu:///system", null)),
+                Map.of(), Map.of("vda", BackingChain.single(Path.of("/img/web.qcow2"), "qcow2")), increment);
     }
 
     private static BackedUpFile file(String name, String kind, String backing) {
