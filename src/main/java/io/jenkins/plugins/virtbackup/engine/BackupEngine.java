@@ -32,6 +32,7 @@ import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +46,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Backs up one domain: its definition, its disks and, when the mode saves one, its RAM state,
@@ -380,15 +382,11 @@ public final class BackupEngine {
             return ChainPlan.FULL;
         }
         if (!found.isActive()) {
-            if (level.needsParent()) {
-                throw new BackupException(ExitStatus.CHAIN_BROKEN, "cannot take a " + level + " backup of domain '"
-                        + name + "': it is shut off, and libvirt's backup job needs it running; nothing was written. "
-                        + "Take a full backup (--level full), or use --level auto, which does so then");
-            }
-            if (level == BackupLevel.AUTO) {
-                log.notice("level auto: taking a full backup, since domain '" + name + "' is shut off");
-            }
-            return ChainPlan.FULL;
+            return noChain(level, name, "it is shut off, and libvirt's backup job needs it running");
+        }
+        if (selection.toCopy().stream().noneMatch(LiveHold::keepsBitmap)) {
+            return noChain(level, name, "none of the disks it copies is a qcow2 image, the only kind in which "
+                    + "libvirt keeps the bitmaps of a checkpoint");
         }
         Map<String, ChainPlanner.DiskNow> disks = new LinkedHashMap<>();
         for (Disk disk : selection.toCopy()) {
@@ -396,6 +394,19 @@ public final class BackupEngine {
         }
         return new ChainPlanner(vm, name, log).plan(level, request.backupRoot().resolve(name),
                 inspect(vm::uuid, name), disks);
+    }
+
+    /** A live backup that cannot be an inc or diff, whatever the backups before it: full, or exit 8. */
+    private ChainPlan noChain(BackupLevel level, String name, String why) throws BackupException {
+        if (level.needsParent()) {
+            throw new BackupException(ExitStatus.CHAIN_BROKEN, "cannot back up domain '" + name + "' at level "
+                    + level + ": " + why + "; nothing was written. Take a full backup (--level full), or use --level auto, "
+                    + "which does so then");
+        }
+        if (level == BackupLevel.AUTO) {
+            log.notice("level auto: taking a full backup of domain '" + name + "', since " + why);
+        }
+        return ChainPlan.FULL;
     }
 
     private Map<String, Long> capacities(VirtualMachine vm, DiskSelection selection, String name)
@@ -419,9 +430,12 @@ public final class BackupEngine {
         for (Disk disk : selection.toCopy()) {
             scratchFiles.put(disk.target(), scratchFolder.resolve(disk.target() + ".scratch"));
         }
-        boolean local = java.net.URI.create(hypervisor.uri()).getHost() == null;
-        String checkpoint = Checkpoints.nameFor(directory.completePath().getFileName().toString());
-        PullBackupRequest pull = new PullBackupRequest(scratchFiles, plan.incrementalFrom(), checkpoint,
+        Set<String> wholeDisks = selection.toCopy().stream().filter(disk -> !LiveHold.keepsBitmap(disk))
+                .map(Disk::target).collect(Collectors.toSet());
+        boolean anyBitmap = wholeDisks.size() < selection.toCopy().size();
+        String checkpoint = anyBitmap ? Checkpoints.nameFor(directory.completePath().getFileName().toString()) : null;
+        boolean local = URI.create(hypervisor.uri()).getHost() == null;
+        PullBackupRequest pull = new PullBackupRequest(scratchFiles, plan.incrementalFrom(), checkpoint, wholeDisks,
                 local ? scratchFolder.resolve("nbd.sock") : null);
         return new LiveHold(vm, name, plan, pull, scratchFolder, capacities, directory::file, qcow2Writer, copier,
                 log, () -> cancelled, journal);
@@ -430,7 +444,8 @@ public final class BackupEngine {
     /** The backup's place in its chain, with the checkpoint's XML as libvirt now holds it. */
     private Increment increment(VirtualMachine vm, String name, ChainPlan plan, LiveHold hold) throws BackupException {
         String checkpoint = hold.checkpointName();
-        return plan.increment(new Increment.Checkpoint(checkpoint, inspect(() -> vm.checkpointXml(checkpoint), name)),
+        return plan.increment(checkpoint == null ? null
+                : new Increment.Checkpoint(checkpoint, inspect(() -> vm.checkpointXml(checkpoint), name)),
                 hold.diskChains());
     }
 

@@ -35,20 +35,29 @@ final class PullJobXml {
         for (String target : allTargets) {
             Path scratch = request.scratchFiles().get(target);
             xml.append("<disk name='").append(Xml.escape(target)).append("' ");
-            xml.append(scratch == null ? "backup='no'/>" : "backup='yes' type='file'><scratch file='"
-                    + Xml.escape(scratch.toString()) + "'/></disk>");
+            boolean whole = request.incrementalFrom() != null && request.wholeDisks().contains(target);
+            xml.append(scratch == null ? "backup='no'/>" : "backup='yes' type='file'"
+                    + (whole ? " backupmode='full'" : "") + "><scratch file='" + Xml.escape(scratch.toString())
+                    + "'/></disk>");
         }
         return xml.append("</disks></domainbackup>").toString();
     }
 
-    /** The checkpoint taken with the job: a bitmap on each disk backed up, none on the others. */
+    /**
+     * The checkpoint taken with the job: a bitmap on each disk backed up that can hold one, none on
+     * the others; null when there is none to take.
+     */
     static String checkpoint(PullBackupRequest request, List<String> allTargets) {
+        if (request.checkpointName() == null) {
+            return null;
+        }
         StringBuilder xml = new StringBuilder("<domaincheckpoint><name>")
                 .append(Xml.escape(request.checkpointName())).append("</name>")
                 .append("<description>").append(Xml.escape(Checkpoints.DESCRIPTION)).append("</description><disks>");
         for (String target : allTargets) {
             xml.append("<disk name='").append(Xml.escape(target)).append("' checkpoint='")
-                    .append(request.scratchFiles().containsKey(target) ? "bitmap" : "no").append("'/>");
+                    .append(request.scratchFiles().containsKey(target) && !request.wholeDisks().contains(target)
+                            ? "bitmap" : "no").append("'/>");
         }
         return xml.append("</disks></domaincheckpoint>").toString();
     }

@@ -89,7 +89,7 @@ class BadInputCorpusTest {
                 r, "-b", "live", "--level", "weekly", "web");
         expect("level inc outside live mode", 2, "--level inc needs mode live", "-c", uri, "-d", r, "-b",
                 "suspend", "-l", "inc", "web");
-        expect("level diff, no chain to extend", 8, "cannot take a diff backup of domain 'web'", "-c", uri, "-d", r,
+        expect("level diff, no chain to extend", 8, "cannot back up domain 'web' at level diff", "-c", uri, "-d", r,
                 "-b", "live", "-l", "diff", "web");
         expect("mode not available yet", 2, "not available in this version", "-c", uri, "-d", r, "-b",
                 "snapshot-dm", "web");

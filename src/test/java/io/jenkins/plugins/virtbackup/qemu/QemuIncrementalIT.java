@@ -202,6 +202,34 @@ class QemuIncrementalIT {
         }
     }
 
+    /**
+     * libvirt keeps bitmaps in qcow2 images only: a raw disk is exported whole by every backup, and
+     * left out of the checkpoint. The guest writes to the raw disk here; its qcow2 disk stays still.
+     */
+    @Test
+    void aRawDiskBesideAQcow2OneIsCopiedWholeIntoEveryInc() throws Exception {
+        try (TestGuest guest = TestGuest.start("raw", "anc.disk=/dev/vdb", CLONE, new DiskSpec("vdb", "raw", 32))) {
+            writeOnce(guest, "write 0 8 1");
+            backUp(guest, BackupLevel.FULL);
+            writeOnce(guest, "write 16 2 1");
+
+            CompletedBackup inc = backUp(guest, BackupLevel.INC);
+
+            assertThat(inc.manifest().increment().disks().get("vdb").files()).containsExactly("vdb.qcow2");
+            assertThat(inc.manifest().increment().disks().get("vda").files()).hasSize(2);
+            assertThat(Host.run("qemu-img", "info", "-U", inc.directory().resolve("vdb.qcow2").toString()))
+                    .doesNotContain("backing file");
+            assertThat(dataInTopLayer(inc.directory().resolve("vdb.qcow2"))).as("all of vdb's data")
+                    .isEqualTo(10L << 20);
+            assertThat(dataInTopLayer(inc.directory().resolve("vda.qcow2"))).as("vda did not change").isZero();
+            assertThat(guest.virsh("checkpoint-dumpxml", guest.name, checkpoint(inc), "--no-domain"))
+                    .contains("<disk name='vdb' checkpoint='no'/>");
+            assertRestoresToTheDiskAsItIs(guest, inc);
+            Path vdb = restoreWithQemuImg(inc.directory().resolve("vdb.qcow2"));
+            assertThat(Trees.sha256(vdb)).isEqualTo(Trees.sha256(guest.image("vdb")));
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private CompletedBackup backUp(TestGuest guest, BackupLevel level) throws Exception {

@@ -20,6 +20,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -73,8 +75,8 @@ public final class ChainPlanner {
                         + broken.getMessage());
                 return ChainPlan.FULL;
             }
-            throw new BackupException(ExitStatus.CHAIN_BROKEN, "cannot take a " + level + " backup of domain '"
-                    + domain + "': " + broken.getMessage() + "; nothing was written. Take a full backup "
+            throw new BackupException(ExitStatus.CHAIN_BROKEN, "cannot back up domain '" + domain + "' at level "
+                    + level + ": " + broken.getMessage() + "; nothing was written. Take a full backup "
                     + "(--level full), or use --level auto, which does so when the chain is broken");
         }
     }
@@ -84,6 +86,13 @@ public final class ChainPlanner {
         List<Link> chain = chainFromNewest(domainFolder);
         Link newest = chain.get(0);
         checkSameDomainAndDisks(newest, uuid, disks);
+        for (Link link : chain) {
+            if (!link.manifest.increment().disks().keySet().equals(disks.keySet())) {
+                throw new BrokenChain("backup " + link.folder + " of the chain holds disks "
+                        + new TreeSet<>(link.manifest.increment().disks().keySet()) + ", not "
+                        + new TreeSet<>(disks.keySet()));
+            }
+        }
         Link full = chain.get(chain.size() - 1);
         Link parent = level == BackupLevel.DIFF ? full : newest;
         // libvirt counts the changes since a checkpoint with its bitmap and those of every later
@@ -101,7 +110,7 @@ public final class ChainPlanner {
     }
 
     /** The newest backup, then its parent, and so on down to the full backup. */
-    private static List<Link> chainFromNewest(Path domainFolder) throws BrokenChain {
+    private List<Link> chainFromNewest(Path domainFolder) throws BrokenChain {
         Link newest = newestBackup(domainFolder);
         List<Link> chain = new ArrayList<>();
         Set<String> seen = new HashSet<>();
@@ -128,14 +137,16 @@ public final class ChainPlanner {
         }
     }
 
-    private static Link newestBackup(Path domainFolder) throws BrokenChain {
+    private Link newestBackup(Path domainFolder) throws BrokenChain {
         List<Link> backups = new ArrayList<>();
         if (Files.isDirectory(domainFolder)) {
             try (Stream<Path> entries = Files.list(domainFolder)) {
                 for (Path entry : entries.sorted().toList()) {
                     String name = entry.getFileName().toString();
                     if (!name.endsWith(BackupDirectory.PARTIAL_SUFFIX) && Files.isDirectory(entry)) {
-                        read(domainFolder, name).ifPresent(backups::add);
+                        Optional<Link> backup = read(domainFolder, name);
+                        backup.ifPresentOrElse(backups::add, () -> log.detail("backup folder " + name
+                                + " has no manifest this version can read: no chain builds on it"));
                     }
                 }
             } catch (IOException e) {
@@ -147,11 +158,11 @@ public final class ChainPlanner {
                 .orElseThrow(() -> new BrokenChain("there is no earlier backup of it in " + domainFolder));
     }
 
-    private static java.util.Optional<Link> read(Path domainFolder, String folder) {
+    private static Optional<Link> read(Path domainFolder, String folder) {
         try {
-            return java.util.Optional.of(new Link(folder, Manifest.read(domainFolder.resolve(folder))));
+            return Optional.of(new Link(folder, Manifest.read(domainFolder.resolve(folder))));
         } catch (IOException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

@@ -15,7 +15,6 @@ import io.jenkins.plugins.virtbackup.engine.copy.ImageSink;
 import io.jenkins.plugins.virtbackup.engine.copy.Progress;
 import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
 import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
-import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.incremental.ChainPlan;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.recovery.Journaling;
@@ -92,8 +91,16 @@ public final class LiveHold implements GuestHold {
         this.journal = journal;
         this.removeScratch = new RecoveryJournal.Undo(RecoveryJournal.Undo.REMOVE_SCRATCH,
                 Map.of("folder", scratchFolder.toString()));
-        this.deleteCheckpoint = new RecoveryJournal.Undo(RecoveryJournal.Undo.DELETE_CHECKPOINT,
-                Map.of("checkpoint", request.checkpointName()));
+        this.deleteCheckpoint = request.checkpointName() == null ? null : new RecoveryJournal.Undo(
+                RecoveryJournal.Undo.DELETE_CHECKPOINT, Map.of("checkpoint", request.checkpointName()));
+    }
+
+    /**
+     * Whether libvirt can keep a checkpoint's bitmap in this disk: only in a qcow2 image. Other
+     * disks are exported whole by every backup, inc and diff included.
+     */
+    public static boolean keepsBitmap(Disk disk) {
+        return "qcow2".equals(disk.format());
     }
 
     /** The backup file of disk {@code target} in live mode: always a qcow2, whatever the disk's format. */
@@ -106,20 +113,25 @@ public final class LiveHold implements GuestHold {
         prepareScratchFolder();
         // Undone backwards: the job ends first, then the checkpoint goes, then the scratch files.
         Journaling.willDo(journal, removeScratch);
-        Journaling.willDo(journal, deleteCheckpoint);
+        if (deleteCheckpoint != null) {
+            Journaling.willDo(journal, deleteCheckpoint);
+        }
         Journaling.willDo(journal, abortJob);
         log.detail("starting libvirt's backup job (pull mode, level " + plan.level() + ") of domain '" + name
-                + "' with checkpoint " + request.checkpointName());
+                + "' " + (deleteCheckpoint == null ? "without a checkpoint: no disk is qcow2"
+                        : "with checkpoint " + request.checkpointName()));
         try {
             long started = System.nanoTime();
             export = vm.beginPullBackup(request);
             downtime = Downtime.measured(System.nanoTime() - started);
             jobRunning = true;
-            checkpointTaken = true;
+            checkpointTaken = deleteCheckpoint != null;
             log.detail("backup job of domain '" + name + "' serves its disks on " + export.address());
         } catch (HypervisorException e) {
             Journaling.undone(journal, abortJob, log);
-            Journaling.undone(journal, deleteCheckpoint, log);
+            if (deleteCheckpoint != null) {
+                Journaling.undone(journal, deleteCheckpoint, log);
+            }
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot start the backup job of domain '" + name + "': " + e.getMessage(), e);
         }
@@ -149,18 +161,20 @@ public final class LiveHold implements GuestHold {
     private BackedUpFile copyDisk(Disk disk, Path file) throws IOException {
         String target = disk.target();
         long size = capacities.get(target);
-        String backing = plan.backingFile(target);
+        boolean whole = request.incrementalFrom() == null || request.wholeDisks().contains(target);
+        String backing = whole ? null : plan.backingFile(target);
         ExtentCopy.Totals totals;
         log.detail("copying disk " + target + " from the job's NBD export to " + file.getFileName()
                 + (backing == null ? "" : " over " + backing));
         try (BlockSource source = export.open(target);
              ImageSink sink = writer.create(file, size, backing)) {
-            totals = new ExtentCopy(cancelled).copy(source, sink, plan.level() != BackupLevel.FULL,
+            totals = new ExtentCopy(cancelled).copy(source, sink, !whole,
                     new Progress(log, "disk " + target));
         }
         log.detail(String.format(Locale.ROOT, "disk %s: copied %s of data and %s of zeros", target,
                 Sizes.human(totals.dataBytes()), Sizes.human(totals.zeroBytes())));
-        diskChains.put(target, plan.diskChain(target, file.getFileName().toString(), size));
+        String name = file.getFileName().toString();
+        diskChains.put(target, whole ? new Increment.DiskChain(size, List.of(name)) : plan.diskChain(target, name, size));
         return new BackedUpFile(file.getFileName().toString(), "disk", indexer.index(file), target, disk.source(),
                 "qcow2");
     }
@@ -173,7 +187,7 @@ public final class LiveHold implements GuestHold {
         putBack();
     }
 
-    /** The checkpoint taken with the job. */
+    /** The checkpoint taken with the job; null when none was. */
     public String checkpointName() {
         return request.checkpointName();
     }

@@ -27,7 +27,7 @@ public record Increment(BackupLevel level, String parent, Checkpoint checkpoint,
             throw new IllegalArgumentException("a backup's level is full, inc or diff, never auto");
         }
         if (level.needsParent() != (parent != null)) {
-            throw new IllegalArgumentException("a " + level + " backup " + (parent == null ? "needs" : "has no")
+            throw new IllegalArgumentException("level " + level + (parent == null ? " needs a" : " has no")
                     + " parent");
         }
         disks = Collections.unmodifiableMap(new LinkedHashMap<>(disks));

@@ -181,7 +181,7 @@ final class ManifestReader {
             requirePlainName(manifest, "parent", parent);
         }
         if (level.needsParent() != (parent != null)) {
-            throw new InvalidManifestException("a " + level + " backup " + (parent == null ? "needs" : "has no")
+            throw new InvalidManifestException("level " + level + (parent == null ? " needs a" : " has no")
                     + " parent");
         }
         Fields taken = manifest.optionalObject("checkpoint");

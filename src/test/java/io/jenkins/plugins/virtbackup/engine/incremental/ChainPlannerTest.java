@@ -324,6 +324,17 @@ class ChainPlannerTest {
                 + " is not backed up now (removed since, or not selected now)");
     }
 
+    /** Only a mixed-up backup folder can hold such a chain; a diff over it would have no file to build on. */
+    @Test
+    void aLinkOfTheChainWithOtherDisksBreaksIt() throws Exception {
+        live(FULL, BackupLevel.FULL, null, start(FULL), Map.of("vda", new DiskNow(SOURCE, SIZE),
+                "vdb", new DiskNow("/var/lib/libvirt/images/web-data.qcow2", SIZE)));
+        live(INC1, BackupLevel.INC, FULL);
+        usable(FULL, INC1);
+
+        assertBrokenBeforeAskingLibvirt("backup " + FULL + " of the chain holds disks [vda, vdb], not [vda]");
+    }
+
     @Test
     void aResizedDiskBreaksTheChain() throws Exception {
         live(FULL, BackupLevel.FULL, null);
@@ -367,7 +378,7 @@ class ChainPlannerTest {
         assertThat(plan(BackupLevel.INC).parentFolder()).isEqualTo(INC2);
         assertThatThrownBy(() -> plan(BackupLevel.DIFF)).isInstanceOfSatisfying(BackupException.class, e -> {
             assertThat(e.status()).isEqualTo(ExitStatus.CHAIN_BROKEN);
-            assertThat(e.getMessage()).isEqualTo("cannot take a diff backup of domain 'web': checkpoint virt-backup-"
+            assertThat(e.getMessage()).isEqualTo("cannot back up domain 'web' at level diff: checkpoint virt-backup-"
                     + INC1 + " of backup " + INC1 + " cannot be used: " + problem + "; nothing was written. Take a "
                     + "full backup (--level full), or use --level auto, which does so when the chain is broken");
         });
@@ -424,7 +435,7 @@ class ChainPlannerTest {
             assertThatThrownBy(() -> plan(level)).as("level " + level)
                     .isInstanceOfSatisfying(BackupException.class, e -> {
                         assertThat(e.status()).isEqualTo(ExitStatus.CHAIN_BROKEN);
-                        assertThat(e.getMessage()).startsWith("cannot take a " + level + " backup of domain 'web': "
+                        assertThat(e.getMessage()).startsWith("cannot back up domain 'web' at level " + level + ": "
                                 + reason + "; nothing was written.");
                     });
         }
@@ -443,7 +454,7 @@ class ChainPlannerTest {
 
     /** The reason an explicit level gives for refusing, cut out of its message. */
     private String brokenReason(BackupLevel level) {
-        String prefix = "cannot take a " + level + " backup of domain 'web': ";
+        String prefix = "cannot back up domain 'web' at level " + level + ": ";
         try {
             plan(level);
         } catch (BackupException e) {

@@ -213,10 +213,10 @@ class ManifestTest {
         String parent = "\"parent\": \"" + FULL + "\"";
         assertRefused(valid.replace(level, "\"level\": \"auto\""), "level 'auto' is not full, inc or diff");
         assertRefused(valid.replace(level, "\"level\": \"weekly\""), "level 'weekly' is not full, inc or diff");
-        assertRefused(valid.replace(parent, "\"parent\": null"), "a inc backup needs parent");
+        assertRefused(valid.replace(parent, "\"parent\": null"), "level inc needs a parent");
         assertRefused(valid.replace(parent, "\"parent\": null").replace(level, "\"level\": \"diff\""),
-                "a diff backup needs parent");
-        assertRefused(valid.replace(level, "\"level\": \"full\""), "a full backup has no parent");
+                "level diff needs a parent");
+        assertRefused(valid.replace(level, "\"level\": \"full\""), "level full has no parent");
         for (String name : List.of("../" + FULL, "/srv/backups/web/" + FULL, "..", ".")) {
             assertRefused(valid.replace(parent, "\"parent\": \"" + name + "\""),
                     "parent '" + name + "' is not the name of a file in the backup's folder");
