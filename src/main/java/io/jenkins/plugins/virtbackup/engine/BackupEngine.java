@@ -167,8 +167,8 @@ public final class BackupEngine {
         ChainPlan plan = planLevel(request, found, vm, selection, capacities);
 
         log.milestone("backup of domain '" + name + "' started: mode " + request.mode()
-                + (pulls ? ", level " + plan.level() : "") + ", domain " + found.name().toLowerCase(Locale.ROOT) + ", " + selection.toCopy().size() + " disk(s), to "
-                + request.backupRoot());
+                + (pulls ? ", level " + plan.level() : "") + ", domain " + found.name().toLowerCase(Locale.ROOT)
+                + ", " + selection.toCopy().size() + " disk(s), to " + request.backupRoot());
         BackupDirectory directory = BackupDirectory.create(request.backupRoot(), name, start);
         boolean committed = false;
         boolean keepForRecovery = false;
@@ -199,7 +199,8 @@ public final class BackupEngine {
             if (request.readBack()) {
                 readBack(directory, files);
             }
-            Increment increment = hold instanceof LiveHold live ? increment(vm, name, plan, live) : Increment.STANDALONE;
+            Increment increment = hold instanceof LiveHold live ? increment(vm, name, plan, live)
+                    : Increment.STANDALONE;
             Manifest manifest = new Manifest(ToolVersion.get(), name, inspect(vm::uuid, name), hypervisor.uri(),
                     request.mode(), found, start, Instant.now(), downtime, files, selection.skipped(), chains,
                     increment);
@@ -367,46 +368,28 @@ public final class BackupEngine {
     }
 
     /**
-     * The level this backup is taken at. Only {@code live} mode of a running domain keeps a chain;
-     * there the backups already in the root decide ({@link ChainPlanner}).
+     * The level this backup is taken at. Only {@code live} mode keeps a chain; there the backups
+     * already in the root decide ({@link ChainPlanner}).
      */
     private ChainPlan planLevel(BackupRequest request, DomainState found, VirtualMachine vm, DiskSelection selection,
                                 Map<String, Long> capacities) throws BackupException {
-        BackupLevel level = request.level();
         String name = request.domain();
         if (request.mode() != BackupMode.LIVE) {
-            if (level.needsParent()) {
-                throw new BackupException(ExitStatus.USAGE, "--level " + level + " needs mode live: only it keeps "
-                        + "the checkpoints an incremental starts from (mode is " + request.mode() + ")");
+            if (request.level().needsParent()) {
+                throw new BackupException(ExitStatus.USAGE, "--level " + request.level() + " needs mode live: only "
+                        + "it keeps the checkpoints an incremental starts from (mode is " + request.mode() + ")");
             }
             return ChainPlan.FULL;
         }
-        if (!found.isActive()) {
-            return noChain(level, name, "it is shut off, and libvirt's backup job needs it running");
-        }
-        if (selection.toCopy().stream().noneMatch(LiveHold::keepsBitmap)) {
-            return noChain(level, name, "none of the disks it copies is a qcow2 image, the only kind in which "
-                    + "libvirt keeps the bitmaps of a checkpoint");
-        }
         Map<String, ChainPlanner.DiskNow> disks = new LinkedHashMap<>();
         for (Disk disk : selection.toCopy()) {
-            disks.put(disk.target(), new ChainPlanner.DiskNow(disk.source(), capacities.get(disk.target())));
+            if (capacities.containsKey(disk.target())) {
+                disks.put(disk.target(), new ChainPlanner.DiskNow(disk.source(), capacities.get(disk.target()),
+                        LiveHold.keepsBitmap(disk)));
+            }
         }
-        return new ChainPlanner(vm, name, log).plan(level, request.backupRoot().resolve(name),
-                inspect(vm::uuid, name), disks);
-    }
-
-    /** A live backup that cannot be an inc or diff, whatever the backups before it: full, or exit 8. */
-    private ChainPlan noChain(BackupLevel level, String name, String why) throws BackupException {
-        if (level.needsParent()) {
-            throw new BackupException(ExitStatus.CHAIN_BROKEN, "cannot back up domain '" + name + "' at level "
-                    + level + ": " + why + "; nothing was written. Take a full backup (--level full), or use --level auto, "
-                    + "which does so then");
-        }
-        if (level == BackupLevel.AUTO) {
-            log.notice("level auto: taking a full backup of domain '" + name + "', since " + why);
-        }
-        return ChainPlan.FULL;
+        return new ChainPlanner(vm, name, log).plan(request.level(), found.isActive(),
+                request.backupRoot().resolve(name), inspect(vm::uuid, name), disks);
     }
 
     private Map<String, Long> capacities(VirtualMachine vm, DiskSelection selection, String name)

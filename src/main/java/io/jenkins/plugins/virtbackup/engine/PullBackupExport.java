@@ -11,6 +11,9 @@ public interface PullBackupExport {
      */
     BlockSource open(String target) throws IOException;
 
+    /** Disk {@code target}'s export as an NBD URI, for QEMU's tools. */
+    String uri(String target);
+
     /** Where the exports are served, for messages: a socket path or host and port. */
     String address();
 }

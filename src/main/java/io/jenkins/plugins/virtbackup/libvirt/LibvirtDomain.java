@@ -13,6 +13,7 @@ import io.jenkins.plugins.virtbackup.engine.copy.BlockSource;
 import io.jenkins.plugins.virtbackup.engine.modes.FreezeResult;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -255,6 +256,26 @@ final class LibvirtDomain implements VirtualMachine {
             String context = export.bitmap() == null ? NbdSource.BASE_ALLOCATION : NbdSource.dirtyBitmap(export.bitmap());
             return served.socket() != null ? NbdSource.connectUnix(Path.of(served.socket()), export.name(), context)
                     : NbdSource.connectTcp(served.host(), served.port(), export.name(), context);
+        }
+
+        @Override
+        public String uri(String target) {
+            PullJobXml.Export export = served.exports().get(target);
+            String name = uriEscaped(export.name());
+            return served.socket() != null
+                    ? "nbd+unix:///" + name + "?socket=" + uriEscaped(served.socket())
+                    : "nbd://" + served.host() + ":" + served.port() + "/" + name;
+        }
+
+        /** Percent-encodes all but the characters a path needs: QEMU decodes the URI's parts. */
+        private static String uriEscaped(String text) {
+            StringBuilder escaped = new StringBuilder();
+            for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                char c = (char) (b & 0xff);
+                boolean plain = c < 0x80 && (Character.isLetterOrDigit(c) || "/._-".indexOf(c) >= 0);
+                escaped.append(plain ? String.valueOf(c) : String.format("%%%02X", b & 0xff));
+            }
+            return escaped.toString();
         }
 
         @Override

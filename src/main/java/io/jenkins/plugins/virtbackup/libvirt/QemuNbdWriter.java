@@ -1,10 +1,13 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.ImageSink;
 import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,8 +20,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -43,7 +50,7 @@ public final class QemuNbdWriter implements Qcow2Writer {
     }
 
     @Override
-    public ImageSink create(Path file, long size, String backingFile) throws IOException {
+    public ImageSink create(Path file, long size, String backingFile, int connections) throws IOException {
         if (Files.exists(file)) {
             throw new IOException(file + " exists already");
         }
@@ -57,21 +64,100 @@ public final class QemuNbdWriter implements Qcow2Writer {
         Path folder = Files.createTempDirectory("virt-backup-nbd-");
         Path socket = folder.resolve("nbd.sock");
         Process server = new ProcessBuilder("qemu-nbd", "--socket=" + socket, "--format=qcow2",
-                "--cache=writeback", "--discard=unmap", "--shared=1", file.toString())
+                "--cache=writeback", "--discard=unmap", "--shared=" + connections, file.toString())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(folder.resolve("qemu-nbd.err").toFile())
                 .start();
+        List<Pointer> handles = new ArrayList<>();
         try {
-            Pointer handle = connect(server, socket, folder);
-            return new Sink(file, server, handle, folder);
+            awaitSocket(server, socket, folder);
+            for (int i = 0; i < connections; i++) {
+                handles.add(connect(socket));
+            }
+            return new Sink(file, server, handles, folder);
         } catch (IOException | RuntimeException e) {
+            handles.forEach(Libnbd::nbd_close);
             server.destroyForcibly();
             removeFolder(folder);
             throw e;
         }
     }
 
-    /** Waits for qemu-nbd's socket, then connects; qemu-nbd may take a moment to listen. */
-    private Pointer connect(Process server, Path socket, Path folder) throws IOException {
+    /**
+     * {@code qemu-img convert} into a new qcow2, 16 requests at a time, written out of order:
+     * measured twice as fast as a copy through {@code qemu-nbd} (docs/benchmark.md). Its output
+     * cache ignores flushes, so the file is synced here once the tool is done.
+     */
+    @Override
+    public void convert(String nbdUri, Path file, BooleanSupplier cancelled, IntConsumer progress)
+            throws IOException {
+        if (Files.exists(file)) {
+            throw new IOException(file + " exists already");
+        }
+        Path errors = Files.createTempFile("virt-backup-qemu-img-", ".err");
+        Process tool = new ProcessBuilder("qemu-img", "convert", "-p", "-W", "-m", "16", "-f", "raw", "-O", "qcow2",
+                nbdUri, file.toString()).redirectError(errors.toFile()).start();
+        try {
+            Thread reader = progressReader(tool, progress);
+            while (!tool.waitFor(200, TimeUnit.MILLISECONDS)) {
+                if (cancelled.getAsBoolean()) {
+                    throw new CopyCancelledException("copy into " + file + " cancelled");
+                }
+            }
+            reader.join(1000);
+            if (tool.exitValue() != 0) {
+                String output = Files.readString(errors, StandardCharsets.UTF_8).strip();
+                toolErrors.accept("qemu-img", output);
+                throw new IOException("qemu-img convert into " + file + " failed: " + lastLine(output));
+            }
+            Files.setPosixFilePermissions(file, fileMode);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CopyCancelledException("interrupted while copying into " + file);
+        } finally {
+            tool.destroyForcibly();
+            Files.deleteIfExists(errors);
+        }
+    }
+
+    /** {@code -p} prints {@code (12.34/100%)}, each redrawn after a carriage return. */
+    private static Thread progressReader(Process tool, IntConsumer progress) {
+        Thread reader = new Thread(() -> {
+            StringBuilder line = new StringBuilder();
+            try (var out = new InputStreamReader(tool.getInputStream(), StandardCharsets.UTF_8)) {
+                for (int c; (c = out.read()) >= 0; ) {
+                    if (c == '\r' || c == '\n') {
+                        report(line.toString(), progress);
+                        line.setLength(0);
+                    } else {
+                        line.append((char) c);
+                    }
+                }
+            } catch (IOException ended) {
+                // the tool ended or was stopped
+            }
+        }, "virt-backup-qemu-img-progress");
+        reader.setDaemon(true);
+        reader.start();
+        return reader;
+    }
+
+    private static void report(String line, IntConsumer progress) {
+        int open = line.indexOf('(');
+        int slash = line.indexOf("/100%)");
+        if (open >= 0 && slash > open) {
+            try {
+                progress.accept((int) Double.parseDouble(line.substring(open + 1, slash).strip()));
+            } catch (NumberFormatException notProgress) {
+                // another line of output
+            }
+        }
+    }
+
+    /** qemu-nbd may take a moment to listen. */
+    private void awaitSocket(Process server, Path socket, Path folder) throws IOException {
         long deadline = System.currentTimeMillis() + SERVER_START_TIMEOUT_MILLIS;
         while (!Files.exists(socket)) {
             if (!server.isAlive()) {
@@ -82,6 +168,9 @@ public final class QemuNbdWriter implements Qcow2Writer {
             }
             sleep(20);
         }
+    }
+
+    private static Pointer connect(Path socket) throws IOException {
         Pointer handle = Libnbd.nbd_create();
         if (handle == null) {
             throw new IOException("cannot create an NBD handle: " + Libnbd.lastError());
@@ -145,62 +234,96 @@ public final class QemuNbdWriter implements Qcow2Writer {
         }
     }
 
-    /** One image being written. One thread writes (the copy's); close may come from anywhere, once. */
+    /**
+     * One image being written, through several connections: each write borrows one, so that the
+     * copy's workers write at once. {@link #close} may come from anywhere, once.
+     */
     private final class Sink implements ImageSink {
         private final Path file;
         private final Process server;
-        private final Pointer handle;
+        private final List<Pointer> handles;
+        private final BlockingQueue<Pointer> idle;
         private final Path folder;
-        private boolean closed;
+        private volatile boolean closed;
 
-        Sink(Path file, Process server, Pointer handle, Path folder) {
+        Sink(Path file, Process server, List<Pointer> handles, Path folder) {
             this.file = file;
             this.server = server;
-            this.handle = handle;
+            this.handles = List.copyOf(handles);
+            this.idle = new ArrayBlockingQueue<>(handles.size(), false, handles);
             this.folder = folder;
         }
 
         @Override
-        public synchronized void write(ByteBuffer chunk, long position) throws IOException {
-            ensureOpen();
+        public void write(ByteBuffer chunk, long position) throws IOException {
             int length = chunk.remaining();
-            if (chunk.isDirect()) {
-                Pointer data = Native.getDirectBufferPointer(chunk).share(chunk.position());
-                try {
-                    check(Libnbd.nbd_pwrite(handle, data, length, position, 0), "writing", length, position);
-                } finally {
-                    Reference.reachabilityFence(chunk);
+            Pointer handle = borrow();
+            try {
+                if (chunk.isDirect()) {
+                    Pointer data = Native.getDirectBufferPointer(chunk).share(chunk.position());
+                    try {
+                        check(Libnbd.nbd_pwrite(handle, data, length, position, 0), "writing", length, position);
+                    } finally {
+                        Reference.reachabilityFence(chunk);
+                    }
+                } else {
+                    try (Memory bounce = new Memory(length)) {
+                        bounce.getByteBuffer(0, length).put(chunk.duplicate());
+                        check(Libnbd.nbd_pwrite(handle, bounce, length, position, 0), "writing", length, position);
+                    }
                 }
-            } else {
-                try (com.sun.jna.Memory bounce = new com.sun.jna.Memory(length)) {
-                    bounce.getByteBuffer(0, length).put(chunk.duplicate());
-                    check(Libnbd.nbd_pwrite(handle, bounce, length, position, 0), "writing", length, position);
-                }
+            } finally {
+                idle.add(handle);
             }
         }
 
         /** qemu-nbd marks the clusters as zeros in the qcow2: they hide the backing file's data. */
         @Override
-        public synchronized void writeZeros(long position, long length) throws IOException {
-            ensureOpen();
-            for (long at = position; at < position + length; at += 1 << 30) {
-                long piece = Math.min(1 << 30, position + length - at);
-                check(Libnbd.nbd_zero(handle, piece, at, 0), "zeroing", piece, at);
+        public void writeZeros(long position, long length) throws IOException {
+            Pointer handle = borrow();
+            try {
+                for (long at = position; at < position + length; at += 1 << 30) {
+                    long piece = Math.min(1 << 30, position + length - at);
+                    check(Libnbd.nbd_zero(handle, piece, at, 0), "zeroing", piece, at);
+                }
+            } finally {
+                idle.add(handle);
+            }
+        }
+
+        /** A connection no other write uses; libnbd reports errors per thread, so one write has one. */
+        private Pointer borrow() throws IOException {
+            if (closed) {
+                throw new IOException("the NBD connections to " + file + " are closed");
+            }
+            try {
+                return idle.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CopyCancelledException("interrupted while writing " + file);
             }
         }
 
         /**
-         * Flushes through qemu-nbd, disconnects (qemu-nbd then ends, closing the image), and makes
-         * the file durable. The size was fixed when the image was made.
+         * Flushes every connection once every write is done, disconnects (qemu-nbd then ends,
+         * closing the image), and makes the file durable. The size was fixed when the image was made.
          */
         @Override
         public synchronized void finish(long size) throws IOException {
-            ensureOpen();
-            check(Libnbd.nbd_flush(handle, 0), "flushing", 0, 0);
+            if (closed) {
+                throw new IOException("the NBD connections to " + file + " are closed");
+            }
+            for (Pointer handle : handles) {
+                check(Libnbd.nbd_flush(handle, 0), "flushing", 0, 0);
+            }
             closed = true;
-            int shutdown = Libnbd.nbd_shutdown(handle, 0);
-            String error = shutdown < 0 ? Libnbd.lastError() : null;
-            Libnbd.nbd_close(handle);
+            String error = null;
+            for (Pointer handle : handles) {
+                if (Libnbd.nbd_shutdown(handle, 0) < 0 && error == null) {
+                    error = Libnbd.lastError();
+                }
+                Libnbd.nbd_close(handle);
+            }
             try {
                 if (error != null) {
                     throw new IOException("disconnecting from qemu-nbd failed: " + error);
@@ -231,27 +354,24 @@ public final class QemuNbdWriter implements Qcow2Writer {
             }
         }
 
-        /** Without {@link #finish}: the image is abandoned; the backup that held it is discarded. */
+        /**
+         * Without {@link #finish}: the image is abandoned, and the backup that held it discarded.
+         * The server is stopped first, so that a write still blocked in libnbd fails at once.
+         */
         @Override
         public synchronized void close() {
             if (closed) {
                 return;
             }
             closed = true;
-            Libnbd.nbd_close(handle);
             server.destroyForcibly();
             try {
                 server.waitFor(SERVER_EXIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            handles.forEach(Libnbd::nbd_close);
             removeFolder(folder);
-        }
-
-        private void ensureOpen() throws IOException {
-            if (closed) {
-                throw new IOException("the NBD connection to " + file + " is closed");
-            }
         }
 
         private void check(int result, String what, long length, long position) throws IOException {

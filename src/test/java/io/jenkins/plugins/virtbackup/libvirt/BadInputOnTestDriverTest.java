@@ -101,7 +101,7 @@ class BadInputOnTestDriverTest {
         Manifest off = bed.backUp(request("off", BackupMode.LIVE, bed.backups).withLevel(BackupLevel.AUTO));
         assertThat(off.increment().level()).isEqualTo(BackupLevel.FULL);
         assertThat(off.increment().checkpoint()).as("a shut-off domain gets no checkpoint").isNull();
-        assertThat(bed.consoleText()).contains("level auto: taking a full backup of domain 'off', since it is shut off");
+        assertThat(bed.consoleText()).contains("level auto: taking a full backup, since the chain cannot be extended: it is shut off");
         Manifest suspended = bed.backUp(request("web", BackupMode.SUSPEND, bed.backups).withLevel(BackupLevel.AUTO));
         assertThat(suspended.increment()).as("auto means full outside live mode").isEqualTo(Increment.STANDALONE);
     }

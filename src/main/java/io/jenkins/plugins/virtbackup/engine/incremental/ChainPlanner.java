@@ -47,7 +47,14 @@ public final class ChainPlanner {
     }
 
     /** A disk as it is now: its top image and its size. */
-    public record DiskNow(String source, long capacity) {
+    /**
+     * @param keepsBitmap whether libvirt can keep a checkpoint's bitmap in it (a qcow2 image)
+     */
+    public record DiskNow(String source, long capacity, boolean keepsBitmap) {
+        /** A qcow2 disk. */
+        public DiskNow(String source, long capacity) {
+            this(source, capacity, true);
+        }
     }
 
     /** A reason the chain cannot be extended. */
@@ -58,16 +65,24 @@ public final class ChainPlanner {
     }
 
     /**
+     * @param running      whether the domain runs: libvirt's backup job needs it to
      * @param domainFolder the domain's folder in the backup root ({@code ROOT/DOMAIN})
      * @param disks        the disks this backup copies, by target
      */
-    public ChainPlan plan(BackupLevel requested, Path domainFolder, String uuid, Map<String, DiskNow> disks)
-            throws BackupException {
+    public ChainPlan plan(BackupLevel requested, boolean running, Path domainFolder, String uuid,
+                          Map<String, DiskNow> disks) throws BackupException {
         if (requested == BackupLevel.FULL) {
             return ChainPlan.FULL;
         }
         BackupLevel level = requested == BackupLevel.DIFF ? BackupLevel.DIFF : BackupLevel.INC;
         try {
+            if (!running) {
+                throw new BrokenChain("it is shut off, and libvirt's backup job needs it running");
+            }
+            if (disks.values().stream().noneMatch(DiskNow::keepsBitmap)) {
+                throw new BrokenChain("none of the disks it copies is a qcow2 image, the only kind in which libvirt "
+                        + "keeps the bitmaps of a checkpoint");
+            }
             return extend(level, domainFolder, uuid, disks);
         } catch (BrokenChain broken) {
             if (requested == BackupLevel.AUTO) {

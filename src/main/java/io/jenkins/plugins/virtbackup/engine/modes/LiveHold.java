@@ -47,6 +47,11 @@ import java.util.function.Function;
  */
 public final class LiveHold implements GuestHold {
     private static final Duration JOB_END_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * NBD connections per disk, to the job's export and to qemu-nbd alike: with one request at a
+     * time both servers wait on each other (bench/run, docs/benchmark.md).
+     */
+    static final int CONNECTIONS = 4;
     private final VirtualMachine vm;
     private final String name;
     private final BackupLog log;
@@ -163,20 +168,49 @@ public final class LiveHold implements GuestHold {
         long size = capacities.get(target);
         boolean whole = request.incrementalFrom() == null || request.wholeDisks().contains(target);
         String backing = whole ? null : plan.backingFile(target);
-        ExtentCopy.Totals totals;
         log.detail("copying disk " + target + " from the job's NBD export to " + file.getFileName()
-                + (backing == null ? "" : " over " + backing));
-        try (BlockSource source = export.open(target);
-             ImageSink sink = writer.create(file, size, backing)) {
-            totals = new ExtentCopy(cancelled).copy(source, sink, !whole,
-                    new Progress(log, "disk " + target));
+                + (whole ? " (allocated extents, qemu-img convert)" : " (changed extents, over " + backing + ")"));
+        if (whole) {
+            Progress progress = new Progress(log, "disk " + target);
+            writer.convert(export.uri(target), file, cancelled, percent -> progress.update(percent, 100));
+            progress.done();
+            log.detail("disk " + target + ": a qcow2 of " + Sizes.human(Files.size(file)));
+        } else {
+            ExtentCopy.Totals totals = copyChanges(target, file, size, backing);
+            log.detail(String.format(Locale.ROOT, "disk %s: copied %s of changed data and %s of zeros", target,
+                    Sizes.human(totals.dataBytes()), Sizes.human(totals.zeroBytes())));
         }
-        log.detail(String.format(Locale.ROOT, "disk %s: copied %s of data and %s of zeros", target,
-                Sizes.human(totals.dataBytes()), Sizes.human(totals.zeroBytes())));
         String name = file.getFileName().toString();
-        diskChains.put(target, whole ? new Increment.DiskChain(size, List.of(name)) : plan.diskChain(target, name, size));
-        return new BackedUpFile(file.getFileName().toString(), "disk", indexer.index(file), target, disk.source(),
-                "qcow2");
+        diskChains.put(target, whole ? new Increment.DiskChain(size, List.of(name))
+                : plan.diskChain(target, name, size));
+        return new BackedUpFile(name, "disk", indexer.index(file), target, disk.source(), "qcow2");
+    }
+
+    /** The extents the checkpoint's bitmap marks, into a qcow2 over the parent's, through qemu-nbd. */
+    private ExtentCopy.Totals copyChanges(String target, Path file, long size, String backing) throws IOException {
+        List<BlockSource> sources = new ArrayList<>();
+        try (ImageSink sink = writer.create(file, size, backing, CONNECTIONS)) {
+            for (int i = 0; i < CONNECTIONS; i++) {
+                sources.add(export.open(target));
+            }
+            return new ExtentCopy(cancelled).copy(sources, sink, true, new Progress(log, "disk " + target));
+        } finally {
+            closeAll(sources);
+        }
+    }
+
+    private static void closeAll(List<BlockSource> sources) throws IOException {
+        IOException failure = null;
+        for (BlockSource source : sources) {
+            try {
+                source.close();
+            } catch (IOException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** In pull mode the job runs until its client ends it: every export is read. */

@@ -70,6 +70,7 @@ class ChainPlannerTest {
     private final Map<String, DiskNow> disksNow = new LinkedHashMap<>(Map.of("vda", new DiskNow(SOURCE, SIZE)));
     /** The manifests written so far, by folder. */
     private final Map<String, Manifest> written = new HashMap<>();
+    private boolean running = true;
 
     @Test
     void aFullBackupReadsNoManifestAndAsksLibvirtNothing() throws Exception {
@@ -324,6 +325,25 @@ class ChainPlannerTest {
                 + " is not backed up now (removed since, or not selected now)");
     }
 
+    @Test
+    void aShutOffDomainHasNoChainToExtend() throws Exception {
+        live(FULL, BackupLevel.FULL, null);
+        usable(FULL);
+        running = false;
+
+        assertBrokenBeforeAskingLibvirt("it is shut off, and libvirt's backup job needs it running");
+    }
+
+    @Test
+    void disksThatKeepNoBitmapHaveNoChainToExtend() throws Exception {
+        live(FULL, BackupLevel.FULL, null);
+        usable(FULL);
+        disksNow.put("vda", new DiskNow(SOURCE, SIZE, false));
+
+        assertBrokenBeforeAskingLibvirt("none of the disks it copies is a qcow2 image, the only kind in which libvirt "
+                + "keeps the bitmaps of a checkpoint");
+    }
+
     /** Only a mixed-up backup folder can hold such a chain; a diff over it would have no file to build on. */
     @Test
     void aLinkOfTheChainWithOtherDisksBreaksIt() throws Exception {
@@ -469,7 +489,7 @@ class ChainPlannerTest {
     }
 
     private ChainPlan plan(BackupLevel level, String uuid) throws BackupException {
-        return new ChainPlanner(vm, "web", log).plan(level, domainFolder(), uuid, disksNow);
+        return new ChainPlanner(vm, "web", log).plan(level, running, domainFolder(), uuid, disksNow);
     }
 
     private Path domainFolder() {
