@@ -404,22 +404,19 @@ public final class BackupEngine {
     /**
      * The pull job of {@code live} mode. Its NBD server listens on a unix socket in the scratch
      * folder when the hypervisor is this machine; on another machine, on TCP (a socket there would
-     * be out of reach).
+     * be out of reach), with the scratch files where libvirt puts them there.
      */
     private LiveHold liveHold(VirtualMachine vm, String name, ChainPlan plan, DiskSelection selection,
                               Map<String, Long> capacities, Path scratchFolder, BackupDirectory directory,
                               RecoveryJournal journal) {
-        Map<String, Path> scratchFiles = new LinkedHashMap<>();
-        for (Disk disk : selection.toCopy()) {
-            scratchFiles.put(disk.target(), scratchFolder.resolve(disk.target() + ".scratch"));
-        }
+        List<String> targets = selection.toCopy().stream().map(Disk::target).toList();
         Set<String> wholeDisks = selection.toCopy().stream().filter(disk -> !LiveHold.keepsBitmap(disk))
                 .map(Disk::target).collect(Collectors.toSet());
-        boolean anyBitmap = wholeDisks.size() < selection.toCopy().size();
+        boolean anyBitmap = wholeDisks.size() < targets.size();
         String checkpoint = anyBitmap ? Checkpoints.nameFor(directory.completePath().getFileName().toString()) : null;
         boolean local = URI.create(hypervisor.uri()).getHost() == null;
-        PullBackupRequest pull = new PullBackupRequest(scratchFiles, plan.incrementalFrom(), checkpoint, wholeDisks,
-                local ? scratchFolder.resolve("nbd.sock") : null);
+        PullBackupRequest pull = new PullBackupRequest(targets, local ? scratchFolder : null, plan.incrementalFrom(),
+                checkpoint, wholeDisks);
         return new LiveHold(vm, name, plan, pull, scratchFolder, capacities, directory::file, qcow2Writer, copier,
                 log, () -> cancelled, journal);
     }

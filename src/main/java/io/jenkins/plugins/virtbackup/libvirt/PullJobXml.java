@@ -33,12 +33,16 @@ final class PullJobXml {
         }
         xml.append("<disks>");
         for (String target : allTargets) {
-            Path scratch = request.scratchFiles().get(target);
             xml.append("<disk name='").append(Xml.escape(target)).append("' ");
+            if (!request.targets().contains(target)) {
+                xml.append("backup='no'/>");
+                continue;
+            }
             boolean whole = request.incrementalFrom() != null && request.wholeDisks().contains(target);
-            xml.append(scratch == null ? "backup='no'/>" : "backup='yes' type='file'"
-                    + (whole ? " backupmode='full'" : "") + "><scratch file='" + Xml.escape(scratch.toString())
-                    + "'/></disk>");
+            Path scratch = request.scratchFile(target);
+            xml.append("backup='yes' type='file'").append(whole ? " backupmode='full'" : "").append(">")
+                    .append(scratch == null ? "" : "<scratch file='" + Xml.escape(scratch.toString()) + "'/>")
+                    .append("</disk>");
         }
         return xml.append("</disks></domainbackup>").toString();
     }
@@ -56,7 +60,7 @@ final class PullJobXml {
                 .append("<description>").append(Xml.escape(Checkpoints.DESCRIPTION)).append("</description><disks>");
         for (String target : allTargets) {
             xml.append("<disk name='").append(Xml.escape(target)).append("' checkpoint='")
-                    .append(request.scratchFiles().containsKey(target) && !request.wholeDisks().contains(target)
+                    .append(request.targets().contains(target) && !request.wholeDisks().contains(target)
                             ? "bitmap" : "no").append("'/>");
         }
         return xml.append("</disks></domaincheckpoint>").toString();

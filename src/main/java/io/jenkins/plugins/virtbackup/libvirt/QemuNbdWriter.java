@@ -71,7 +71,7 @@ public final class QemuNbdWriter implements Qcow2Writer {
         try {
             awaitSocket(server, socket, folder);
             for (int i = 0; i < connections; i++) {
-                handles.add(connect(socket));
+                handles.add(connect(socket, server, folder));
             }
             return new Sink(file, server, handles, folder);
         } catch (IOException | RuntimeException e) {
@@ -170,17 +170,27 @@ public final class QemuNbdWriter implements Qcow2Writer {
         }
     }
 
-    private static Pointer connect(Path socket) throws IOException {
-        Pointer handle = Libnbd.nbd_create();
-        if (handle == null) {
-            throw new IOException("cannot create an NBD handle: " + Libnbd.lastError());
-        }
-        if (Libnbd.nbd_connect_unix(handle, socket.toString()) < 0) {
+    /** qemu-nbd makes its socket just before it listens: a refused first try is tried again. */
+    private Pointer connect(Path socket, Process server, Path folder) throws IOException {
+        long deadline = System.currentTimeMillis() + SERVER_START_TIMEOUT_MILLIS;
+        while (true) {
+            Pointer handle = Libnbd.nbd_create();
+            if (handle == null) {
+                throw new IOException("cannot create an NBD handle: " + Libnbd.lastError());
+            }
+            if (Libnbd.nbd_connect_unix(handle, socket.toString()) >= 0) {
+                return handle;
+            }
             String error = Libnbd.lastError();
             Libnbd.nbd_close(handle);
-            throw new IOException("cannot connect to qemu-nbd on " + socket + ": " + error);
+            if (!server.isAlive()) {
+                throw new IOException("qemu-nbd ended at once: " + toolOutput(folder));
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IOException("cannot connect to qemu-nbd on " + socket + ": " + error);
+            }
+            sleep(20);
         }
-        return handle;
     }
 
     private void runTool(List<String> command) throws IOException {
