@@ -358,7 +358,7 @@ class ExtentCopyTest {
 
     /**
      * A source whose reads, like a native call, do not end when the thread is interrupted: each
-     * reads its bytes, then answers only 300 ms after the failing worker failed.
+     * reads its bytes, then answers only once the other worker has failed, 300 ms after it saw that.
      */
     private static final class StallingSource extends ForwardingSource {
         private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
