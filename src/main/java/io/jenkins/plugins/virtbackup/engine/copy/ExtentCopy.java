@@ -81,6 +81,7 @@ public final class ExtentCopy {
             awaitAll(running, () -> progress.update(data.get() + zeros.get(), total));
         } finally {
             workers.shutdownNow();
+            awaitEnd(workers);
         }
         sink.finish(first.size());
         progress.done();
@@ -139,6 +140,25 @@ public final class ExtentCopy {
             running.forEach(worker -> worker.cancel(true));
             Thread.currentThread().interrupt();
             throw new CopyCancelledException("interrupted while copying");
+        }
+    }
+
+    /**
+     * Returns once no worker runs: after a failure, one may still be in a read or a write that an
+     * interrupt does not stop (libnbd's), and the caller closes the sources and the sink next.
+     */
+    private static void awaitEnd(ExecutorService workers) {
+        boolean interrupted = false;
+        boolean ended = false;
+        while (!ended) {
+            try {
+                ended = workers.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                interrupted = true;  // the caller's stop request is kept, and honoured once they end
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
