@@ -66,10 +66,13 @@ public interface VirtualMachine {
     void pivot(String target) throws HypervisorException;
 
     /**
-     * Starts a backup job in pull mode with a new checkpoint, both in one step: the checkpoint marks
-     * exactly the point in time exported. Returns once the exports are served.
+     * Starts a backup job in pull mode with a new checkpoint, both in one step (or neither): the
+     * checkpoint marks exactly the point in time exported. Returns once the exports are served.
      */
-    PullBackupExport beginPullBackup(PullBackupRequest request) throws HypervisorException;
+    void beginPullBackup(PullBackupRequest request) throws HypervisorException;
+
+    /** The exports of the pull backup job that runs now. */
+    PullBackupExport pullBackupExport() throws HypervisorException;
 
     /** The virtual size of disk {@code target} in bytes, as the guest sees it. */
     long diskCapacity(String target) throws HypervisorException;

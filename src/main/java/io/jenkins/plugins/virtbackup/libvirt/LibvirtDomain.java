@@ -230,13 +230,21 @@ final class LibvirtDomain implements VirtualMachine {
     }
 
     @Override
-    public PullBackupExport beginPullBackup(PullBackupRequest request) throws HypervisorException {
+    public void beginPullBackup(PullBackupRequest request) throws HypervisorException {
         List<String> targets = disks().stream().map(Disk::target).toList();
         String job = PullJobXml.backup(request, targets, hypervisor.uri());
         String checkpoint = PullJobXml.checkpoint(request, targets);
         run("begin backup job", d -> d.backupBegin(job, checkpoint, 0));
-        PullJobXml.Served served = PullJobXml.served(call("read the backup job", d -> d.getBackupXMLDesc(0)));
-        return new NbdExports(served);
+    }
+
+    @Override
+    public PullBackupExport pullBackupExport() throws HypervisorException {
+        String job = call("read the backup job", d -> d.getBackupXMLDesc(0));
+        try {
+            return new NbdExports(PullJobXml.served(job));
+        } catch (IllegalArgumentException e) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, e.getMessage(), e);
+        }
     }
 
     /** The exports of a running job, read with libnbd. */

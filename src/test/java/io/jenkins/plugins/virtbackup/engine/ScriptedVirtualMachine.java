@@ -144,7 +144,12 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public PullBackupExport beginPullBackup(PullBackupRequest request) {
+    public void beginPullBackup(PullBackupRequest request) {
+        throw new UnsupportedOperationException("not scripted");
+    }
+
+    @Override
+    public PullBackupExport pullBackupExport() {
         throw new UnsupportedOperationException("not scripted");
     }
 

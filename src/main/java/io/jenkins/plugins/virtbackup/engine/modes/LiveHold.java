@@ -127,12 +127,10 @@ public final class LiveHold implements GuestHold {
                         : "with checkpoint " + request.checkpointName()));
         try {
             long started = System.nanoTime();
-            export = vm.beginPullBackup(request);
+            vm.beginPullBackup(request);
             downtime = Downtime.measured(System.nanoTime() - started);
-            jobRunning = true;
-            checkpointTaken = deleteCheckpoint != null;
-            log.detail("backup job of domain '" + name + "' serves its disks on " + export.address());
         } catch (HypervisorException e) {
+            // libvirt starts the job and takes the checkpoint in one step, or does neither.
             Journaling.undone(journal, abortJob, log);
             if (deleteCheckpoint != null) {
                 Journaling.undone(journal, deleteCheckpoint, log);
@@ -140,6 +138,16 @@ public final class LiveHold implements GuestHold {
             throw new BackupException(ExitStatus.BACKUP_FAILED,
                     "cannot start the backup job of domain '" + name + "': " + e.getMessage(), e);
         }
+        jobRunning = true;
+        checkpointTaken = deleteCheckpoint != null;
+        try {
+            export = vm.pullBackupExport();
+        } catch (HypervisorException e) {
+            // The job and its checkpoint exist: put back and discard take them back.
+            throw new BackupException(ExitStatus.BACKUP_FAILED,
+                    "cannot read the backup job of domain '" + name + "': " + e.getMessage(), e);
+        }
+        log.detail("backup job of domain '" + name + "' serves its disks on " + export.address());
     }
 
     private void prepareScratchFolder() throws BackupException {
