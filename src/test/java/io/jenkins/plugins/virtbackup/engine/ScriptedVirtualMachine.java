@@ -143,14 +143,36 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
         calls.add("pivot " + target);
     }
 
+    /** Whether beginPullBackup starts a job (and takes its checkpoint); false: it is not scripted. */
+    public boolean pullJobStarts;
+    /** Why libvirt refuses to start a pull job; null: it does not. */
+    public String pullJobRefused;
+    /** Why reading the running pull job fails; null: it is not scripted. */
+    public String pullJobUnreadable;
+    private boolean jobActive;
+
     @Override
-    public void beginPullBackup(PullBackupRequest request) {
-        throw new UnsupportedOperationException("not scripted");
+    public synchronized void beginPullBackup(PullBackupRequest request) throws HypervisorException {
+        if (pullJobRefused != null) {
+            calls.add("begin pull backup refused");
+            throw new HypervisorException(HypervisorException.Kind.OTHER, pullJobRefused, null);
+        }
+        if (!pullJobStarts) {
+            throw new UnsupportedOperationException("not scripted");
+        }
+        calls.add("begin pull backup");
+        jobActive = true;
+        if (request.checkpointName() != null) {
+            checkpoints.add(request.checkpointName());
+        }
     }
 
     @Override
-    public PullBackupExport pullBackupExport() {
-        throw new UnsupportedOperationException("not scripted");
+    public PullBackupExport pullBackupExport() throws HypervisorException {
+        if (pullJobUnreadable == null) {
+            throw new UnsupportedOperationException("not scripted");
+        }
+        throw new HypervisorException(HypervisorException.Kind.OTHER, pullJobUnreadable, null);
     }
 
     @Override
@@ -196,13 +218,20 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
-    public JobProgress currentJob() {
-        throw new UnsupportedOperationException("not scripted");
+    public synchronized JobProgress currentJob() {
+        if (!pullJobStarts) {
+            throw new UnsupportedOperationException("not scripted");
+        }
+        return new JobProgress(jobActive, 0, 0);
     }
 
     @Override
-    public void abortBackupJob() {
-        throw new UnsupportedOperationException("not scripted");
+    public synchronized void abortBackupJob() {
+        if (!pullJobStarts) {
+            throw new UnsupportedOperationException("not scripted");
+        }
+        calls.add("abort job");
+        jobActive = false;
     }
 
     @Override
