@@ -196,15 +196,20 @@ public final class ChunkPipeline {
         try {
             return entry.get();
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IOException(cause);
+            throw failureOf(e);
         }
+    }
+
+    /** What a worker threw, to throw again on the caller's thread: an IOException, or unchecked as it was. */
+    static IOException failureOf(ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof IOException io) {
+            return io;
+        }
+        if (cause instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        return new IOException(cause);
     }
 
     /** Stops the hashers and waits for them, so that nothing writes to the sink once it is closed. */

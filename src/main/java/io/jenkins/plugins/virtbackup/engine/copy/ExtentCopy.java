@@ -128,14 +128,7 @@ public final class ExtentCopy {
             }
         } catch (ExecutionException e) {
             running.forEach(worker -> worker.cancel(true));
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IOException(cause);
+            throw ChunkPipeline.failureOf(e);
         } catch (InterruptedException e) {
             running.forEach(worker -> worker.cancel(true));
             Thread.currentThread().interrupt();
