@@ -48,11 +48,7 @@ class NbdSourceTest {
 
     @BeforeEach
     void qemuToolsPresent() {
-        HostRequirement.requireCommand("qemu-nbd", "qemu-utils");
-        HostRequirement.requireCommand("qemu-img", "qemu-utils");
-        HostRequirement.requireCommand("qemu-io", "qemu-utils");
-        HostRequirement.require(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libnbd.so.0")),
-                "libnbd is not installed (Debian package libnbd0)");
+        HostRequirement.requireQemuToolsAndLibnbd();
     }
 
     @AfterEach

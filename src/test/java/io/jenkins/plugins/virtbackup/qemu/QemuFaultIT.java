@@ -138,13 +138,10 @@ class QemuFaultIT {
             writePattern(guest);
             Path backups = Files.createDirectories(QemuTestBed.guestWorkDir().resolve(guest.name + "-backups"));
             try {
-                Process process = start(guest, backups, "-v", "-b", "suspend");
-                BufferedReader out = CliProcess.reader(process);
-                List<String> output = new ArrayList<>(CliProcess.readUntil(out, "copying disk vda"));
                 // The connection drops while the domain is saved and its disk is being copied.
-                Host.run("bash", "-c", ". bin/lib/hypervisor.sh && restart_test_libvirtd");
-                out.lines().forEach(output::add);
-                assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+                List<String> output = new ArrayList<>();
+                Process process = restartLibvirtdAt("copying disk vda", output, start(guest, backups, "-v", "-b",
+                        "suspend"));
                 String outcome;
                 if (process.exitValue() == 0) {
                     assertThat(Files.readString(backups.resolve("virt-backup-errors.log"))).contains("re-established");
@@ -181,12 +178,9 @@ class QemuFaultIT {
                 assertThat(full.code()).as(full.text()).isZero();
                 Map<String, String> earlierBackups = Trees.snapshot(backups.resolve(guest.name));
                 checkpointsBefore = checkpoints(guest);
-                Process process = start(guest, backups, "-v", "-b", "live", "-l", "inc");
-                BufferedReader out = CliProcess.reader(process);
-                List<String> output = new ArrayList<>(CliProcess.readUntil(out, "copying disk vda from the job's"));
-                Host.run("bash", "-c", ". bin/lib/hypervisor.sh && restart_test_libvirtd");
-                out.lines().forEach(output::add);
-                assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+                List<String> output = new ArrayList<>();
+                Process process = restartLibvirtdAt("copying disk vda from the job's", output,
+                        start(guest, backups, "-v", "-b", "live", "-l", "inc"));
                 String outcome;
                 if (process.exitValue() == 0) {
                     outcome = "the run finished its inc (exit 0)";
@@ -207,6 +201,19 @@ class QemuFaultIT {
                 Host.run("rm", "-rf", backups.toString(), stateDir(backups).toString());
             }
         }
+    }
+
+    /**
+     * Restarts libvirtd once {@code process} prints {@code line}, then waits for the run to end;
+     * everything it printed goes to {@code output}.
+     */
+    private static Process restartLibvirtdAt(String line, List<String> output, Process process) throws Exception {
+        BufferedReader out = CliProcess.reader(process);
+        output.addAll(CliProcess.readUntil(out, line));
+        Host.run("bash", "-c", ". bin/lib/hypervisor.sh && restart_test_libvirtd");
+        out.lines().forEach(output::add);
+        assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        return process;
     }
 
     @AfterAll

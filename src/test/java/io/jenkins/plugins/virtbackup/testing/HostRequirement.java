@@ -31,4 +31,13 @@ public final class HostRequirement {
                 .anyMatch(folder -> !folder.isEmpty() && Files.isExecutable(Path.of(folder, command)));
         require(found, command + " is not installed (Debian package " + debianPackage + ")");
     }
+
+    /** QEMU's image tools and libnbd: what the NBD reader and the qcow2 writer run with. */
+    public static void requireQemuToolsAndLibnbd() {
+        requireCommand("qemu-nbd", "qemu-utils");
+        requireCommand("qemu-img", "qemu-utils");
+        requireCommand("qemu-io", "qemu-utils");
+        require(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libnbd.so.0")),
+                "libnbd is not installed (Debian package libnbd0)");
+    }
 }

@@ -11,12 +11,11 @@ import java.util.List;
  * Passes reads on to a real source and remembers each one, so that a test can tell what a copy
  * read: only data, and how much. Reads come from the pipeline's one reading thread.
  */
-public final class RecordingSource implements BlockSource {
-    private final BlockSource source;
+public final class RecordingSource extends ForwardingSource {
     private final List<Extent> reads = new ArrayList<>();
 
     public RecordingSource(BlockSource source) {
-        this.source = source;
+        super(source);
     }
 
     /** Every read so far, in order. */
@@ -30,24 +29,9 @@ public final class RecordingSource implements BlockSource {
     }
 
     @Override
-    public long size() {
-        return source.size();
-    }
-
-    @Override
-    public List<Extent> extents(long from, long to) throws IOException {
-        return source.extents(from, to);
-    }
-
-    @Override
     public void read(ByteBuffer into, long position) throws IOException {
         reads.add(new Extent(position, into.remaining(), true));
-        source.read(into, position);
-    }
-
-    @Override
-    public String name() {
-        return source.name();
+        super.read(into, position);
     }
 
     @Override

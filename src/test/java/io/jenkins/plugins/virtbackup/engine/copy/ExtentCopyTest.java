@@ -7,6 +7,7 @@ import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.testing.Leaks;
+import io.jenkins.plugins.virtbackup.testing.ForwardingSource;
 import io.jenkins.plugins.virtbackup.testing.RecordingSource;
 import io.jenkins.plugins.virtbackup.testing.SparseFile;
 import java.io.ByteArrayOutputStream;
@@ -395,40 +396,6 @@ class ExtentCopyTest {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    /** Passes everything on to a real source. */
-    private abstract static class ForwardingSource implements BlockSource {
-        private final BlockSource source;
-
-        ForwardingSource(BlockSource source) {
-            this.source = source;
-        }
-
-        @Override
-        public long size() {
-            return source.size();
-        }
-
-        @Override
-        public List<Extent> extents(long from, long to) throws IOException {
-            return source.extents(from, to);
-        }
-
-        @Override
-        public void read(ByteBuffer into, long position) throws IOException {
-            source.read(into, position);
-        }
-
-        @Override
-        public String name() {
-            return source.name();
-        }
-
-        @Override
-        public void close() throws IOException {
-            source.close();
         }
     }
 }
