@@ -69,7 +69,6 @@ public final class QemuNbdWriter implements Qcow2Writer {
                 .start();
         List<Pointer> handles = new ArrayList<>();
         try {
-            awaitSocket(server, socket, folder);
             for (int i = 0; i < connections; i++) {
                 handles.add(connect(socket, server, folder));
             }
@@ -156,21 +155,10 @@ public final class QemuNbdWriter implements Qcow2Writer {
         }
     }
 
-    /** qemu-nbd may take a moment to listen. */
-    private void awaitSocket(Process server, Path socket, Path folder) throws IOException {
-        long deadline = System.currentTimeMillis() + SERVER_START_TIMEOUT_MILLIS;
-        while (!Files.exists(socket)) {
-            if (!server.isAlive()) {
-                throw new IOException("qemu-nbd ended at once: " + toolOutput(folder));
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new IOException("qemu-nbd did not listen within " + SERVER_START_TIMEOUT_MILLIS + " ms");
-            }
-            sleep(20);
-        }
-    }
-
-    /** qemu-nbd makes its socket just before it listens: a refused first try is tried again. */
+    /**
+     * qemu-nbd takes a moment to make its socket and listen on it: a connection that finds neither
+     * yet is tried again until it answers, ends, or the start's time is up.
+     */
     private Pointer connect(Path socket, Process server, Path folder) throws IOException {
         long deadline = System.currentTimeMillis() + SERVER_START_TIMEOUT_MILLIS;
         while (true) {
