@@ -27,7 +27,17 @@ public enum ExitStatus {
      * another kind of backup in between). Nothing was written; take a full backup, or use
      * {@code --level auto}, which does so by itself.
      */
-    CHAIN_BROKEN(8);
+    CHAIN_BROKEN(8),
+    /**
+     * {@code restore}: a domain with the restored name or UUID, or a file at a disk's destination,
+     * already exists. Nothing was changed: a restore never overwrites.
+     */
+    RESTORE_TARGET_EXISTS(9),
+    /**
+     * {@code restore --test}: the restored clone showed no sign of life (it did not start, stopped, or
+     * gave no proof within the timeout). The clone and its files were removed.
+     */
+    RESTORE_TEST_FAILED(10);
 
     private final int code;
 
