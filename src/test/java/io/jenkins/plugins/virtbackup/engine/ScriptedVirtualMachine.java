@@ -19,6 +19,8 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     /** The domain's checkpoints, oldest first. */
     public final List<String> checkpoints = new ArrayList<>();
     public boolean startFails;
+    /** Whether the guest agent answers a ping. */
+    public volatile boolean agentAnswers;
     /** How long an obeyed shutdown takes: the guest reports running meanwhile, as during an ACPI shutdown. */
     public Duration shutdownTakes = Duration.ZERO;
     /** When the shutdown under way ends (System.nanoTime()), or 0 when none is. */
@@ -98,7 +100,7 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     @Override
     public boolean pingGuestAgent() {
         calls.add("pingGuestAgent");
-        return false;
+        return agentAnswers;
     }
 
     @Override
