@@ -54,6 +54,12 @@ final class DefinitionRewrite {
         Element devices = DomainXml.firstChild(domain, "devices");
         if (changes.newIdentity()) {
             remove(DomainXml.firstChild(domain, "uuid"));
+            // An empty <genid/> makes libvirt generate a new VM generation ID: a guest that keys on it
+            // (a Windows domain controller, say) then knows it is a copy.
+            Element genid = DomainXml.firstChild(domain, "genid");
+            if (genid != null) {
+                setText(genid, "");
+            }
             forgetNvram(changes);
         }
         if (devices == null) {
@@ -66,7 +72,9 @@ final class DefinitionRewrite {
             } else if (changes.isolated() && OUTSIDE_DEVICES.contains(kind)) {
                 remove(device);
             } else if (changes.newIdentity() && kind.equals("interface")) {
+                // libvirt makes a new MAC address and host-side device name (vnetN) for the copy.
                 remove(DomainXml.firstChild(device, "mac"));
+                remove(DomainXml.firstChild(device, "target"));
             } else if (changes.isolated() && kind.equals("graphics")) {
                 freeGraphicsPort(device);
             } else if (changes.deviceFolder() != null && CHARACTER_DEVICES.contains(kind)) {

@@ -19,6 +19,7 @@ class DefinitionRewriteTest {
             <domain type='kvm'>
               <name>web</name>
               <uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>
+              <genid>43dc0cf8-809b-4adb-9bea-a9abb5f3d90d</genid>
               <os><type arch='x86_64' machine='q35'>hvm</type>
                 <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
                 <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/qemu/nvram/web_VARS.fd</nvram>
@@ -36,7 +37,7 @@ class DefinitionRewriteTest {
                 <disk type='file' device='cdrom'><source file='/srv/iso/debian.iso'/><target dev='sda' bus='sata'/>
                   <readonly/></disk>
                 <interface type='bridge'><mac address='52:54:00:12:34:56'/><source bridge='br0'/>
-                  <model type='virtio'/></interface>
+                  <target dev='vnet-web'/><model type='virtio'/></interface>
                 <hostdev mode='subsystem' type='pci'><source><address domain='0' bus='3' slot='0' function='0'/></source>
                   </hostdev>
                 <filesystem type='mount'><source dir='/srv/share'/><target dir='share'/></filesystem>
@@ -68,7 +69,8 @@ class DefinitionRewriteTest {
                 tuple("sda", "file", "/srv/iso/debian.iso", "raw"));
         assertThat(result.xml()).as("no chain left to read an old template through").doesNotContain("backingStore")
                 .doesNotContain("/dev/vg0/web-data")
-                .contains("<name>web</name>", "6695eb01-f6a4-8304-79aa-97f2502e193f", "52:54:00:12:34:56",
+                .contains("<name>web</name>", "6695eb01-f6a4-8304-79aa-97f2502e193f", "52:54:00:12:34:56", "vnet-web",
+                        "43dc0cf8-809b-4adb-9bea-a9abb5f3d90d",
                         "/var/lib/libvirt/qemu/nvram/web_VARS.fd", "br0", "/var/log/web-serial.log");
         assertThat(DomainXml.identity(result.xml()).uuid()).isEqualTo("6695eb01-f6a4-8304-79aa-97f2502e193f");
     }
@@ -92,6 +94,7 @@ class DefinitionRewriteTest {
         assertThat(DomainXml.identity(xml)).isEqualTo(new DomainIdentity(
                 "web-copy", null));
         assertThat(xml).doesNotContain("52:54:00:12:34:56").doesNotContain("/var/lib/libvirt/images/")
+                .doesNotContain("43dc0cf8").contains("<genid/>").doesNotContain("vnet-web")
                 .doesNotContain("web_VARS.fd").doesNotContain("/var/log/web-serial.log")
                 .doesNotContain("/run/web-monitor.sock").doesNotContain("pool/web-logs")
                 .doesNotContain("/var/lib/libvirt/qemu/channel/web.agent")

@@ -11,8 +11,8 @@ import java.util.Set;
  * it to the domain XML; the engine only decides.
  *
  * @param name          the new domain name; null keeps the backup's
- * @param newIdentity   a copy beside the original: no UUID and no MAC address (libvirt makes new
- *                      ones), and no NVRAM file of the original's (libvirt makes one from the
+ * @param newIdentity   a copy beside the original: no UUID, MAC address, interface device name or VM
+ *                      generation ID (libvirt makes new ones), and no NVRAM file of the original's (libvirt makes one from the
  *                      firmware's template, in {@code deviceFolder} when given)
  * @param isolated      a clone that must not reach anything of production: no network interface, no
  *                      host device, no shared host folder, no USB redirection; graphics on a free port
