@@ -63,8 +63,29 @@ final class TestGuest implements AutoCloseable {
         this.serial = serial;
     }
 
+    /** A step run on a guest's freshly made images, before it is defined and started. */
+    @FunctionalInterface
+    interface BeforeStart {
+        void prepare(TestGuest guest) throws Exception;
+    }
+
+    /**
+     * What a test adds to a guest beyond its disks and kernel command line.
+     *
+     * @param devicesXml  more {@code <devices>} children, e.g. a network interface
+     * @param beforeStart run on the images before the first start (e.g. to write a boot signature)
+     */
+    record Extras(String devicesXml, BeforeStart beforeStart) {
+        static final Extras NONE = new Extras("", guest -> { });
+    }
+
     /** Defines and starts a guest with the given disks and extra kernel command line, waits until it is ready. */
     static TestGuest start(String purpose, String cmdline, DiskSpec... disks) throws Exception {
+        return start(purpose, cmdline, Extras.NONE, disks);
+    }
+
+    /** The same, with devices of the test's own and a step on the images before the guest starts. */
+    static TestGuest start(String purpose, String cmdline, Extras extras, DiskSpec... disks) throws Exception {
         Path guest = QemuTestBed.guest();
         String name = "vbt-" + purpose + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path dir = Files.createDirectories(QemuTestBed.WORK.resolve(name));
@@ -73,10 +94,11 @@ final class TestGuest implements AutoCloseable {
             createImages(dir, disk);
         }
         Path xml = dir.resolve("domain.xml");
-        Files.writeString(xml, domainXml(name, dir, guest, cmdline, disks));
+        Files.writeString(xml, domainXml(name, dir, guest, cmdline, extras.devicesXml(), disks));
         SerialLog serial = new SerialLog(dir.resolve("serial.log"));
         TestGuest testGuest = new TestGuest(name, dir, List.of(disks), serial);
         try {
+            extras.beforeStart().prepare(testGuest);
             Host.run("virsh", "-c", QemuTestBed.URI, "define", xml.toString());
             long started = System.nanoTime();
             Host.run("virsh", "-c", QemuTestBed.URI, "start", name);
@@ -174,7 +196,10 @@ final class TestGuest implements AutoCloseable {
         try {
             virsh("undefine", name, "--snapshots-metadata", "--checkpoints-metadata");
         } catch (IOException e) {
-            virsh("undefine", name);
+            // A test may have undefined the domain itself (and failed before defining it again).
+            if (virsh("list", "--all", "--name").lines().anyMatch(name::equals)) {
+                virsh("undefine", name);
+            }
         }
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
@@ -183,8 +208,8 @@ final class TestGuest implements AutoCloseable {
         }
     }
 
-    private static String domainXml(String name, Path dir, Path guest, String cmdline, DiskSpec... disks)
-            throws IOException {
+    private static String domainXml(String name, Path dir, Path guest, String cmdline, String extraDevices,
+                                    DiskSpec... disks) throws IOException {
         StringBuilder devices = new StringBuilder();
         for (DiskSpec disk : disks) {
             devices.append("<disk type='file' device='disk'><driver name='qemu' type='").append(disk.format())
@@ -205,6 +230,7 @@ final class TestGuest implements AutoCloseable {
                 + "    <serial type='unix'><source mode='bind' path='" + dir.resolve("cmd.sock") + "'/>"
                 + "<target port='1'/></serial>\n"
                 + "    <memballoon model='none'/>\n"
+                + extraDevices
                 + (cmdline.contains("anc.agent=") ? "    <channel type='unix'>"
                         + "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n" : "")
                 + "  </devices>\n</domain>\n";
