@@ -25,6 +25,8 @@ final class DefinitionRewrite {
     /** Devices that reach the host or the network: a restore test's clone gets none of them. */
     private static final Set<String> OUTSIDE_DEVICES = Set.of("interface", "hostdev", "filesystem", "redirdev",
             "smartcard");
+    /** Serial and parallel ports and consoles: an isolated clone's reach nothing on the host. */
+    private static final Set<String> PORTS = Set.of("serial", "console", "parallel");
     /** Character devices whose {@code <source path>} names a host file or socket. */
     private static final Set<String> CHARACTER_DEVICES = Set.of("serial", "console", "channel", "parallel");
 
@@ -77,6 +79,8 @@ final class DefinitionRewrite {
                 remove(DomainXml.firstChild(device, "target"));
             } else if (changes.isolated() && kind.equals("graphics")) {
                 freeGraphicsPort(device);
+            } else if (changes.isolated() && PORTS.contains(kind)) {
+                disconnect(device);
             } else if (changes.deviceFolder() != null && CHARACTER_DEVICES.contains(kind)) {
                 moveCharacterDevice(device, changes);
             }
@@ -160,6 +164,21 @@ final class DefinitionRewrite {
         } else if (type.equals("file") || type.equals("unix")) {
             String name = device.getTagName() + position(device) + (type.equals("file") ? ".log" : ".sock");
             setAttribute(source, "path", changes.deviceFolder().resolve(name).toString());
+        }
+    }
+
+    /**
+     * The port stays (the guest sees the same hardware) with nothing behind it: no socket a tool of
+     * the original's could reach, no file, and no socket path that the clone's longer folder name
+     * could push past the 108 bytes a socket path may have.
+     */
+    private void disconnect(Element port) {
+        setAttribute(port, "type", "null");
+        for (Element child : children(port)) {
+            if (child.getTagName().equals("source") || child.getTagName().equals("log")
+                    || child.getTagName().equals("protocol")) {
+                remove(child);
+            }
         }
     }
 

@@ -42,6 +42,7 @@ class DefinitionRewriteTest {
                   </hostdev>
                 <filesystem type='mount'><source dir='/srv/share'/><target dir='share'/></filesystem>
                 <serial type='file'><source path='/var/log/web-serial.log'/><target port='0'/></serial>
+                <serial type='unix'><source mode='bind' path='/run/web-ttyS1.sock'/><target port='1'/></serial>
                 <console type='file'><source path='/var/log/web-serial.log'/><target type='serial' port='0'/></console>
                 <channel type='unix'><source mode='bind' path='/var/lib/libvirt/qemu/channel/web.agent'/>
                   <target type='virtio' name='org.qemu.guest_agent.0'/></channel>
@@ -96,7 +97,8 @@ class DefinitionRewriteTest {
         assertThat(xml).doesNotContain("52:54:00:12:34:56").doesNotContain("/var/lib/libvirt/images/")
                 .doesNotContain("43dc0cf8").contains("<genid/>").doesNotContain("vnet-web")
                 .doesNotContain("web_VARS.fd").doesNotContain("/var/log/web-serial.log")
-                .doesNotContain("/run/web-monitor.sock").doesNotContain("pool/web-logs")
+                .doesNotContain("/run/web-monitor.sock").doesNotContain("pool/web-logs").doesNotContain("/run/web-ttyS1")
+                .contains("/srv/restore/serial1.sock")
                 .doesNotContain("/var/lib/libvirt/qemu/channel/web.agent")
                 .contains("/srv/restore/web-copy_VARS.fd", "/srv/restore/serial0.log",
                         "template=\"/usr/share/OVMF/OVMF_VARS_4M.fd\"", "<interface", "br0", "/srv/iso/debian.iso");
@@ -127,6 +129,8 @@ class DefinitionRewriteTest {
                 .doesNotContain("5901").contains("autoport=\"yes\"")
                 .doesNotContain("<console").contains("<source append=\"on\" path=\"" + scratch.resolve("console.log") + "\"/>");
         assertThat(DomainXml.hasDevice(xml, "serial")).isTrue();
+        assertThat(xml).as("the second serial port stays, with nothing behind it").contains("<serial type=\"null\">")
+                .doesNotContain(".sock").doesNotContain("/var/log/web-serial.log");
         assertThat(DomainXml.agentChannel(xml)).isNotEqualTo(DomainXml.AgentChannel.NONE);
     }
 }

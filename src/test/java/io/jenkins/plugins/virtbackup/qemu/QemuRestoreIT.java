@@ -66,8 +66,6 @@ class QemuRestoreIT {
 
     @BeforeEach
     void createWorkFolder() throws Exception {
-        // Short: a clone's serial socket goes to SCRATCH/DOMAIN-restore-test-HEX/, within the 108 bytes of a
-        // UNIX socket path.
         work = Files.createDirectories(QemuTestBed.guestWorkDir().resolve("rt-"
                 + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt())));
         testStarted = System.nanoTime();
@@ -247,7 +245,9 @@ class QemuRestoreIT {
     void theRestoreTestPassesOnAGoodBackupByTheAgentsAnswerAndLeavesNothing() throws Exception {
         try (TestGuest guest = bootableGuest("rtpass")) {
             Path backup = backUp(guest, "-b", "live");
-            Path scratch = work.resolve("s");
+            // Long: the guest's second serial port is a unix socket, and a socket path may have 108 bytes
+            // at most; the clone's port must reach nothing on the host, so no path can be too long.
+            Path scratch = work.resolve("a-scratch-folder-with-a-name-long-enough-that-no-socket-path-fits-in-it");
             Path resultFile = work.resolve("result.json");
 
             Result test = restore("--test", "--disk-dir", scratch.toString(), "--result-file", resultFile.toString(),
