@@ -1,9 +1,7 @@
 package io.jenkins.plugins.virtbackup.cli;
 
 import io.jenkins.plugins.virtbackup.engine.BackupException;
-import io.jenkins.plugins.virtbackup.engine.CompletedBackup;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
-import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** {@code --result-file FILE}: writes the run's {@link RunResult} where scripts and the Jenkins plugin read it. */
+/**
+ * {@code --result-file FILE}: writes a run's result (a backup's {@code RunResult}, a restore's
+ * {@code RestoreResult}) where scripts and the Jenkins plugin read it.
+ */
 final class ResultFile {
     private final Path file;
 
@@ -40,12 +41,8 @@ final class ResultFile {
     /**
      * Writes the result under a temporary name beside the file and renames it into place, so that a
      * reader sees the whole object or the file as it was before, never half of it.
-     *
-     * @param backup null when the run left no complete backup
      */
-    void write(int status, CompletedBackup backup, String domain) throws IOException {
-        String json = (backup == null ? RunResult.withoutBackup(status, domain) : RunResult.of(status, backup, domain))
-                .toJson();
+    void write(String json) throws IOException {
         Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {

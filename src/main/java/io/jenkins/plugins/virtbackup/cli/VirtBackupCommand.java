@@ -7,6 +7,7 @@ import io.jenkins.plugins.virtbackup.engine.CompletedBackup;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
+import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.ToolVersion;
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
@@ -40,7 +41,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "virt-backup", sortOptions = false, usageHelpAutoWidth = true,
         description = "Back up a libvirt domain: its definition, its disks and, in suspend and snapshot-libvirt "
                 + "mode, its RAM state.%n"
-                + "Also: virt-backup recover [DOMAIN...], virt-backup verify DIR... Run with -m for the whole manual.",
+                + "Also: virt-backup restore [--name NAME] [--disk-dir DIR] [--start] BACKUP_DIR, "
+                + "virt-backup restore --test BACKUP_DIR, virt-backup recover [DOMAIN...], virt-backup verify DIR... "
+                + "Run with -m for the whole manual.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:every requested file was written and synced (and read back, with --verify)",
@@ -51,7 +54,9 @@ import picocli.CommandLine.Parameters;
             "5:the domain could NOT be put back as it was found",
             "6:another run holds the domain's lock",
             "7:verify: a file is missing or differs from the manifest",
-            "8:--level inc or diff: the chain cannot be extended; nothing was written"})
+            "8:--level inc or diff: the chain cannot be extended; nothing was written",
+            "9:restore: that domain or a destination file exists; nothing was changed",
+            "10:restore --test: the restored clone showed no life"})
 public final class VirtBackupCommand implements Callable<Integer> {
     static final Path DEFAULT_BACKUP_ROOT = Path.of("/var/backups/virt-backup");
     static final String ERROR_LOG_NAME = "virt-backup-errors.log";
@@ -148,7 +153,14 @@ public final class VirtBackupCommand implements Callable<Integer> {
     /** Standard output is a terminal: progress is redrawn in place. */
     private final boolean interactive;
     private final CountDownLatch finished = new CountDownLatch(1);
-    private volatile BackupEngine engine;
+    /** What SIGTERM and SIGINT stop: the backup, or the restore of the subcommand that runs. */
+    private volatile StopAction stopAction;
+
+    /** Stops the run in progress: puts a domain back, or undoes a restore. */
+    @FunctionalInterface
+    interface StopAction {
+        void stop() throws BackupException;
+    }
 
     VirtBackupCommand(PrintStream out, SyslogSink syslog) {
         this(out, syslog, false);
@@ -174,6 +186,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(command)
                 .addSubcommand("recover", new RecoverCommand(command.out, command.syslog))
                 .addSubcommand("verify", new VerifyCommand(command.out, command.syslog))
+                .addSubcommand("restore", new RestoreCommand(command.out, command.syslog, command.interactive,
+                        command::whenStopped))
                 .setOut(new PrintWriter(command.out, true, StandardCharsets.UTF_8))
                 .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
                 .setCaseInsensitiveEnumValuesAllowed(false);
@@ -215,8 +229,9 @@ public final class VirtBackupCommand implements Callable<Integer> {
         try (BackupLog log = new BackupLog(out, verbose, interactive, syslog)) {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
-                engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir), new LinuxFileExtents(),
-                        new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
+                BackupEngine engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir),
+                        new LinuxFileExtents(), new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
+                whenStopped(engine::cancel);
                 return new Outcome(ExitStatus.OK, engine.run(request));
             } catch (HypervisorException e) {
                 log.error(e.getMessage());
@@ -237,7 +252,9 @@ public final class VirtBackupCommand implements Callable<Integer> {
             return outcome.status().code();
         }
         try {
-            resultFile.write(outcome.status().code(), outcome.backup(), domain);
+            int status = outcome.status().code();
+            resultFile.write((outcome.backup() == null ? RunResult.withoutBackup(status, domain)
+                    : RunResult.of(status, outcome.backup(), domain)).toJson());
             return outcome.status().code();
         } catch (IOException e) {
             new BackupLog(out, verbose, syslog).error(resultFile.describe(e)
@@ -272,16 +289,21 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel);
     }
 
+    void whenStopped(StopAction action) {
+        stopAction = action;
+    }
+
     /**
-     * Runs on SIGTERM and SIGINT (and on every exit): puts the domain back at once, then gives the
-     * main thread a few seconds to clean up the unfinished backup before the JVM goes.
+     * Runs on SIGTERM and SIGINT (and on every exit): puts the domain back at once (or stops a
+     * restore), then gives the main thread a few seconds to clean up before the JVM goes.
      */
     private void onSignal() {
-        if (finished.getCount() == 0 || engine == null) {
+        StopAction action = stopAction;
+        if (finished.getCount() == 0 || action == null) {
             return;
         }
         try {
-            engine.cancel();
+            action.stop();
         } catch (BackupException e) {
             // cancel() logged nothing itself: this is the one report of it.
             new BackupLog(out, verbose, syslog).critical(e.getMessage());

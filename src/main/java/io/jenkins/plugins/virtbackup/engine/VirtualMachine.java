@@ -37,6 +37,18 @@ public interface VirtualMachine {
 
     void start() throws HypervisorException;
 
+    /**
+     * Removes the persistent definition with its NVRAM file and any snapshot and checkpoint metadata;
+     * a running domain becomes transient.
+     */
+    void undefine() throws HypervisorException;
+
+    /**
+     * Sends {@code guest-ping} to the guest agent: true when it answered, false when no agent is
+     * connected or it did not answer in time.
+     */
+    boolean pingGuestAgent() throws HypervisorException;
+
     void pause() throws HypervisorException;
 
     void resume() throws HypervisorException;

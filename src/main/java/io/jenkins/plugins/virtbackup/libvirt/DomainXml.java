@@ -1,6 +1,7 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
 import io.jenkins.plugins.virtbackup.engine.Disk;
+import io.jenkins.plugins.virtbackup.engine.DomainIdentity;
 import java.io.IOException;
 import java.io.StringReader;
 import java.util.ArrayList;
@@ -34,6 +35,21 @@ final class DomainXml {
             }
         }
         return disks;
+    }
+
+    /** The definition's name and UUID (null when it has none: libvirt makes one). */
+    static DomainIdentity identity(String domainXml) {
+        Element domain = parse(domainXml).getDocumentElement();
+        Element name = firstChild(domain, "name");
+        Element uuid = firstChild(domain, "uuid");
+        return new DomainIdentity(name == null ? null : name.getTextContent().strip(),
+                uuid == null ? null : uuid.getTextContent().strip());
+    }
+
+    /** Whether {@code <devices>} has a {@code kind} element. */
+    static boolean hasDevice(String domainXml, String kind) {
+        Element devices = firstChild(parse(domainXml).getDocumentElement(), "devices");
+        return devices != null && firstChild(devices, kind) != null;
     }
 
     /** The state of the block job mirroring disk {@code target}: absent when none runs. */

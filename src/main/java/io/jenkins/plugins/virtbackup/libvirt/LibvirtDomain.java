@@ -41,6 +41,9 @@ final class LibvirtDomain implements VirtualMachine {
     private static final int VIR_DOMAIN_JOB_NONE = 0;
     private static final int VIR_DOMAIN_JOB_STATS_COMPLETED = 1;
     private static final int AGENT_TIMEOUT_SECONDS = 5;
+    private static final int PING_TIMEOUT_SECONDS = 2;
+    /** virDomainUndefineFlags: managed save, snapshot metadata, NVRAM and checkpoint metadata too. */
+    private static final int VIR_DOMAIN_UNDEFINE_EVERYTHING = 1 | 2 | 4 | 16;
 
     private final LibvirtHypervisor hypervisor;
     private final LibvirtErrors errors;
@@ -169,6 +172,30 @@ final class LibvirtDomain implements VirtualMachine {
     @Override
     public void start() throws HypervisorException {
         call("start", d -> d.create());
+    }
+
+    @Override
+    public void undefine() throws HypervisorException {
+        try {
+            run("undefine", d -> d.undefine(VIR_DOMAIN_UNDEFINE_EVERYTHING));
+        } catch (HypervisorException e) {
+            // A driver without NVRAM or checkpoints (the test driver) refuses those flags.
+            run("undefine", d -> d.undefine(0));
+        }
+    }
+
+    @Override
+    public boolean pingGuestAgent() throws HypervisorException {
+        DomainXml.AgentChannel channel = agentChannel();
+        if (channel == DomainXml.AgentChannel.NONE || channel == DomainXml.AgentChannel.DISCONNECTED) {
+            return false;
+        }
+        try {
+            domain.qemuAgentCommand("{\"execute\":\"guest-ping\"}", PING_TIMEOUT_SECONDS, 0);
+            return true;
+        } catch (LibvirtException notYet) {
+            return false;  // a booting guest's agent is not listening yet: not worth a report
+        }
     }
 
     @Override

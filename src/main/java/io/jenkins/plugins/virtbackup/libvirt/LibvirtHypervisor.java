@@ -1,10 +1,14 @@
 package io.jenkins.plugins.virtbackup.libvirt;
 
+import io.jenkins.plugins.virtbackup.engine.Disk;
+import io.jenkins.plugins.virtbackup.engine.DomainIdentity;
 import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
+import io.jenkins.plugins.virtbackup.engine.restore.DefinitionChanges;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
@@ -24,11 +28,11 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     /** The requested URI (null: libvirt's default), to connect again with. */
     private final String requestedUri;
-    private volatile Connect connect;
+    private volatile LibvirtConnection connect;
     private final String uri;
     private final LibvirtErrors errors;
 
-    private LibvirtHypervisor(String requestedUri, Connect connect, String uri, LibvirtErrors errors) {
+    private LibvirtHypervisor(String requestedUri, LibvirtConnection connect, String uri, LibvirtErrors errors) {
         this.requestedUri = requestedUri;
         this.connect = connect;
         this.uri = uri;
@@ -45,7 +49,7 @@ public final class LibvirtHypervisor implements Hypervisor {
         LibvirtErrors errors = new LibvirtErrors(errorReports);
         try {
             Connect.setErrorCallback(SILENT);
-            Connect connect = new Connect(uri, false);
+            LibvirtConnection connect = new LibvirtConnection(uri);
             return new LibvirtHypervisor(uri, connect, connect.getURI(), errors);
         } catch (LibvirtException e) {
             throw new HypervisorException(HypervisorException.Kind.UNREACHABLE,
@@ -85,6 +89,95 @@ public final class LibvirtHypervisor implements Hypervisor {
         }
     }
 
+    @Override
+    public void restoreState(Path file, String definitionXml) throws HypervisorException {
+        if (definitionXml == null) {
+            restoreState(file);
+            return;
+        }
+        String error = connect.restore(file.toString(), definitionXml);
+        if (error != null) {
+            errors.notice("libvirt: restore from " + file + " with a changed definition failed: " + error);
+            throw new HypervisorException(HypervisorException.Kind.OTHER, error, null);
+        }
+    }
+
+    @Override
+    public String savedStateDefinition(Path file) throws HypervisorException {
+        try {
+            return connect.savedDefinition(file.toString());
+        } catch (LibvirtConnection.SavedStateException e) {
+            errors.notice("libvirt: read the definition in " + file + " failed: " + e.getMessage());
+            throw new HypervisorException(HypervisorException.Kind.OTHER, e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String existingDomain(String name, String uuid) throws HypervisorException {
+        Domain found = find("look up domain " + name, () -> connect.domainLookupByName(name));
+        String clash = "name";
+        if (found == null && uuid != null) {
+            found = find("look up domain " + uuid, () -> connect.domainLookupByUUIDString(uuid));
+            clash = "UUID";
+        }
+        if (found == null) {
+            return null;
+        }
+        Domain domain = found;
+        return "domain '" + errors.call("read the domain name", domain::getName) + "' (UUID "
+                + errors.call("read the domain UUID", domain::getUUIDString) + ") has that " + clash;
+    }
+
+    /** The domain a lookup finds; null when there is none. */
+    private Domain find(String what, LibvirtErrors.LibvirtCall<Domain> lookup) throws HypervisorException {
+        try {
+            return errors.call(what, lookup);
+        } catch (HypervisorException e) {
+            if (e.kind() == HypervisorException.Kind.NOT_FOUND) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public VirtualMachine define(String definitionXml) throws HypervisorException {
+        return new LibvirtDomain(this, errors.call("define the domain", () -> connect.domainDefineXML(definitionXml)),
+                errors);
+    }
+
+    @Override
+    public VirtualMachine startTransient(String definitionXml) throws HypervisorException {
+        return new LibvirtDomain(this, errors.call("start a transient domain",
+                () -> connect.domainCreateXML(definitionXml, 0)), errors);
+    }
+
+    @Override
+    public List<Disk> definedDisks(String definitionXml) {
+        return DomainXml.disks(definitionXml);
+    }
+
+    @Override
+    public DomainIdentity identity(String definitionXml) {
+        return DomainXml.identity(definitionXml);
+    }
+
+    @Override
+    public boolean hasGuestAgentChannel(String definitionXml) {
+        return DomainXml.agentChannel(definitionXml) != DomainXml.AgentChannel.NONE;
+    }
+
+    @Override
+    public boolean hasSerialPort(String definitionXml) {
+        return DomainXml.hasDevice(definitionXml, "serial");
+    }
+
+    @Override
+    public String rewriteDefinition(String definitionXml, DefinitionChanges changes) {
+        DefinitionRewrite.Result result = DefinitionRewrite.apply(definitionXml, changes);
+        return result.changed() ? result.xml() : null;
+    }
+
     /** The handle of a domain on the current connection. */
     Domain handle(String uuid) throws HypervisorException {
         return errors.call("look up domain " + uuid, () -> connect.domainLookupByUUIDString(uuid));
@@ -107,7 +200,7 @@ public final class LibvirtHypervisor implements Hypervisor {
         long deadline = System.nanoTime() + RECONNECT_PATIENCE.toNanos();
         while (true) {
             try {
-                connect = new Connect(requestedUri, false);
+                connect = new LibvirtConnection(requestedUri);
                 errors.notice("libvirt: the connection to " + uri + " was lost and has been re-established");
                 return true;
             } catch (LibvirtException e) {

@@ -7,7 +7,6 @@ import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.ImageSink;
 import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -83,76 +82,13 @@ public final class QemuNbdWriter implements Qcow2Writer {
 
     /**
      * {@code qemu-img convert} into a new qcow2, 16 requests at a time, written out of order:
-     * measured twice as fast as a copy through {@code qemu-nbd} (docs/benchmark.md). Its output
-     * cache ignores flushes, so the file is synced here once the tool is done.
+     * measured twice as fast as a copy through {@code qemu-nbd} (docs/benchmark.md).
      */
     @Override
     public void convert(String nbdUri, Path file, BooleanSupplier cancelled, IntConsumer progress)
             throws IOException {
-        if (Files.exists(file)) {
-            throw new IOException(file + " exists already");
-        }
-        Path errors = Files.createTempFile("virt-backup-qemu-img-", ".err");
-        Process tool = new ProcessBuilder("qemu-img", "convert", "-p", "-W", "-m", "16", "-f", "raw", "-O", "qcow2",
-                nbdUri, file.toString()).redirectError(errors.toFile()).start();
-        try {
-            Thread reader = progressReader(tool, progress);
-            while (!tool.waitFor(200, TimeUnit.MILLISECONDS)) {
-                if (cancelled.getAsBoolean()) {
-                    throw new CopyCancelledException("copy into " + file + " cancelled");
-                }
-            }
-            reader.join(1000);
-            if (tool.exitValue() != 0) {
-                String output = Files.readString(errors, StandardCharsets.UTF_8).strip();
-                toolErrors.accept("qemu-img", output);
-                throw new IOException("qemu-img convert into " + file + " failed: " + lastLine(output));
-            }
-            Files.setPosixFilePermissions(file, fileMode);
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CopyCancelledException("interrupted while copying into " + file);
-        } finally {
-            tool.destroyForcibly();
-            Files.deleteIfExists(errors);
-        }
-    }
-
-    /** {@code -p} prints {@code (12.34/100%)}, each redrawn after a carriage return. */
-    private static Thread progressReader(Process tool, IntConsumer progress) {
-        Thread reader = new Thread(() -> {
-            StringBuilder line = new StringBuilder();
-            try (var out = new InputStreamReader(tool.getInputStream(), StandardCharsets.UTF_8)) {
-                for (int c; (c = out.read()) >= 0; ) {
-                    if (c == '\r' || c == '\n') {
-                        report(line.toString(), progress);
-                        line.setLength(0);
-                    } else {
-                        line.append((char) c);
-                    }
-                }
-            } catch (IOException ended) {
-                // the tool ended or was stopped
-            }
-        }, "virt-backup-qemu-img-progress");
-        reader.setDaemon(true);
-        reader.start();
-        return reader;
-    }
-
-    private static void report(String line, IntConsumer progress) {
-        int open = line.indexOf('(');
-        int slash = line.indexOf("/100%)");
-        if (open >= 0 && slash > open) {
-            try {
-                progress.accept((int) Double.parseDouble(line.substring(open + 1, slash).strip()));
-            } catch (NumberFormatException notProgress) {
-                // another line of output
-            }
-        }
+        new QemuImgConvert(fileMode, toolErrors).run(List.of("-W", "-m", "16", "-f", "raw", "-O", "qcow2", nbdUri),
+                file, cancelled, progress);
     }
 
     /**
@@ -187,7 +123,7 @@ public final class QemuNbdWriter implements Qcow2Writer {
         try {
             if (process.waitFor() != 0) {
                 toolErrors.accept(command.get(0), output);
-                throw new IOException(String.join(" ", command.subList(0, 2)) + " failed: " + lastLine(output));
+                throw new IOException(String.join(" ", command.subList(0, 2)) + " failed: " + QemuImgConvert.lastLine(output));
             }
         } catch (InterruptedException e) {
             process.destroyForcibly();
@@ -202,16 +138,12 @@ public final class QemuNbdWriter implements Qcow2Writer {
             if (!text.isEmpty()) {
                 toolErrors.accept("qemu-nbd", text);
             }
-            return lastLine(text);
+            return QemuImgConvert.lastLine(text);
         } catch (IOException e) {
             return "(its error output is unreadable: " + e.getMessage() + ")";
         }
     }
 
-    private static String lastLine(String text) {
-        String[] lines = text.strip().split("\n");
-        return lines[lines.length - 1];
-    }
 
     private static void sleep(long millis) throws IOException {
         try {

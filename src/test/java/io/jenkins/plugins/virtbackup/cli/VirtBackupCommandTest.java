@@ -198,12 +198,12 @@ class VirtBackupCommandTest {
                 "--overlay-dir", "--result-file", "-v, --verbose"}) {
             assertThat(manual).as("manual documents " + option).contains("    " + option);
         }
-        for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "LOGGING", "EXIT CODES", "EXAMPLES",
+        for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "RESTORE", "LOGGING", "EXIT CODES", "EXAMPLES",
                 "shutdown\n", "suspend (default)\n", "snapshot-libvirt\n", "snapshot-dm\n", "live\n"}) {
             assertThat(manual).contains(section);
         }
         for (ExitStatus status : ExitStatus.values()) {
-            assertThat(manual).as("manual documents exit code " + status).contains("\n    " + status.code() + "   ");
+            assertThat(manual).as("manual documents exit code " + status).contains(String.format("%n    %-4d", status.code()));
         }
     }
 

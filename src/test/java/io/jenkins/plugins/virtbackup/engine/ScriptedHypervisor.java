@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import io.jenkins.plugins.virtbackup.engine.restore.DefinitionChanges;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,61 @@ public final class ScriptedHypervisor implements Hypervisor {
     public void restoreState(Path file) {
         restored.add(file);
         vm.state = DomainState.RUNNING;
+    }
+
+    @Override
+    public void restoreState(Path file, String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public String savedStateDefinition(Path file) {
+        throw notScripted();
+    }
+
+    @Override
+    public String existingDomain(String name, String uuid) {
+        throw notScripted();
+    }
+
+    @Override
+    public VirtualMachine define(String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public VirtualMachine startTransient(String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public List<Disk> definedDisks(String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public DomainIdentity identity(String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public boolean hasGuestAgentChannel(String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public boolean hasSerialPort(String definitionXml) {
+        throw notScripted();
+    }
+
+    @Override
+    public String rewriteDefinition(String definitionXml, DefinitionChanges changes) {
+        throw notScripted();
+    }
+
+    /** Restores run on the test driver and real QEMU; the recovery paths scripted here never restore. */
+    private static UnsupportedOperationException notScripted() {
+        return new UnsupportedOperationException("restore is not scripted");
     }
 
     @Override

@@ -91,6 +91,17 @@ public final class ScriptedVirtualMachine implements VirtualMachine {
     }
 
     @Override
+    public void undefine() {
+        calls.add("undefine");
+    }
+
+    @Override
+    public boolean pingGuestAgent() {
+        calls.add("pingGuestAgent");
+        return false;
+    }
+
+    @Override
     public synchronized void start() throws HypervisorException {
         calls.add("start");
         if (startFails) {
