@@ -40,7 +40,6 @@ import org.w3c.dom.Node;
  * the environment, and builds at the same time.
  */
 class FreestyleJenkinsIT {
-    static final String BUILDER = VirtBackupBuilder.class.getName();
     /** Expanded on the node, a path holding it would change: see {@link #dollarInTheEnvironmentReachesTheEngine}. */
     private static final String MARK = "VIRT_BACKUP_IT_MARK";
 
@@ -88,6 +87,45 @@ class FreestyleJenkinsIT {
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);
+    }
+
+    @Test
+    void everyRestoreFieldSurvivesARoundTripThroughJenkins() throws Exception {
+        Map<String, String> changed = new LinkedHashMap<>();
+        changed.put("backup", "/srv/backup/web/20261203T021500Z");
+        changed.put("uri", "qemu:///system");
+        changed.put("name", "web-copy");
+        changed.put("diskDir", "/srv/restore");
+        changed.put("start", "true");
+        changed.put("verbose", "true");
+        assertThat(changed.keySet()).as("every field the builder binds")
+                .isEqualTo(boundFields(VirtBackupRestoreBuilder.class));
+
+        assertThat(roundTrip(VirtBackupRestoreBuilder.class, "restore-changed", changed)).isEqualTo(changed);
+        Map<String, String> defaults = Map.of("backup", "${BACKUP}", "start", "false", "verbose", "false");
+        assertThat(roundTrip(VirtBackupRestoreBuilder.class, "restore-defaults", defaults)).isEqualTo(defaults);
+        assertThat(roundTrip(VirtBackupRestoreBuilder.class, "restore-backup-only", Map.of("backup", "${BACKUP}")))
+                .as("fields left out load with the form's defaults").isEqualTo(defaults);
+    }
+
+    @Test
+    void everyRestoreTestFieldSurvivesARoundTripThroughJenkins() throws Exception {
+        Map<String, String> changed = new LinkedHashMap<>();
+        changed.put("backup", "/srv/backup/web/20261203T021500Z");
+        changed.put("uri", "qemu+ssh://kvm1/system");
+        changed.put("diskDir", "/srv/scratch");
+        changed.put("timeout", "900");
+        changed.put("consolePattern", "^web login: $");
+        changed.put("verbose", "true");
+        assertThat(changed.keySet()).as("every field the builder binds")
+                .isEqualTo(boundFields(VirtBackupRestoreTestBuilder.class));
+
+        assertThat(roundTrip(VirtBackupRestoreTestBuilder.class, "restore-test-changed", changed)).isEqualTo(changed);
+        Map<String, String> defaults = Map.of("backup", "${BACKUP}", "timeout", "300", "verbose", "false");
+        assertThat(roundTrip(VirtBackupRestoreTestBuilder.class, "restore-test-defaults", defaults))
+                .isEqualTo(defaults);
+        assertThat(roundTrip(VirtBackupRestoreTestBuilder.class, "restore-test-backup-only",
+                Map.of("backup", "${BACKUP}"))).as("fields left out load with the form's defaults").isEqualTo(defaults);
     }
 
     // ------------------------------------------------------------------ builds
@@ -216,7 +254,13 @@ class FreestyleJenkinsIT {
 
     /** The builder's element as Jenkins writes it; {@code disks} is given as one blank-separated string. */
     static String builderXml(Map<String, String> fields) {
-        StringBuilder xml = new StringBuilder("    <" + BUILDER + " plugin=\"virt-backup\">\n");
+        return builderXml(VirtBackupBuilder.class, fields);
+    }
+
+    /** The element of any of the plugin's builders, as Jenkins writes it. */
+    static String builderXml(Class<?> builder, Map<String, String> fields) {
+        String element = builder.getName();
+        StringBuilder xml = new StringBuilder("    <" + element + " plugin=\"virt-backup\">\n");
         new TreeMap<>(fields).forEach((name, value) -> {
             xml.append("      <").append(name).append('>');
             if (name.equals("disks")) {
@@ -228,7 +272,7 @@ class FreestyleJenkinsIT {
             }
             xml.append("</").append(name).append(">\n");
         });
-        return xml.append("    </").append(BUILDER).append('>').toString();
+        return xml.append("    </").append(element).append('>').toString();
     }
 
     private static String parameter() {
@@ -243,19 +287,28 @@ class FreestyleJenkinsIT {
      * change saves the whole job), and reads the builder's fields back from the saved file.
      */
     private static Map<String, String> roundTrip(String job, Map<String, String> fields) throws Exception {
-        jenkins.createJob(job, freestyleJob(null, builderXml(fields)));
+        return roundTrip(VirtBackupBuilder.class, job, fields);
+    }
+
+    private static Map<String, String> roundTrip(Class<?> builder, String job, Map<String, String> fields)
+            throws Exception {
+        jenkins.createJob(job, freestyleJob(null, builderXml(builder, fields)));
         String before = jenkins.jobConfig(job);
         jenkins.post("/job/" + job + "/submitDescription", "description=saved+by+Jenkins");
         String saved = jenkins.jobConfig(job);
         assertThat(saved).as("saved again by Jenkins").isNotEqualTo(before).contains("saved by Jenkins");
-        return builderFields(saved);
+        return builderFields(builder, saved);
     }
 
     /** The builder element's fields from a saved config.xml; a list's items joined with blanks. */
     static Map<String, String> builderFields(String configXml) throws Exception {
+        return builderFields(VirtBackupBuilder.class, configXml);
+    }
+
+    static Map<String, String> builderFields(Class<?> builderClass, String configXml) throws Exception {
         Element root = DocumentBuilderFactory.newInstance().newDocumentBuilder()
                 .parse(new ByteArrayInputStream(configXml.getBytes(StandardCharsets.UTF_8))).getDocumentElement();
-        Element builder = (Element) root.getElementsByTagName(BUILDER).item(0);
+        Element builder = (Element) root.getElementsByTagName(builderClass.getName()).item(0);
         Map<String, String> fields = new LinkedHashMap<>();
         for (Node child = builder.getFirstChild(); child != null; child = child.getNextSibling()) {
             if (child instanceof Element field) {
@@ -273,11 +326,15 @@ class FreestyleJenkinsIT {
 
     /** The constructor's parameters and every {@code @DataBoundSetter}: what a configuration holds. */
     static Set<String> boundFields() {
+        return boundFields(VirtBackupBuilder.class);
+    }
+
+    static Set<String> boundFields(Class<?> builder) {
         Set<String> names = new TreeSet<>();
-        for (Parameter parameter : VirtBackupBuilder.class.getConstructors()[0].getParameters()) {
+        for (Parameter parameter : builder.getConstructors()[0].getParameters()) {
             names.add(parameter.getName());
         }
-        for (Method method : VirtBackupBuilder.class.getMethods()) {
+        for (Method method : builder.getMethods()) {
             if (method.isAnnotationPresent(DataBoundSetter.class)) {
                 names.add(Character.toLowerCase(method.getName().charAt(3)) + method.getName().substring(4));
             }
