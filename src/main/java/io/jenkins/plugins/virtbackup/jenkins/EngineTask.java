@@ -34,7 +34,8 @@ interface EngineTask extends Serializable {
 
         /** What to look at on the node when the build stopped waiting for that clean-up. */
         String checkAfterwards(String subject) {
-            return this == BACKUP ? Messages.EngineTask_checkDomain(subject) : Messages.EngineTask_checkRestored(subject);
+            return this == BACKUP ? Messages.EngineTask_checkDomain(subject)
+                    : Messages.EngineTask_checkRestored(subject);
         }
     }
 

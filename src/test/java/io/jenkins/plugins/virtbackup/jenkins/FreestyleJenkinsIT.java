@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
@@ -201,13 +202,57 @@ class FreestyleJenkinsIT {
         assertThat(dollarUri).contains("$" + MARK);
         String job = "backup-dollar";
         jenkins.createJob(job, freestyleJob(null, builderXml(Map.of("domain", "dollar", "backupDir",
-                backups.toString(), "verbose", "true"))).replace("<project>\n", "<project>\n" + parameter()));
+                backups.toString(), "verbose", "true")))
+                .replace("<project>\n", "<project>\n" + parameter("LIBVIRT_DEFAULT_URI")));
 
         Build build = jenkins.waitForBuild(job, jenkins.build(job,
                 Map.of("LIBVIRT_DEFAULT_URI", dollarUri.replace("$", "$$"))));
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("virt-backup: connected to " + dollarUri);
+    }
+
+    /**
+     * The two restore builders in one job, the backup named by a build parameter: the restore test
+     * passes and leaves its scratch folder empty, the restore writes a copy; the same build again
+     * passes the test and fails the restore (exit code 9), the copy untouched.
+     */
+    @Test
+    void restoreBuildersExpandTheBackupParameter() throws Exception {
+        Path backup = CliProcess.backUp(uri, "web", work.resolve("cli-backups"), work);
+        Path scratch = Files.createDirectories(work.resolve("restore-test-scratch"));
+        Path copies = Files.createDirectories(work.resolve("copies"));
+        String job = "restore-by-parameter";
+        jenkins.createJob(job, freestyleJob(null,
+                builderXml(VirtBackupRestoreTestBuilder.class, Map.of("backup", "${BACKUP}", "uri", uri,
+                        "diskDir", scratch.toString(), "timeout", "2")),
+                builderXml(VirtBackupRestoreBuilder.class, Map.of("backup", "${BACKUP}", "uri", uri,
+                        "name", "web-copy", "diskDir", copies.toString())))
+                .replace("<project>\n", "<project>\n" + parameter("BACKUP")));
+
+        Build build = jenkins.waitForBuild(job, jenkins.build(job, Map.of("BACKUP", backup.toString())));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains(" --disk-dir " + scratch + " --timeout 2 -- " + backup,
+                " --name web-copy --disk-dir " + copies + " -- " + backup);
+        try (Stream<Path> left = Files.list(scratch)) {
+            assertThat(left).as("the clone's scratch folder, removed").isEmpty();
+        }
+        Path vda = copies.resolve("web-copy-vda.raw");
+        assertThat(vda).as("named after the new name and the target")
+                .hasSameBinaryContentAs(backup.resolve("vda.raw"));
+        long modified = Files.getLastModifiedTime(vda).toMillis();
+
+        Build again = jenkins.waitForBuild(job, jenkins.build(job, Map.of("BACKUP", backup.toString())));
+
+        assertThat(again.result()).as(again.console()).isEqualTo("FAILURE");
+        assertThat(again.console()).contains("ERROR: virt-backup restore of " + backup + " failed with exit code 9 "
+                + "(a domain with that name or UUID, or a file at a disk's destination, already exists; nothing was "
+                + "changed): disk vda: " + vda + " exists already");
+        assertThat(again.console().indexOf("restore test passed")).as("the test ran first, and passed")
+                .isPositive().isLessThan(again.console().indexOf("exit code 9"));
+        assertThat(Files.getLastModifiedTime(vda).toMillis()).as("the copy untouched").isEqualTo(modified);
+        assertThat(vda).hasSameBinaryContentAs(backup.resolve("vda.raw"));
     }
 
     /**
@@ -275,9 +320,10 @@ class FreestyleJenkinsIT {
         return xml.append("    </").append(element).append('>').toString();
     }
 
-    private static String parameter() {
+    /** A string parameter of that name, as a job's {@code config.xml} declares it. */
+    private static String parameter(String name) {
         return "  <properties>\n    <hudson.model.ParametersDefinitionProperty>\n      <parameterDefinitions>\n"
-                + "        <hudson.model.StringParameterDefinition><name>LIBVIRT_DEFAULT_URI</name>"
+                + "        <hudson.model.StringParameterDefinition><name>" + name + "</name>"
                 + "</hudson.model.StringParameterDefinition>\n      </parameterDefinitions>\n"
                 + "    </hudson.model.ParametersDefinitionProperty>\n  </properties>\n";
     }
