@@ -3,6 +3,8 @@
 # virt-backup's own copy of the recipe in shared/test-guest, so that a fresh clone builds its guest
 # alone. Changed here: the output goes to the test cache; anc.acpi=0 on the kernel command line
 # makes a guest that ignores the ACPI power button (for the shutdown timeout path);
+# anc.bootcheck=1 powers the guest off at boot unless its disk starts with "ANC-BOOT" (a boot loader's
+# stand-in, so that a restore test can see a backup that does not boot);
 # anc.poweroff_delay=SECONDS makes its power off take that long (it keeps running meanwhile, as a
 # guest stopping its services does); anc.agent=SECONDS runs a stand-in for qemu-guest-agent whose
 # file system freeze takes that long (anc.agent=off: the channel is there, no agent listens).
@@ -110,6 +112,7 @@ for w in $CMDLINE; do
         anc.acpi=*) ACPI=${w#anc.acpi=} ;;      # 0 = ignore the ACPI power button
         anc.poweroff_delay=*) POWEROFF_DELAY=${w#anc.poweroff_delay=} ;;  # seconds a power off takes
         anc.agent=*) AGENT=${w#anc.agent=} ;;   # seconds the stand-in agent's freeze takes; off = none
+        anc.bootcheck=*) BOOTCHECK=${w#anc.bootcheck=} ;;  # 1 = power off unless the disk starts with ANC-BOOT
     esac
 done
 echo "DISK=$DISK" > /etc/anc/env
@@ -241,9 +244,14 @@ cmdloop() {
 [ "$ACPI" != 0 ] && acpid -f -c /etc/acpi -l /tmp/acpid.log &
 
 [ "$HB" != 0 ] && heartbeat &
-[ -n "${AGENT:-}" ] && [ "$AGENT" != off ] && fake_agent "$AGENT" &
 i=0; while [ ! -b "$DISK" ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
 [ -b "$DISK" ] || echo "ANC-WARN no $DISK"
+# A boot loader's stand-in: a disk that does not start with the signature does not boot.
+if [ "${BOOTCHECK:-0}" = 1 ] && [ "$(dd if="$DISK" bs=8 count=1 2>/dev/null)" != ANC-BOOT ]; then
+    echo "ANC-NOBOOT $DISK"
+    poweroff -f
+fi
+[ -n "${AGENT:-}" ] && [ "$AGENT" != off ] && fake_agent "$AGENT" &
 if [ -n "$PATTERN" ]; then
     IFS=: read -r ps pn pk <<PAT
 $PATTERN
@@ -298,7 +306,7 @@ t1=$(date +%s.%N)
     echo "vmlinuz_bytes=$(stat -c %s "$OUT/vmlinuz")"
     echo "initramfs_bytes=$(stat -c %s "$OUT/initramfs.img")"
     echo "build_seconds=$(awk "BEGIN{printf \"%.2f\", $t1-$t0}")"
-    echo "cmdline_hint=console=ttyS0 quiet panic=-1 [anc.pattern=START:SIZE[:STRIDE]] [anc.hbt=0.01] [anc.hb=0] [anc.acpi=0] [anc.poweroff_delay=S] [anc.agent=S|off]"
+    echo "cmdline_hint=console=ttyS0 quiet panic=-1 [anc.pattern=START:SIZE[:STRIDE]] [anc.hbt=0.01] [anc.hb=0] [anc.acpi=0] [anc.poweroff_delay=S] [anc.agent=S|off] [anc.bootcheck=1]"
     ( cd "$OUT" && sha256sum vmlinuz initramfs.img )
 } > "$OUT/build-info.txt"
 cat "$OUT/build-info.txt"

@@ -136,8 +136,8 @@ final class DefinitionRewrite {
     }
 
     /**
-     * A file or socket of a serial port, console or channel moves into the device folder, named by
-     * the device and its position; a guest agent channel loses its path, which libvirt then makes per
+     * A file or socket of a serial port, console or parallel port moves into the device folder, named
+     * by the device and its position; a channel's socket loses its path, and libvirt makes one per
      * domain.
      */
     private void moveCharacterDevice(Element device, DefinitionChanges changes) {

@@ -23,6 +23,8 @@ public final class LibvirtHypervisor implements Hypervisor {
      * {@link LibvirtErrors}. Held in a static field because the native side keeps only a pointer.
      */
     private static final ErrorCallback SILENT = new ErrorCallback();
+    /** virDomainCreateFlags: destroy the domain when the connection that started it closes. */
+    private static final int VIR_DOMAIN_START_AUTODESTROY = 2;
     /** How long to keep trying to reach a hypervisor whose connection died. */
     private static final Duration RECONNECT_PATIENCE = Duration.ofSeconds(30);
 
@@ -146,10 +148,15 @@ public final class LibvirtHypervisor implements Hypervisor {
                 errors);
     }
 
+    /**
+     * Started with autodestroy: libvirt destroys the domain when this connection closes, so a run
+     * killed with SIGKILL leaves no clone running. The test driver knows no such flag and gets none.
+     */
     @Override
     public VirtualMachine startTransient(String definitionXml) throws HypervisorException {
+        int flags = uri.startsWith("test:") ? 0 : VIR_DOMAIN_START_AUTODESTROY;
         return new LibvirtDomain(this, errors.call("start a transient domain",
-                () -> connect.domainCreateXML(definitionXml, 0)), errors);
+                () -> connect.domainCreateXML(definitionXml, flags)), errors);
     }
 
     @Override

@@ -112,6 +112,42 @@ class BadInputCorpusTest {
         }
     }
 
+    /** The restore's bad input: each exits with its code and one line, and writes nothing anywhere. */
+    @Test
+    void restoreCorpus() throws Exception {
+        String backup;
+        try (var backups = Files.list(root.resolve("web"))) {
+            backup = backups.findFirst().orElseThrow().toString();
+        }
+        Path target = dir.resolve("restored");
+        expect("restore: no such backup", 2, "is not a directory", "restore", "-c", uri, dir.resolve("nosuch").toString());
+        expect("restore: a folder that is no backup", 2, "is not a complete backup", "restore", "-c", uri, root.toString());
+        expect("restore: over the running original", 9, "domain 'web'", "restore", "-c", uri, backup);
+        expect("restore: a copy whose name is no name", 2, "cannot be used as a directory name", "restore", "-c", uri,
+                "--name", "../web", "--disk-dir", target.toString(), backup);
+        Files.createDirectories(target);
+        Files.writeString(target.resolve("copy-vda.raw"), "precious");
+        expect("restore: a file where a disk goes", 9, "exists already", "restore", "-c", uri, "--name", "copy",
+                "--disk-dir", target.toString(), backup);
+        assertThat(Files.readString(target.resolve("copy-vda.raw"))).isEqualTo("precious");
+        try (var files = Files.list(target)) {
+            assertThat(files.toList()).as("nothing else written").containsExactly(target.resolve("copy-vda.raw"));
+        }
+        expect("restore: unreachable hypervisor", 4, "cannot connect to", "restore", "-c",
+                "qemu+tcp://127.0.0.1:1/system", backup);
+        expect("restore --test with --name", 2, "--name and --start do not go with it", "restore", "--test",
+                "--name", "x", backup);
+        expect("restore --test, a timeout of 0", 2, "--timeout must be a positive", "restore", "--test",
+                "--timeout", "0", backup);
+        expect("restore --test, a bad console pattern", 2, "--console-pattern", "restore", "--test",
+                "--console-pattern", "([", backup);
+        expect("restore --test, an unknown proof", 2, "unknown --proof 'ping'", "restore", "--test", "--proof", "ping",
+                backup);
+        expect("restore --test, a proof the domain cannot give", 2, "has no guest agent channel", "restore", "--test",
+                "-c", uri, "--proof", "agent", "--disk-dir", dir.resolve("scratch").toString(), backup);
+        assertThat(dir.resolve("scratch")).doesNotExist();
+    }
+
     @AfterAll
     static void printTable() {
         System.out.println("\n| bad input | exit | message |\n|---|---|---|");

@@ -127,6 +127,57 @@ class CliProcessIT {
         assertThat(backups).as("the run created it, and removed it with the unfinished backup").doesNotExist();
     }
 
+    @Test
+    void aRestoreWritesItsDisksAndItsResultFile() throws Exception {
+        Path noLog = dir.resolve("no.sock");
+        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "web").code()).isZero();
+        Path backup = onlyBackupOf("web");
+        Path result = dir.resolve("restore.json");
+        Path target = dir.resolve("restored");
+
+        Result restore = run(noLog, "restore", "-c", uri, "--name", "web-copy", "--disk-dir", target.toString(),
+                "--start", "--result-file", result.toString(), backup.toString());
+
+        assertThat(restore.code()).as(restore.text()).isZero();
+        assertThat(restore.output()).last().asString().startsWith("virt-backup: restored domain 'web-copy' (UUID ")
+                .endsWith("; it was booted");
+        Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(result));
+        assertThat(json.get("status")).isEqualTo(0L);
+        assertThat(json.get("domain")).isEqualTo("web-copy");
+        assertThat(json.get("started")).isEqualTo("booted");
+        assertThat(json.get("disks")).isEqualTo(Map.of("vda", target.resolve("web-copy-vda.raw").toString()));
+        assertThat(Files.size(target.resolve("web-copy-vda.raw"))).isEqualTo(Files.size(backup.resolve("vda.raw")));
+    }
+
+    @Test
+    void sigtermDuringARestoreTestRemovesTheCloneAndItsFolder() throws Exception {
+        Path noLog = dir.resolve("no.sock");
+        assertThat(run(noLog, "-c", uri, "-d", backups.toString(), "web").code()).isZero();
+        Path scratch = dir.resolve("scratch");
+        Process process = start(noLog, "restore", "--test", "-v", "-c", uri, "--proof", "running", "--timeout", "600",
+                "--disk-dir", scratch.toString(), onlyBackupOf("web").toString());
+        List<String> output = new ArrayList<>();
+        try (BufferedReader out = CliProcess.reader(process)) {
+            output.addAll(CliProcess.readUntil(out, "booting the clone"));
+            try (Stream<Path> clones = Files.list(scratch)) {
+                assertThat(clones.toList()).singleElement().asString().contains("web-restore-test-");
+            }
+            process.toHandle().destroy();
+            out.lines().forEach(output::add);
+        }
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).isEqualTo(143);
+        assertThat(output).anyMatch(line -> line.contains("restore test FAILED: the restore test was stopped"));
+        assertThat(scratch).as("the run made it, and removed it with the clone's images").doesNotExist();
+    }
+
+    private Path onlyBackupOf(String domain) throws IOException {
+        try (Stream<Path> found = Files.list(backups.resolve(domain))) {
+            return found.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+    }
+
     private Result run(Path syslogSocket, String... args) throws Exception {
         return run(syslogSocket, Map.of(), args);
     }

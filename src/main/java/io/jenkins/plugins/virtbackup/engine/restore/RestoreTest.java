@@ -11,6 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.restore.RestoreResult.TestOutcome;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import io.jenkins.plugins.virtbackup.engine.store.BackupVerifier;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -63,6 +64,7 @@ public final class RestoreTest {
         DomainIdentity original = hypervisor.identity(backup.definitionXml());
         String clone = cloneName(original.name());
         log.milestone("restore test of " + backup.folder() + " as transient domain '" + clone + "'");
+        removeLeftovers(request.scratchParent());
         try (RestoreUndo undo = new RestoreUndo(log)) {
             Path scratch = scratchFolder(request.scratchParent(), clone, undo);
             RestorePlan plan = RestorePlan.of(backup, hypervisor.definedDisks(backup.definitionXml()), clone, scratch,
@@ -123,6 +125,28 @@ public final class RestoreTest {
             throw new BackupException(ExitStatus.HYPERVISOR_UNREACHABLE, e.getMessage(), e);
         }
         return name;
+    }
+
+    /**
+     * A restore test killed with SIGKILL leaves its folder (its clone went with the connection):
+     * folders of clones that no longer run are removed. Only folders named like a clone's are looked at.
+     */
+    private void removeLeftovers(Path scratchParent) throws BackupException {
+        if (!Files.isDirectory(scratchParent)) {
+            return;
+        }
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(scratchParent,
+                entry -> Files.isDirectory(entry) && entry.getFileName().toString().contains(CLONE_INFIX))) {
+            for (Path folder : folders) {
+                if (hypervisor.existingDomain(folder.getFileName().toString(), null) == null) {
+                    BackupDirectory.deleteTree(folder);
+                    log.notice("removed " + folder + ", left by a restore test that was killed");
+                }
+            }
+        } catch (IOException | HypervisorException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot clean up " + scratchParent + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** A fresh folder QEMU may enter (libvirt gives it the images themselves). */
