@@ -2,7 +2,6 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -12,7 +11,7 @@ import java.util.function.UnaryOperator;
  * turn their fields into this, and it alone decides the engine's command line. Strings, a list and
  * primitives only, so it can be logged, compared and serialized without any Jenkins object.
  */
-public final class BackupOptions implements Serializable {
+public final class BackupOptions implements EngineTask {
     private static final long serialVersionUID = 1L;
 
     /** The engine's own default mode; written out explicitly so the build log shows it. */
@@ -62,6 +61,16 @@ public final class BackupOptions implements Serializable {
         return domain;
     }
 
+    @Override
+    public Kind kind() {
+        return Kind.BACKUP;
+    }
+
+    @Override
+    public String subject() {
+        return domain;
+    }
+
     public String backupDir() {
         return backupDir;
     }
@@ -87,6 +96,7 @@ public final class BackupOptions implements Serializable {
     }
 
     /** Everything wrong with these options, one message each; empty when the engine may be started. */
+    @Override
     public List<String> problems() {
         List<String> problems = new ArrayList<>();
         addIfPresent(problems, Fields.domainProblem(domain));
@@ -120,6 +130,7 @@ public final class BackupOptions implements Serializable {
      *
      * @param resultFile a path on the node; null for none
      */
+    @Override
     public List<String> cliArguments(String resultFile) {
         List<String> args = new ArrayList<>();
         if (resultFile != null) {

@@ -5,6 +5,7 @@ import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Normalizing and checking the step's fields, by syntax only: nothing here connects to a hypervisor
@@ -87,9 +88,12 @@ public final class Fields {
             return null;
         }
         // The engine uses the name as a directory name below the backup root.
-        boolean unsafe = value.equals(".") || value.equals("..") || value.indexOf('/') >= 0
+        return unsafeAsFileName(value) ? Messages.Fields_domainUnsafe(value) : null;
+    }
+
+    private static boolean unsafeAsFileName(String value) {
+        return value.equals(".") || value.equals("..") || value.indexOf('/') >= 0
                 || value.chars().anyMatch(Character::isISOControl);
-        return unsafe ? Messages.Fields_domainUnsafe(value) : null;
     }
 
     public static String uriProblem(String uri) {
@@ -161,6 +165,72 @@ public final class Fields {
 
     public static String shutdownTimeoutProblem(int seconds) {
         return seconds > 0 ? null : Messages.Fields_shutdownTimeoutNotPositive();
+    }
+
+    /** The backup a restore reads: required, and a path on the node ({@code DIR/DOMAIN/STAMP}). */
+    public static String backupProblem(String backup) {
+        String value = trimToNull(backup);
+        if (value == null) {
+            return Messages.Fields_backupRequired();
+        }
+        if (hasVariable(value)) {
+            return null;
+        }
+        if (value.chars().anyMatch(Character::isISOControl)) {
+            return Messages.Fields_backupBad(value);
+        }
+        return value.startsWith("/") ? null : Messages.Fields_backupNotAbsolute(value);
+    }
+
+    /** A restored copy's new name: the engine names its disk images after it. */
+    public static String nameProblem(String name) {
+        String value = trimToNull(name);
+        if (value == null || hasVariable(value)) {
+            return null;
+        }
+        return unsafeAsFileName(value) ? Messages.Fields_nameUnsafe(value) : null;
+    }
+
+    public static String diskDirProblem(String diskDir) {
+        String value = trimToNull(diskDir);
+        if (value == null || hasVariable(value)) {
+            return null;
+        }
+        return value.startsWith("/") ? null : Messages.Fields_diskDirNotAbsolute(value);
+    }
+
+    /** For the form's text box. */
+    public static String timeoutProblem(String seconds) {
+        String value = trimToNull(seconds);
+        try {
+            return value == null ? Messages.Fields_timeoutNotPositive() : timeoutProblem(Integer.parseInt(value));
+        } catch (NumberFormatException e) {
+            return Messages.Fields_timeoutNotPositive();
+        }
+    }
+
+    public static String timeoutProblem(int seconds) {
+        return seconds > 0 ? null : Messages.Fields_timeoutNotPositive();
+    }
+
+    /**
+     * A console pattern must compile as a Java regular expression, since the engine (Java too)
+     * compiles it. {@code $} is a regular expression's own character, so only a {@code ${NAME}},
+     * which the freestyle builders expand before the run, postpones the check.
+     */
+    public static String consolePatternProblem(String pattern) {
+        if (pattern == null || pattern.isEmpty()) {
+            return null;
+        }
+        try {
+            Pattern.compile(pattern);
+            return null;
+        } catch (PatternSyntaxException e) {
+            if (pattern.contains("${")) {
+                return null;
+            }
+            return Messages.Fields_consolePatternBad(pattern, e.getDescription());
+        }
     }
 
     private static boolean hasVariable(String value) {

@@ -15,7 +15,6 @@ import org.jenkinsci.plugins.workflow.steps.Step;
 import org.jenkinsci.plugins.workflow.steps.StepContext;
 import org.jenkinsci.plugins.workflow.steps.StepDescriptor;
 import org.jenkinsci.plugins.workflow.steps.StepExecution;
-import org.jenkinsci.plugins.workflow.steps.SynchronousNonBlockingStepExecution;
 import org.kohsuke.stapler.DataBoundConstructor;
 import org.kohsuke.stapler.DataBoundSetter;
 import org.kohsuke.stapler.QueryParameter;
@@ -146,18 +145,10 @@ public class VirtBackupStep extends Step {
         return new Execution(context, options());
     }
 
-    /**
-     * Holds the plain options, not the step: this object is saved with the pipeline's program.
-     * An abort interrupts the thread running the engine and lets {@link BackupRunner} wait for the
-     * engine to put the domain back; the step fails with the abort's cause only then. (The inherited
-     * {@code stop} would fail the step at once, while the engine still works and logs.)
-     */
-    static final class Execution extends SynchronousNonBlockingStepExecution<Map<String, Object>> {
+    /** Runs {@link BackupRunner} with the plain options; see {@link EngineStepExecution} for the abort. */
+    static final class Execution extends EngineStepExecution {
         private static final long serialVersionUID = 1L;
         private final BackupOptions options;
-        /** The thread running the engine, while it does; guarded by this. */
-        private transient Thread runner;
-        private transient volatile Throwable stopCause;
 
         Execution(StepContext context, BackupOptions options) {
             super(context);
@@ -169,39 +160,9 @@ public class VirtBackupStep extends Step {
         }
 
         @Override
-        protected Map<String, Object> run() throws Exception {
-            StepContext context = getContext();
-            synchronized (this) {
-                runner = Thread.currentThread();
-            }
-            try {
-                return BackupRunner.run(options, context.get(Run.class), context.get(FilePath.class),
-                        context.get(EnvVars.class), context.get(Launcher.class), context.get(TaskListener.class))
-                        .toMap();
-            } catch (InterruptedException e) {
-                Throwable cause = stopCause;
-                if (cause instanceof Exception stopped) {
-                    stopped.addSuppressed(e);
-                    throw stopped;
-                }
-                throw e;
-            } finally {
-                synchronized (this) {
-                    runner = null;
-                }
-            }
-        }
-
-        @Override
-        public void stop(Throwable cause) throws Exception {
-            synchronized (this) {
-                if (runner != null) {
-                    stopCause = cause;
-                    runner.interrupt();
-                    return;
-                }
-            }
-            super.stop(cause);
+        protected Map<String, Object> runEngine(StepContext context) throws Exception {
+            return BackupRunner.run(options, context.get(Run.class), context.get(FilePath.class),
+                    context.get(EnvVars.class), context.get(Launcher.class), context.get(TaskListener.class)).toMap();
         }
     }
 

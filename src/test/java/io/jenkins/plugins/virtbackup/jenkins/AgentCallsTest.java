@@ -66,9 +66,13 @@ class AgentCallsTest {
     void whatCrossesToTheAgentSurvivesSerializationAndCarriesOnlyPlainValues() throws Exception {
         BackupOptions options = new BackupOptions("web", "qemu:///system", List.of("vda"), "live", "inc", "/b", 9,
                 true, true, true);
-        List<Serializable> crossing = List.of(options, new AgentCalls.JavaCommand(),
+        RestoreOptions restore = RestoreOptions.restore("/b/web/20261203T021500Z", "qemu:///system", "web-2", "/r",
+                true, true);
+        RestoreOptions test = RestoreOptions.test("/b/web/20261203T021500Z", null, "/s", 2, "login:", false);
+        List<Serializable> crossing = List.of(options, restore, test, new AgentCalls.JavaCommand(),
                 new AgentCalls.CheckCachedJar("n.jar", "abc"), new AgentCalls.CommitCachedJar("t", "n.jar", "abc"),
-                new VirtBackupStep.Execution(null, options));
+                new VirtBackupStep.Execution(null, options), new RestoreStepExecution(null, restore),
+                new RestoreStepExecution(null, test));
         for (Serializable object : crossing) {
             Object copy = roundTrip(object);
             assertThat(copy).usingRecursiveComparison().isEqualTo(object);
@@ -76,12 +80,15 @@ class AgentCallsTest {
                 // Transient fields (the pipeline execution's running thread) are never written.
                 if (!Modifier.isStatic(field.getModifiers()) && !Modifier.isTransient(field.getModifiers())) {
                     assertThat(field.getType()).as("%s.%s", object.getClass().getSimpleName(), field.getName())
-                            .isIn(String.class, int.class, boolean.class, List.class, BackupOptions.class);
+                            .isIn(String.class, int.class, boolean.class, List.class, BackupOptions.class,
+                                    RestoreOptions.class);
                 }
             }
         }
         assertThat(((VirtBackupStep.Execution) roundTrip(new VirtBackupStep.Execution(null, options))).options()
                 .cliArguments()).isEqualTo(options.cliArguments());
+        assertThat(((RestoreStepExecution) roundTrip(new RestoreStepExecution(null, test))).options().cliArguments())
+                .isEqualTo(test.cliArguments()).contains("--test");
     }
 
     static Object roundTrip(Serializable object) throws IOException, ClassNotFoundException {

@@ -120,6 +120,37 @@ class AgentJenkinsIT {
         assertThat(files(onlyBackup(backups.resolve("nightly/mail")))).contains("vda.raw", "memory.state");
     }
 
+    /**
+     * The nightly restore test of docs/jenkins.md, as written but for its three values: on kvm1 each
+     * domain is backed up and its new backup proven to boot (on the test driver, by the weakest
+     * proof: still running when the timeout ends), leaving nothing in the default scratch folder.
+     */
+    @Test
+    void documentedNightlyRestoreTestRunsAsWritten() throws Exception {
+        String header = "def uri = 'qemu:///system'\ndef backupDir = '/srv/backup'\ndef bootTimeout = 600\n";
+        String documented = documentedBlock("## A nightly restore test");
+        assertThat(documented).as("the example names its three values first").startsWith(header);
+        Path root = backups.resolve("restore-tested");
+        String script = "def uri = '" + uri + "'\ndef backupDir = '" + root + "'\ndef bootTimeout = 2\n"
+                + documented.substring(header.length());
+        jenkins.createJob("nightly-restore-test", pipelineJob(script));
+
+        Build build = jenkins.waitForBuild("nightly-restore-test", jenkins.build("nightly-restore-test"));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("Running on kvm1");
+        for (String domain : List.of("web", "db")) {
+            Path backup = onlyBackup(root.resolve(domain));
+            assertThat(build.console()).contains(domain + ": " + backup + " boots (running, ",
+                    "restore test of " + backup + " as transient domain '" + domain + "-restore-test-");
+        }
+        assertThat(build.console()).as("the engine ran on the agent")
+                .contains(" -jar " + kvm1.resolve(BundledCli.NODE_CACHE_DIR) + "/");
+        Path scratch = work.resolve("state").resolve("restore-test");
+        assertThat(!Files.exists(scratch) || files(scratch).isEmpty())
+                .as("nothing left in the default scratch folder %s", scratch).isTrue();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** The engine's jar was copied under the agent's root and run from there; never to the controller. */
@@ -144,10 +175,15 @@ class AgentJenkinsIT {
 
     /** The first {@code groovy} block under "## Pipeline" in docs/jenkins.md. */
     static String documentedPipeline() throws Exception {
+        return documentedBlock("## Pipeline");
+    }
+
+    /** The first {@code groovy} block under this heading in docs/jenkins.md. */
+    private static String documentedBlock(String heading) throws Exception {
         String docs = Files.readString(DOCS);
-        int section = docs.indexOf("\n## Pipeline\n");
+        int section = docs.indexOf("\n" + heading + "\n");
+        assertThat(section).as("a section '%s' in %s", heading, DOCS).isPositive();
         int start = docs.indexOf("```groovy\n", section) + "```groovy\n".length();
-        assertThat(section).as("a Pipeline section in " + DOCS).isPositive();
         return docs.substring(start, docs.indexOf("```\n", start));
     }
 

@@ -224,6 +224,76 @@ class FormsJenkinsIT {
         assertThat(validate(page, "domain", "web")).as("a good value clears the message").isEmpty();
     }
 
+    /** Both restore builders: every field filled in through the page, saved with its button, read back. */
+    @Test
+    void everyRestoreFieldThroughTheConfigurationPage() throws Exception {
+        Map<String, String> restore = new LinkedHashMap<>();
+        restore.put("backup", backups + "/web/20261203T021500Z");
+        restore.put("uri", uri);
+        restore.put("name", "web-copy");
+        restore.put("diskDir", work.resolve("restored").toString());
+        restore.put("start", "true");
+        restore.put("verbose", "true");
+        Map<String, String> test = new LinkedHashMap<>();
+        test.put("backup", "${BACKUP}");
+        test.put("uri", uri);
+        test.put("timeout", "42");
+        test.put("diskDir", work.resolve("scratch").toString());
+        test.put("consolePattern", "^web login: $");
+        test.put("verbose", "true");
+
+        Map<Class<?>, Map<String, String>> forms = Map.of(VirtBackupRestoreBuilder.class, restore,
+                VirtBackupRestoreTestBuilder.class, test);
+        for (Map.Entry<Class<?>, Map<String, String>> form : forms.entrySet()) {
+            Class<?> builder = form.getKey();
+            Map<String, String> entered = form.getValue();
+            assertThat(entered.keySet()).as("every field %s binds", builder.getSimpleName())
+                    .isEqualTo(FreestyleJenkinsIT.boundFields(builder));
+            String job = "form-" + builder.getSimpleName();
+            jenkins.createJob(job, freestyleJob(null, FreestyleJenkinsIT.builderXml(builder,
+                    Map.of("backup", "/srv/backup/web/20261203T021500Z"))));
+
+            HtmlPage page = configure(job);
+            fill(page, entered);
+            HtmlPage saved = save(page);
+
+            assertThat(saved.getUrl().getPath()).isEqualTo("/job/" + job + "/");
+            assertThat(FreestyleJenkinsIT.builderFields(builder, jenkins.jobConfig(job))).isEqualTo(entered);
+            assertThat(values(configure(job), entered.keySet())).as("the page shows what was saved")
+                    .isEqualTo(entered);
+        }
+    }
+
+    /** The restore forms' own checks: each bad value gets its message as soon as the field changes. */
+    @Test
+    void badRestoreValuesShowTheirMessages() throws Exception {
+        String restoreJob = "form-restore-bad-values";
+        jenkins.createJob(restoreJob, freestyleJob(null, FreestyleJenkinsIT.builderXml(VirtBackupRestoreBuilder.class,
+                Map.of("backup", "/srv/backup/web/20261203T021500Z"))));
+        HtmlPage restore = configure(restoreJob);
+        assertThat(validate(restore, "backup", "web/20261203T021500Z")).isEqualTo("The backup to restore must be an "
+                + "absolute path on the node (DIR/DOMAIN/YYYYMMDDTHHMMSSZ), not 'web/20261203T021500Z'.");
+        assertThat(validate(restore, "backup", "")).isEqualTo(
+                "The backup to restore is required: its directory on the node, DIR/DOMAIN/YYYYMMDDTHHMMSSZ.");
+        assertThat(validate(restore, "name", "web/copy"))
+                .isEqualTo("Name 'web/copy' cannot be used: the restored disks are named after it.");
+        assertThat(validate(restore, "diskDir", "restored"))
+                .isEqualTo("The disk directory must be an absolute path on the node, not 'restored'.");
+        assertThat(validate(restore, "uri", "kvm1"))
+                .isEqualTo("'kvm1' is not a libvirt URI (like qemu:///system or qemu+ssh://host/system).");
+        assertThat(validate(restore, "name", "web-copy")).as("a good value clears the message").isEmpty();
+
+        String testJob = "form-restore-test-bad-values";
+        jenkins.createJob(testJob, freestyleJob(null, FreestyleJenkinsIT.builderXml(
+                VirtBackupRestoreTestBuilder.class, Map.of("backup", "/srv/backup/web/20261203T021500Z"))));
+        HtmlPage test = configure(testJob);
+        assertThat(validate(test, "timeout", "0")).isEqualTo("The timeout must be a positive number of seconds.");
+        assertThat(validate(test, "consolePattern", "login: (")).startsWith("'login: (' is not a regular expression: ");
+        assertThat(validate(test, "diskDir", "scratch"))
+                .isEqualTo("The disk directory must be an absolute path on the node, not 'scratch'.");
+        assertThat(validate(test, "consolePattern", "login: $")).as("a good value clears the message").isEmpty();
+    }
+
     /** One real browser: change a field, save with the button, then open the build's page. */
     @Test
     void chromiumSavesTheFormAndOpensTheBuildPage() throws Exception {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import io.jenkins.plugins.virtbackup.testing.ProcessTestNode;
@@ -40,7 +41,6 @@ import org.w3c.dom.Node;
  * the environment, and builds at the same time.
  */
 class FreestyleJenkinsIT {
-    static final String BUILDER = VirtBackupBuilder.class.getName();
     /** Expanded on the node, a path holding it would change: see {@link #dollarInTheEnvironmentReachesTheEngine}. */
     private static final String MARK = "VIRT_BACKUP_IT_MARK";
 
@@ -88,6 +88,45 @@ class FreestyleJenkinsIT {
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);
+    }
+
+    @Test
+    void everyRestoreFieldSurvivesARoundTripThroughJenkins() throws Exception {
+        Map<String, String> changed = new LinkedHashMap<>();
+        changed.put("backup", "/srv/backup/web/20261203T021500Z");
+        changed.put("uri", "qemu:///system");
+        changed.put("name", "web-copy");
+        changed.put("diskDir", "/srv/restore");
+        changed.put("start", "true");
+        changed.put("verbose", "true");
+        assertThat(changed.keySet()).as("every field the builder binds")
+                .isEqualTo(boundFields(VirtBackupRestoreBuilder.class));
+
+        assertThat(roundTrip(VirtBackupRestoreBuilder.class, "restore-changed", changed)).isEqualTo(changed);
+        Map<String, String> defaults = Map.of("backup", "${BACKUP}", "start", "false", "verbose", "false");
+        assertThat(roundTrip(VirtBackupRestoreBuilder.class, "restore-defaults", defaults)).isEqualTo(defaults);
+        assertThat(roundTrip(VirtBackupRestoreBuilder.class, "restore-backup-only", Map.of("backup", "${BACKUP}")))
+                .as("fields left out load with the form's defaults").isEqualTo(defaults);
+    }
+
+    @Test
+    void everyRestoreTestFieldSurvivesARoundTripThroughJenkins() throws Exception {
+        Map<String, String> changed = new LinkedHashMap<>();
+        changed.put("backup", "/srv/backup/web/20261203T021500Z");
+        changed.put("uri", "qemu+ssh://kvm1/system");
+        changed.put("diskDir", "/srv/scratch");
+        changed.put("timeout", "900");
+        changed.put("consolePattern", "^web login: $");
+        changed.put("verbose", "true");
+        assertThat(changed.keySet()).as("every field the builder binds")
+                .isEqualTo(boundFields(VirtBackupRestoreTestBuilder.class));
+
+        assertThat(roundTrip(VirtBackupRestoreTestBuilder.class, "restore-test-changed", changed)).isEqualTo(changed);
+        Map<String, String> defaults = Map.of("backup", "${BACKUP}", "timeout", "300", "verbose", "false");
+        assertThat(roundTrip(VirtBackupRestoreTestBuilder.class, "restore-test-defaults", defaults))
+                .isEqualTo(defaults);
+        assertThat(roundTrip(VirtBackupRestoreTestBuilder.class, "restore-test-backup-only",
+                Map.of("backup", "${BACKUP}"))).as("fields left out load with the form's defaults").isEqualTo(defaults);
     }
 
     // ------------------------------------------------------------------ builds
@@ -163,13 +202,57 @@ class FreestyleJenkinsIT {
         assertThat(dollarUri).contains("$" + MARK);
         String job = "backup-dollar";
         jenkins.createJob(job, freestyleJob(null, builderXml(Map.of("domain", "dollar", "backupDir",
-                backups.toString(), "verbose", "true"))).replace("<project>\n", "<project>\n" + parameter()));
+                backups.toString(), "verbose", "true")))
+                .replace("<project>\n", "<project>\n" + parameter("LIBVIRT_DEFAULT_URI")));
 
         Build build = jenkins.waitForBuild(job, jenkins.build(job,
                 Map.of("LIBVIRT_DEFAULT_URI", dollarUri.replace("$", "$$"))));
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("virt-backup: connected to " + dollarUri);
+    }
+
+    /**
+     * The two restore builders in one job, the backup named by a build parameter: the restore test
+     * passes and leaves its scratch folder empty, the restore writes a copy; the same build again
+     * passes the test and fails the restore (exit code 9), the copy untouched.
+     */
+    @Test
+    void restoreBuildersExpandTheBackupParameter() throws Exception {
+        Path backup = CliProcess.backUp(uri, "web", work.resolve("cli-backups"), work);
+        Path scratch = Files.createDirectories(work.resolve("restore-test-scratch"));
+        Path copies = Files.createDirectories(work.resolve("copies"));
+        String job = "restore-by-parameter";
+        jenkins.createJob(job, freestyleJob(null,
+                builderXml(VirtBackupRestoreTestBuilder.class, Map.of("backup", "${BACKUP}", "uri", uri,
+                        "diskDir", scratch.toString(), "timeout", "2")),
+                builderXml(VirtBackupRestoreBuilder.class, Map.of("backup", "${BACKUP}", "uri", uri,
+                        "name", "web-copy", "diskDir", copies.toString())))
+                .replace("<project>\n", "<project>\n" + parameter("BACKUP")));
+
+        Build build = jenkins.waitForBuild(job, jenkins.build(job, Map.of("BACKUP", backup.toString())));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains(" --disk-dir " + scratch + " --timeout 2 -- " + backup,
+                " --name web-copy --disk-dir " + copies + " -- " + backup);
+        try (Stream<Path> left = Files.list(scratch)) {
+            assertThat(left).as("the clone's scratch folder, removed").isEmpty();
+        }
+        Path vda = copies.resolve("web-copy-vda.raw");
+        assertThat(vda).as("named after the new name and the target")
+                .hasSameBinaryContentAs(backup.resolve("vda.raw"));
+        long modified = Files.getLastModifiedTime(vda).toMillis();
+
+        Build again = jenkins.waitForBuild(job, jenkins.build(job, Map.of("BACKUP", backup.toString())));
+
+        assertThat(again.result()).as(again.console()).isEqualTo("FAILURE");
+        assertThat(again.console()).contains("ERROR: virt-backup restore of " + backup + " failed with exit code 9 "
+                + "(a domain with that name or UUID, or a file at a disk's destination, already exists; nothing was "
+                + "changed): disk vda: " + vda + " exists already");
+        assertThat(again.console().indexOf("restore test passed")).as("the test ran first, and passed")
+                .isPositive().isLessThan(again.console().indexOf("exit code 9"));
+        assertThat(Files.getLastModifiedTime(vda).toMillis()).as("the copy untouched").isEqualTo(modified);
+        assertThat(vda).hasSameBinaryContentAs(backup.resolve("vda.raw"));
     }
 
     /**
@@ -216,7 +299,13 @@ class FreestyleJenkinsIT {
 
     /** The builder's element as Jenkins writes it; {@code disks} is given as one blank-separated string. */
     static String builderXml(Map<String, String> fields) {
-        StringBuilder xml = new StringBuilder("    <" + BUILDER + " plugin=\"virt-backup\">\n");
+        return builderXml(VirtBackupBuilder.class, fields);
+    }
+
+    /** The element of any of the plugin's builders, as Jenkins writes it. */
+    static String builderXml(Class<?> builder, Map<String, String> fields) {
+        String element = builder.getName();
+        StringBuilder xml = new StringBuilder("    <" + element + " plugin=\"virt-backup\">\n");
         new TreeMap<>(fields).forEach((name, value) -> {
             xml.append("      <").append(name).append('>');
             if (name.equals("disks")) {
@@ -228,12 +317,13 @@ class FreestyleJenkinsIT {
             }
             xml.append("</").append(name).append(">\n");
         });
-        return xml.append("    </").append(BUILDER).append('>').toString();
+        return xml.append("    </").append(element).append('>').toString();
     }
 
-    private static String parameter() {
+    /** A string parameter of that name, as a job's {@code config.xml} declares it. */
+    private static String parameter(String name) {
         return "  <properties>\n    <hudson.model.ParametersDefinitionProperty>\n      <parameterDefinitions>\n"
-                + "        <hudson.model.StringParameterDefinition><name>LIBVIRT_DEFAULT_URI</name>"
+                + "        <hudson.model.StringParameterDefinition><name>" + name + "</name>"
                 + "</hudson.model.StringParameterDefinition>\n      </parameterDefinitions>\n"
                 + "    </hudson.model.ParametersDefinitionProperty>\n  </properties>\n";
     }
@@ -243,19 +333,28 @@ class FreestyleJenkinsIT {
      * change saves the whole job), and reads the builder's fields back from the saved file.
      */
     private static Map<String, String> roundTrip(String job, Map<String, String> fields) throws Exception {
-        jenkins.createJob(job, freestyleJob(null, builderXml(fields)));
+        return roundTrip(VirtBackupBuilder.class, job, fields);
+    }
+
+    private static Map<String, String> roundTrip(Class<?> builder, String job, Map<String, String> fields)
+            throws Exception {
+        jenkins.createJob(job, freestyleJob(null, builderXml(builder, fields)));
         String before = jenkins.jobConfig(job);
         jenkins.post("/job/" + job + "/submitDescription", "description=saved+by+Jenkins");
         String saved = jenkins.jobConfig(job);
         assertThat(saved).as("saved again by Jenkins").isNotEqualTo(before).contains("saved by Jenkins");
-        return builderFields(saved);
+        return builderFields(builder, saved);
     }
 
     /** The builder element's fields from a saved config.xml; a list's items joined with blanks. */
     static Map<String, String> builderFields(String configXml) throws Exception {
+        return builderFields(VirtBackupBuilder.class, configXml);
+    }
+
+    static Map<String, String> builderFields(Class<?> builderClass, String configXml) throws Exception {
         Element root = DocumentBuilderFactory.newInstance().newDocumentBuilder()
                 .parse(new ByteArrayInputStream(configXml.getBytes(StandardCharsets.UTF_8))).getDocumentElement();
-        Element builder = (Element) root.getElementsByTagName(BUILDER).item(0);
+        Element builder = (Element) root.getElementsByTagName(builderClass.getName()).item(0);
         Map<String, String> fields = new LinkedHashMap<>();
         for (Node child = builder.getFirstChild(); child != null; child = child.getNextSibling()) {
             if (child instanceof Element field) {
@@ -273,11 +372,15 @@ class FreestyleJenkinsIT {
 
     /** The constructor's parameters and every {@code @DataBoundSetter}: what a configuration holds. */
     static Set<String> boundFields() {
+        return boundFields(VirtBackupBuilder.class);
+    }
+
+    static Set<String> boundFields(Class<?> builder) {
         Set<String> names = new TreeSet<>();
-        for (Parameter parameter : VirtBackupBuilder.class.getConstructors()[0].getParameters()) {
+        for (Parameter parameter : builder.getConstructors()[0].getParameters()) {
             names.add(parameter.getName());
         }
-        for (Method method : VirtBackupBuilder.class.getMethods()) {
+        for (Method method : builder.getMethods()) {
             if (method.isAnnotationPresent(DataBoundSetter.class)) {
                 names.add(Character.toLowerCase(method.getName().charAt(3)) + method.getName().substring(4));
             }

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.kohsuke.stapler.DataBoundConstructor;
 import org.kohsuke.stapler.DataBoundSetter;
 import org.kohsuke.stapler.QueryParameter;
@@ -40,9 +40,13 @@ import org.w3c.dom.NodeList;
  */
 class JenkinsFormsTest {
     private static final Path RESOURCES = Path.of("src/main/resources");
+    /** Every form of the plugin: each build step as a freestyle builder and as a pipeline step. */
+    static final List<Class<?>> DESCRIBABLES = List.of(VirtBackupBuilder.class, VirtBackupStep.class,
+            VirtBackupRestoreBuilder.class, VirtBackupRestoreStep.class, VirtBackupRestoreTestBuilder.class,
+            VirtBackupRestoreTestStep.class);
 
     @ParameterizedTest
-    @ValueSource(classes = {VirtBackupBuilder.class, VirtBackupStep.class})
+    @MethodSource("describables")
     void everyFieldIsABoundPropertyWithAGetterAndHelp(Class<?> describable) throws Exception {
         Document config = parse(describable, "config.jelly");
         Set<String> fields = new LinkedHashSet<>();
@@ -64,8 +68,12 @@ class JenkinsFormsTest {
         assertThat(describable.getResource(describable.getSimpleName() + "/help.html")).isNotNull();
     }
 
+    static List<Class<?>> describables() {
+        return DESCRIBABLES;
+    }
+
     @ParameterizedTest
-    @ValueSource(classes = {VirtBackupBuilder.class, VirtBackupStep.class})
+    @MethodSource("describables")
     void formMethodsNameRealFieldsAndLabelsResolve(Class<?> describable) throws Exception {
         Set<String> bound = boundProperties(describable).keySet();
         Class<?> descriptor = Class.forName(describable.getName() + "$DescriptorImpl");
@@ -81,8 +89,17 @@ class JenkinsFormsTest {
                 }
             }
         }
-        assertThat(descriptor.getMethod("doFillModeItems")).isNotNull();
-        assertThat(descriptor.getMethod("doFillLevelItems")).isNotNull();
+        if (bound.contains("mode")) {
+            assertThat(descriptor.getMethod("doFillModeItems")).isNotNull();
+            assertThat(descriptor.getMethod("doFillLevelItems")).isNotNull();
+        }
+        // Every text field that can be wrong gets its message as soon as it changes.
+        for (String field : List.of("backup", "uri", "name", "diskDir", "timeout", "consolePattern")) {
+            if (bound.contains(field)) {
+                assertThat(descriptor.getMethod("doCheck" + Character.toUpperCase(field.charAt(0))
+                        + field.substring(1), String.class)).as("check of %s", field).isNotNull();
+            }
+        }
 
         String jelly = Files.readString(RESOURCES.resolve(path(describable, "config.jelly")));
         Properties labels = new Properties();
@@ -101,7 +118,11 @@ class JenkinsFormsTest {
     @Test
     void everyViewFileIsWellFormed() throws Exception {
         List<Path> views = views(".jelly", ".html");
-        assertThat(views).hasSizeGreaterThanOrEqualTo(2 + 2 * 10 + 1);
+        int formFiles = 0;
+        for (Class<?> describable : DESCRIBABLES) {
+            formFiles += 2 + boundProperties(describable).size();   // config.jelly, help.html, help-FIELD.html
+        }
+        assertThat(views).hasSizeGreaterThanOrEqualTo(formFiles + 1);
         for (Path view : views) {
             try (InputStream in = Files.newInputStream(view)) {
                 assertThat(builder().parse(in).getDocumentElement()).as("%s", view).isNotNull();
@@ -147,8 +168,12 @@ class JenkinsFormsTest {
                 }
             }
         }
-        // Each field's entry and widget, and the advanced section, in each of the two forms.
-        assertThat(checked).isEqualTo(2 * (2 * boundProperties(VirtBackupBuilder.class).size() + 1));
+        // Each field's entry and widget, and the advanced section, in every form.
+        int expected = 0;
+        for (Class<?> describable : DESCRIBABLES) {
+            expected += 2 * boundProperties(describable).size() + 1;
+        }
+        assertThat(checked).isEqualTo(expected);
     }
 
     private static void checkTag(Path view, Element element, String tag, Map<String, List<String>> attributes,

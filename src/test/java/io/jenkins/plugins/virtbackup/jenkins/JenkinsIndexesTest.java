@@ -30,7 +30,11 @@ class JenkinsIndexesTest {
         }
         assertThat(indexed).containsExactlyInAnyOrderElementsOf(annotatedGlueClasses(Extension.class))
                 .containsExactlyInAnyOrder(VirtBackupBuilder.DescriptorImpl.class.getName(),
-                        VirtBackupStep.DescriptorImpl.class.getName());
+                        VirtBackupStep.DescriptorImpl.class.getName(),
+                        VirtBackupRestoreBuilder.DescriptorImpl.class.getName(),
+                        VirtBackupRestoreStep.DescriptorImpl.class.getName(),
+                        VirtBackupRestoreTestBuilder.DescriptorImpl.class.getName(),
+                        VirtBackupRestoreTestStep.DescriptorImpl.class.getName());
     }
 
     @Test
@@ -42,6 +46,22 @@ class JenkinsIndexesTest {
         assertThat(index).isEqualTo(annotatedGlueClasses(Symbol.class).stream().sorted().toList());
         assertThat(VirtBackupBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
                 .containsExactly(new VirtBackupStep.DescriptorImpl().getFunctionName());
+    }
+
+    /**
+     * The restore builders' symbols are not the steps' function names: a pipeline that calls
+     * {@code virtBackupRestore} must get the step, never the builder through {@code step(...)}.
+     */
+    @Test
+    void restoreBuildersHaveSymbolsOfTheirOwn() {
+        List<String> functions = List.of(new VirtBackupStep.DescriptorImpl().getFunctionName(),
+                new VirtBackupRestoreStep.DescriptorImpl().getFunctionName(),
+                new VirtBackupRestoreTestStep.DescriptorImpl().getFunctionName());
+        assertThat(functions).containsExactly("virtBackup", "virtBackupRestore", "virtBackupRestoreTest");
+        assertThat(VirtBackupRestoreBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
+                .containsExactly("virtBackupRestoreBuilder").doesNotContainAnyElementsOf(functions);
+        assertThat(VirtBackupRestoreTestBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
+                .containsExactly("virtBackupRestoreTestBuilder").doesNotContainAnyElementsOf(functions);
     }
 
     /** Classes of the compiled glue package carrying {@code annotation}. */

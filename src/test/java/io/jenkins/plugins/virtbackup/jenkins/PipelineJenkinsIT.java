@@ -10,11 +10,16 @@ import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -177,6 +182,181 @@ class PipelineJenkinsIT {
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("sh sees " + dollarUri, "virt-backup: connected to " + dollarUri);
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    /**
+     * A restore test of a backup the command line made: on the test driver the clone has neither an
+     * agent channel nor a console, so the weakest proof applies (still running when the timeout ends).
+     */
+    @Test
+    void restoreTestReturnsItsProofAndLeavesNothingBehind() throws Exception {
+        Path backup = CliProcess.backUp(uri, "db", work.resolve("cli-backups"), work);
+        Path scratch = Files.createDirectories(work.resolve("restore-test-scratch"));
+        Build build = run("restore-test", "node {\n"
+                + "  def t = virtBackupRestoreTest backup: '" + backup + "', uri: '" + uri + "', diskDir: '" + scratch
+                + "', timeout: 2\n"
+                + "  echo \"RESULT ${groovy.json.JsonOutput.toJson(t)}\"\n"
+                + "}");
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
+        assertThat(build.console()).contains(" restore --test --result-file " + temp.resolve("virt-backup-result"))
+                .contains(" --connect " + uri + " --disk-dir " + scratch + " --timeout 2 -- " + backup);
+        Map<String, Object> result = printedMap(build);
+        assertThat(result.keySet()).as("the keys docs/jenkins.md lists").containsExactlyInAnyOrder(
+                "status", "backup", "domain", "passed", "proof", "secondsToLife", "detail");
+        assertThat(result).containsEntry("status", 0L).containsEntry("backup", backup.toString())
+                .containsEntry("passed", true).containsEntry("proof", "running");
+        assertThat((String) result.get("domain")).as("the clone's own name").isNotBlank().isNotEqualTo("db");
+        assertThat(((Number) result.get("secondsToLife")).doubleValue()).isNotNegative();
+        assertThat((String) result.get("detail")).isNotBlank();
+        try (Stream<Path> left = Files.list(scratch)) {
+            assertThat(left).as("the clone's scratch folder, removed").isEmpty();
+        }
+        try (Stream<Path> left = Files.list(temp)) {
+            assertThat(left).as("the result file, read and deleted").isEmpty();
+        }
+    }
+
+    /**
+     * A copy under a new name returns what it made, disks equal to the backup's; the same restore
+     * again fails with exit code 9 and changes nothing.
+     */
+    @Test
+    void restoreOfACopyReturnsWhatItMadeAndNeverOverwrites() throws Exception {
+        Path backup = CliProcess.backUp(uri, "web", work.resolve("cli-backups"), work);
+        Path copies = Files.createDirectories(work.resolve("copies"));
+        String script = "node {\n"
+                + "  def r = virtBackupRestore backup: '" + backup + "', uri: '" + uri + "', name: 'web-copy',"
+                + " diskDir: '" + copies + "', start: true\n"
+                + "  echo \"RESULT ${groovy.json.JsonOutput.toJson(r)}\"\n"
+                + "}";
+        Build build = run("restore-copy", script);
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains(" --connect " + uri + " --name web-copy --disk-dir " + copies
+                + " --start -- " + backup);
+        Map<String, Object> result = printedMap(build);
+        assertThat(result.keySet()).as("the keys docs/jenkins.md lists").containsExactlyInAnyOrder(
+                "status", "backup", "domain", "uuid", "disks", "started");
+        assertThat(result).containsEntry("status", 0L).containsEntry("backup", backup.toString())
+                .containsEntry("domain", "web-copy").containsEntry("started", "booted");
+        String originalXml = Files.readString(backup.resolve("domain.xml"));
+        assertThat((String) result.get("uuid")).matches("[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+                .as("a new UUID").isNotIn(uuidOf(originalXml));
+        Map<?, ?> disks = (Map<?, ?>) result.get("disks");
+        assertThat(disks.keySet().stream().map(String::valueOf)).containsExactlyInAnyOrder("vda", "vdb");
+        Map<Path, String> restored = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> disk : disks.entrySet()) {
+            Path image = Path.of((String) disk.getValue());
+            assertThat(image).hasParent(copies).isRegularFile();
+            Path copied = backupFile(backup, (String) disk.getKey());
+            assertThat(sameContent(copied, image)).as("%s holds what %s holds", image, copied).isTrue();
+            restored.put(image, sha256(image));
+        }
+
+        Build again = run("restore-copy-again", script);
+        assertThat(again.result()).as(again.console()).isEqualTo("FAILURE");
+        assertThat(again.console()).contains("ERROR: virt-backup restore of " + backup + " failed with exit code 9 "
+                + "(a domain with that name or UUID, or a file at a disk's destination, already exists; nothing was "
+                + "changed)").doesNotContain("RESULT ");
+        for (Map.Entry<Path, String> image : restored.entrySet()) {
+            assertThat(sha256(image.getKey())).as("%s unchanged", image.getKey()).isEqualTo(image.getValue());
+        }
+        try (Stream<Path> files = Files.list(copies)) {
+            assertThat(files).as("nothing added").hasSameSizeAs(restored.keySet());
+        }
+    }
+
+    /** A damaged backup fails the restore test before anything is restored (exit code 7); catchError sees it. */
+    @Test
+    void restoreTestOfADamagedBackupFailsTheStep() throws Exception {
+        Path backup = CliProcess.backUp(uri, "db", work.resolve("damaged-backups"), work);
+        damage(backup.resolve("vda.raw"));
+        Build build = run("restore-test-damaged", "node {\n"
+                + "  catchError(buildResult: 'FAILURE', stageResult: 'FAILURE') {\n"
+                + "    virtBackupRestoreTest backup: '" + backup + "', uri: '" + uri + "', timeout: 2\n"
+                + "    echo 'not reached'\n"
+                + "  }\n"
+                + "  echo 'went on'\n}");
+
+        assertThat(build.result()).as(build.console()).isEqualTo("FAILURE");
+        assertThat(build.console()).contains("virt-backup restore test of " + backup + " failed with exit code 7 "
+                + "(the backup failed verification, nothing was restored)", "went on").doesNotContain("not reached");
+    }
+
+    /**
+     * The pipeline form's round trip: the snippet generator builds each restore step from its form's
+     * fields (the constructor and setters) and writes it back as Groovy (the getters), defaults left
+     * out; the generated restore test then runs as it was written.
+     */
+    @Test
+    void snippetsOfTheRestoreStepsRoundTripAndRun() throws Exception {
+        String full = snippet(Map.of("stapler-class", VirtBackupRestoreStep.class.getName(),
+                "backup", "/srv/backup/web/20261203T021500Z", "uri", "qemu:///system", "name", "web-copy",
+                "diskDir", "/srv/restore", "start", true, "verbose", true));
+        assertThat(full).startsWith("virtBackupRestore ").contains("backup: '/srv/backup/web/20261203T021500Z'",
+                "uri: 'qemu:///system'", "name: 'web-copy'", "diskDir: '/srv/restore'", "start: true", "verbose: true");
+        String defaults = snippet(Map.of("stapler-class", VirtBackupRestoreStep.class.getName(),
+                "backup", "/srv/backup/web/20261203T021500Z", "uri", "", "name", " ", "diskDir", "", "start", false,
+                "verbose", false));
+        assertThat(defaults).as("defaults left out").isEqualTo("virtBackupRestore '/srv/backup/web/20261203T021500Z'");
+
+        Path backup = CliProcess.backUp(uri, "db", work.resolve("snippet-backups"), work);
+        Path scratch = Files.createDirectories(work.resolve("snippet-scratch"));
+        String test = snippet(Map.of("stapler-class", VirtBackupRestoreTestStep.class.getName(),
+                "backup", backup.toString(), "uri", uri, "diskDir", scratch.toString(), "timeout", "2",
+                "consolePattern", "", "verbose", false));
+        assertThat(test).startsWith("virtBackupRestoreTest ").contains("backup: '" + backup + "'", "timeout: 2",
+                "diskDir: '" + scratch + "'").doesNotContain("consolePattern", "verbose");
+        assertThat(snippet(Map.of("stapler-class", VirtBackupRestoreTestStep.class.getName(), "backup", "/b/w/s",
+                "uri", "", "diskDir", "", "timeout", "300", "consolePattern", "^login: $", "verbose", true)))
+                .isEqualTo("virtBackupRestoreTest backup: '/b/w/s', consolePattern: '^login: $', verbose: true");
+
+        Build build = run("restore-test-snippet", "node {\n  def t = " + test + "\n  echo \"PASSED ${t.passed}\"\n}");
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("PASSED true");
+    }
+
+    /** {@code POST /pipeline-syntax/generateSnippet}: what the snippet generator's page asks for. */
+    private static String snippet(Map<String, Object> form) throws Exception {
+        return jenkins.postForText("/pipeline-syntax/generateSnippet",
+                "json=" + URLEncoder.encode(Json.write(form), StandardCharsets.UTF_8)).strip();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> printedMap(Build build) {
+        return (Map<String, Object>) Json.parse(printed(build, "RESULT ").get(0));
+    }
+
+    private static List<String> uuidOf(String domainXml) {
+        Matcher uuid = Pattern.compile("<uuid>([^<]+)</uuid>").matcher(domainXml);
+        assertThat(uuid.find()).as(domainXml).isTrue();
+        return List.of(uuid.group(1));
+    }
+
+    /** The backup's image of one disk target: {@code TARGET.FORMAT}. */
+    private static Path backupFile(Path backup, String target) throws Exception {
+        try (Stream<Path> files = Files.list(backup)) {
+            return files.filter(f -> f.getFileName().toString().matches(Pattern.quote(target) + "\\.(raw|qcow2)"))
+                    .findFirst().orElseThrow();
+        }
+    }
+
+    /** Whether two images hold the same data, whatever their formats: {@code qemu-img compare}. */
+    private static boolean sameContent(Path a, Path b) throws Exception {
+        Process compare = new ProcessBuilder("qemu-img", "compare", a.toString(), b.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(compare.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = compare.waitFor();
+        assertThat(code).as("qemu-img compare: %s", output).isIn(0, 1);
+        return code == 0;
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return BundledCli.sha256(file.toFile());
     }
 
     /**

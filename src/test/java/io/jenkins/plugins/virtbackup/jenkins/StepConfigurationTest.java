@@ -93,4 +93,100 @@ class StepConfigurationTest {
         assertThat(descriptor.getDisplayName()).isEqualTo(Messages.VirtBackupStep_displayName());
         assertThat(new VirtBackupBuilder.DescriptorImpl().isApplicable(Object.class)).isTrue();
     }
+
+    @Test
+    void restoreBuildersAndStepsHaveTheSameBoundProperties() {
+        assertThat(JenkinsFormsTest.boundProperties(VirtBackupRestoreStep.class))
+                .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupRestoreBuilder.class))
+                .containsOnlyKeys("backup", "uri", "name", "diskDir", "start", "verbose");
+        assertThat(JenkinsFormsTest.boundProperties(VirtBackupRestoreTestStep.class))
+                .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupRestoreTestBuilder.class))
+                .containsOnlyKeys("backup", "uri", "diskDir", "timeout", "consolePattern", "verbose");
+    }
+
+    @Test
+    void restoreFormDefaultsLeaveEveryPropertyAsAFreshInstanceHasIt() {
+        String backup = "/srv/backup/web/20261203T021500Z";
+        VirtBackupRestoreBuilder restore = new VirtBackupRestoreBuilder(" " + backup + " ");
+        restore.setUri("");
+        restore.setName(" ");
+        restore.setDiskDir("");
+        restore.setStart(false);
+        restore.setVerbose(false);
+        assertThat(restore).usingRecursiveComparison().isEqualTo(new VirtBackupRestoreBuilder(backup));
+        assertThat(restore.getName()).isNull();
+        assertThat(restore.isStart()).as("a restore defines; starting is asked for").isFalse();
+
+        VirtBackupRestoreTestBuilder test = new VirtBackupRestoreTestBuilder(backup);
+        test.setUri(" ");
+        test.setDiskDir("");
+        test.setTimeout(300);
+        test.setConsolePattern("");
+        test.setVerbose(false);
+        assertThat(test).usingRecursiveComparison().isEqualTo(new VirtBackupRestoreTestBuilder(backup));
+        assertThat(test.getConsolePattern()).isNull();
+        assertThat(test.getTimeout()).isEqualTo(RestoreOptions.DEFAULT_TIMEOUT)
+                .isEqualTo(new VirtBackupRestoreTestStep(backup).getTimeout());
+
+        VirtBackupRestoreTestStep step = new VirtBackupRestoreTestStep(backup);
+        step.setConsolePattern("");
+        step.setDiskDir(" ");
+        assertThat(step).usingRecursiveComparison().isEqualTo(new VirtBackupRestoreTestStep(backup));
+    }
+
+    @Test
+    void restoreBuilderAndStepBuildTheSameCommandLine() {
+        String backup = "/srv/backup/web/20261203T021500Z";
+        VirtBackupRestoreBuilder builder = new VirtBackupRestoreBuilder(backup);
+        VirtBackupRestoreStep step = new VirtBackupRestoreStep(backup);
+        builder.setUri("qemu:///system");
+        step.setUri("qemu:///system");
+        builder.setName("web-copy");
+        step.setName(" web-copy ");
+        builder.setDiskDir("/srv/restore");
+        step.setDiskDir("/srv/restore");
+        builder.setStart(true);
+        step.setStart(true);
+        builder.setVerbose(true);
+        step.setVerbose(true);
+
+        assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
+                .containsExactly("restore", "--connect", "qemu:///system", "--name", "web-copy",
+                        "--disk-dir", "/srv/restore", "--start", "--verbose", "--", backup);
+    }
+
+    @Test
+    void restoreTestBuilderAndStepBuildTheSameCommandLine() {
+        String backup = "/srv/backup/web/20261203T021500Z";
+        VirtBackupRestoreTestBuilder builder = new VirtBackupRestoreTestBuilder(backup);
+        VirtBackupRestoreTestStep step = new VirtBackupRestoreTestStep(backup);
+        builder.setUri("qemu:///system");
+        step.setUri("qemu:///system");
+        builder.setDiskDir("/scratch");
+        step.setDiskDir("/scratch");
+        builder.setTimeout(600);
+        step.setTimeout(600);
+        builder.setConsolePattern("login: $");
+        step.setConsolePattern("login: $");
+        builder.setVerbose(true);
+        step.setVerbose(true);
+
+        assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
+                .containsExactly("restore", "--test", "--connect", "qemu:///system", "--disk-dir", "/scratch",
+                        "--timeout", "600", "--console-pattern", "login: $", "--verbose", "--", backup);
+    }
+
+    @Test
+    void restoreDescriptorsNameTheSteps() {
+        VirtBackupRestoreStep.DescriptorImpl restore = new VirtBackupRestoreStep.DescriptorImpl();
+        VirtBackupRestoreTestStep.DescriptorImpl test = new VirtBackupRestoreTestStep.DescriptorImpl();
+        assertThat(restore.getFunctionName()).isEqualTo("virtBackupRestore");
+        assertThat(test.getFunctionName()).isEqualTo("virtBackupRestoreTest");
+        assertThat(restore.getRequiredContext()).hasSize(4).isEqualTo(test.getRequiredContext());
+        assertThat(restore.getDisplayName()).isEqualTo(Messages.VirtBackupRestoreStep_displayName());
+        assertThat(test.getDisplayName()).isEqualTo(Messages.VirtBackupRestoreTestStep_displayName());
+        assertThat(new VirtBackupRestoreBuilder.DescriptorImpl().getDisplayName())
+                .isEqualTo(Messages.VirtBackupRestoreBuilder_displayName());
+        assertThat(new VirtBackupRestoreTestBuilder.DescriptorImpl().isApplicable(Object.class)).isTrue();
+    }
 }

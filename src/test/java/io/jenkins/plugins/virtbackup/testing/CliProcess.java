@@ -1,9 +1,12 @@
 package io.jenkins.plugins.virtbackup.testing;
 
+import io.jenkins.plugins.virtbackup.engine.RunResult;
+import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +43,22 @@ public final class CliProcess {
 
     public static Result run(List<String> args, Map<String, String> environment) throws Exception {
         return finish(start(args, environment));
+    }
+
+    /**
+     * Backs up {@code domain} (default mode) into {@code root} and returns the new backup's directory,
+     * as the run's result file names it. Its state and syslog socket go into {@code work}, as the
+     * *JenkinsIT tests' controllers have them.
+     */
+    public static Path backUp(String uri, String domain, Path root, Path work) throws Exception {
+        Path resultFile = Files.createTempFile(Files.createDirectories(work), "backup-result", ".json");
+        Result run = run(List.of("--connect", uri, "--dir", root.toString(), "--result-file", resultFile.toString(),
+                "--", domain), Map.of("VIRT_BACKUP_STATE_DIR", work.resolve("state").toString(),
+                NativeSyslog.SOCKET_ENV, work.resolve("no-syslog.sock").toString()));
+        if (run.code() != 0) {
+            throw new AssertionError("backup of " + domain + " failed:\n" + run.text());
+        }
+        return Path.of(RunResult.parse(Files.readString(resultFile)).backup());
     }
 
     /** Reads the rest of the output and waits for the exit (five minutes at most). */

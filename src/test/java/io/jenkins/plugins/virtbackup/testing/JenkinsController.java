@@ -237,6 +237,12 @@ public final class JenkinsController implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(form)), 200, 201, 302, 303);
     }
 
+    /** {@code POST PATH} with a form body (already encoded), for an endpoint that answers with text (HTTP 200). */
+    public String postForText(String path, String form) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)), 200).body();
+    }
+
     // ------------------------------------------------------------------ agents
 
     /**
