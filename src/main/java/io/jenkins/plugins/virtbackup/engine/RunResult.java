@@ -61,21 +61,11 @@ public record RunResult(int status, String backup, String domain, String level, 
         if (json.isBlank()) {
             return null;
         }
-        if (!(Json.parse(json) instanceof Map<?, ?> result)) {
-            throw new IllegalArgumentException("not a JSON object");
-        }
+        Map<?, ?> result = Json.object(json);
         if (!(result.get(STATUS) instanceof Long status)) {
             throw new IllegalArgumentException("no status number");
         }
-        return new RunResult(status.intValue(), text(result, BACKUP), text(result, DOMAIN), text(result, LEVEL),
-                text(result, PARENT));
-    }
-
-    private static String text(Map<?, ?> result, String key) {
-        Object value = result.get(key);
-        if (value != null && !(value instanceof String)) {
-            throw new IllegalArgumentException(key + " is not a string");
-        }
-        return (String) value;
+        return new RunResult(status.intValue(), Json.text(result, BACKUP), Json.text(result, DOMAIN),
+                Json.text(result, LEVEL), Json.text(result, PARENT));
     }
 }

@@ -99,22 +99,16 @@ public final class BackupOptions implements EngineTask {
     @Override
     public List<String> problems() {
         List<String> problems = new ArrayList<>();
-        addIfPresent(problems, Fields.domainProblem(domain));
-        addIfPresent(problems, Fields.uriProblem(uri));
+        Fields.addIfPresent(problems, Fields.domainProblem(domain));
+        Fields.addIfPresent(problems, Fields.uriProblem(uri));
         for (String disk : disks) {
-            addIfPresent(problems, Fields.diskProblem(disk));
+            Fields.addIfPresent(problems, Fields.diskProblem(disk));
         }
-        addIfPresent(problems, Fields.modeProblem(mode));
-        addIfPresent(problems, Fields.levelProblem(level));
-        addIfPresent(problems, Fields.backupDirProblem(backupDir));
-        addIfPresent(problems, Fields.shutdownTimeoutProblem(shutdownTimeout));
+        Fields.addIfPresent(problems, Fields.modeProblem(mode));
+        Fields.addIfPresent(problems, Fields.levelProblem(level));
+        Fields.addIfPresent(problems, Fields.backupDirProblem(backupDir));
+        Fields.addIfPresent(problems, Fields.shutdownTimeoutProblem(shutdownTimeout));
         return problems;
-    }
-
-    private static void addIfPresent(List<String> problems, String problem) {
-        if (problem != null) {
-            problems.add(problem);
-        }
     }
 
     /**

@@ -236,4 +236,11 @@ public final class Fields {
     private static boolean hasVariable(String value) {
         return value.indexOf('$') >= 0;
     }
+
+    /** Adds {@code problem} to {@code problems} unless it is null (no problem). */
+    static void addIfPresent(List<String> problems, String problem) {
+        if (problem != null) {
+            problems.add(problem);
+        }
+    }
 }

@@ -101,21 +101,15 @@ public final class RestoreOptions implements EngineTask {
     @Override
     public List<String> problems() {
         List<String> problems = new ArrayList<>();
-        addIfPresent(problems, Fields.backupProblem(backup));
-        addIfPresent(problems, Fields.uriProblem(uri));
-        addIfPresent(problems, Fields.nameProblem(name));
-        addIfPresent(problems, Fields.diskDirProblem(diskDir));
+        Fields.addIfPresent(problems, Fields.backupProblem(backup));
+        Fields.addIfPresent(problems, Fields.uriProblem(uri));
+        Fields.addIfPresent(problems, Fields.nameProblem(name));
+        Fields.addIfPresent(problems, Fields.diskDirProblem(diskDir));
         if (test) {
-            addIfPresent(problems, Fields.timeoutProblem(timeout));
-            addIfPresent(problems, Fields.consolePatternProblem(consolePattern));
+            Fields.addIfPresent(problems, Fields.timeoutProblem(timeout));
+            Fields.addIfPresent(problems, Fields.consolePatternProblem(consolePattern));
         }
         return problems;
-    }
-
-    private static void addIfPresent(List<String> problems, String problem) {
-        if (problem != null) {
-            problems.add(problem);
-        }
     }
 
     /** The engine's arguments without a result file, as the build log shows the user's choices. */

@@ -106,9 +106,9 @@ class QemuIncrementalIT {
     @Test
     void anIncHoldsWhatChangedAndNoMore() throws Exception {
         try (TestGuest guest = TestGuest.start("inc-size", "", CLONE)) {
-            writeOnce(guest, "write 0 16 1");
+            guest.writeOnce("write 0 16 1");
             CompletedBackup full = backUp(guest, BackupLevel.FULL);
-            writeOnce(guest, "write 32 2 1");
+            guest.writeOnce("write 32 2 1");
             CompletedBackup inc = backUp(guest, BackupLevel.INC);
 
             long incData = dataInTopLayer(inc.directory().resolve("vda.qcow2"));
@@ -122,11 +122,11 @@ class QemuIncrementalIT {
     @Test
     void aCleanPowerCycleKeepsTheChain() throws Exception {
         try (TestGuest guest = TestGuest.start("cycle", "", CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             backUp(guest, BackupLevel.FULL);
-            powerOff(guest);
+            guest.powerOff();
             startAgain(guest);
-            writeOnce(guest, "write 16 2 1");
+            guest.writeOnce("write 16 2 1");
 
             CompletedBackup inc = backUp(guest, BackupLevel.AUTO);
 
@@ -139,11 +139,11 @@ class QemuIncrementalIT {
     @Test
     void aKilledQemuBreaksTheChainAutoTakesAFullAndAnExplicitIncFails() throws Exception {
         try (TestGuest guest = TestGuest.start("killed", "", CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             backUp(guest, BackupLevel.FULL);
-            writeOnce(guest, "write 16 2 1");
+            guest.writeOnce("write 16 2 1");
             Host.run("pkill", "-KILL", "-f", "guest=" + guest.name + ",");
-            awaitState(guest, "shut off");
+            guest.awaitState("shut off");
             startAgain(guest);
 
             assertThatThrownBy(() -> backUp(guest, BackupLevel.INC)).isInstanceOfSatisfying(BackupException.class,
@@ -168,12 +168,12 @@ class QemuIncrementalIT {
     @Test
     void afterVirshDestroyAndStartTheIncIsStillExact() throws Exception {
         try (TestGuest guest = TestGuest.start("destroy", "", CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             backUp(guest, BackupLevel.FULL);
-            writeOnce(guest, "write 16 2 1");
+            guest.writeOnce("write 16 2 1");
             guest.virsh("destroy", guest.name);
             startAgain(guest);
-            writeOnce(guest, "write 24 1 1");
+            guest.writeOnce("write 24 1 1");
 
             CompletedBackup next = backUp(guest, BackupLevel.AUTO);
 
@@ -185,7 +185,7 @@ class QemuIncrementalIT {
     @Test
     void addingADiskBreaksTheChain() throws Exception {
         try (TestGuest guest = TestGuest.start("add-disk", "", CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             backUp(guest, BackupLevel.FULL);
             Path extra = guest.dir.resolve("vdb.qcow2");
             Host.run("qemu-img", "create", "-q", "-f", "qcow2", extra.toString(), "16M");
@@ -209,9 +209,9 @@ class QemuIncrementalIT {
     @Test
     void aRawDiskBesideAQcow2OneIsCopiedWholeIntoEveryInc() throws Exception {
         try (TestGuest guest = TestGuest.start("raw", "anc.disk=/dev/vdb", CLONE, new DiskSpec("vdb", "raw", 32))) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             backUp(guest, BackupLevel.FULL);
-            writeOnce(guest, "write 16 2 1");
+            guest.writeOnce("write 16 2 1");
 
             CompletedBackup inc = backUp(guest, BackupLevel.INC);
 
@@ -275,7 +275,7 @@ class QemuIncrementalIT {
      * as the guest saw it, and the restore must equal it byte for byte.
      */
     private static void assertRestoresToTheDiskAsItIs(TestGuest guest, CompletedBackup backup) throws Exception {
-        powerOff(guest);
+        guest.powerOff();
         Path restored = restoreWithQemuImg(backup.directory().resolve("vda.qcow2"));
         Path now = backup.directory().resolve("disk-now.raw");
         Host.run("qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", guest.image("vda").toString(), now.toString());
@@ -309,19 +309,7 @@ class QemuIncrementalIT {
         return total;
     }
 
-    private static void writeOnce(TestGuest guest, String command) throws Exception {
-        long sent = System.nanoTime();
-        guest.command(command);
-        guest.serial.waitFor("ANC-WRITER-END", sent, Duration.ofSeconds(120));
-        guest.command("sync");
-    }
 
-    private static void powerOff(TestGuest guest) throws Exception {
-        long sent = System.nanoTime();
-        guest.command("poweroff");
-        guest.serial.waitFor("ANC-POWEROFF ", sent, Duration.ofSeconds(60));
-        awaitState(guest, "shut off");
-    }
 
     private static void startAgain(TestGuest guest) throws Exception {
         long started = System.nanoTime();
@@ -329,13 +317,6 @@ class QemuIncrementalIT {
         guest.serial.waitFor("ANC-READY", started, Duration.ofSeconds(120));
     }
 
-    private static void awaitState(TestGuest guest, String state) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!guest.state().equals(state)) {
-            assertThat(System.nanoTime()).as("domain " + state).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
 
     private List<Path> completeBackups(TestGuest guest) throws Exception {
         try (Stream<Path> dirs = Files.list(backups.resolve(guest.name))) {

@@ -99,7 +99,7 @@ class QemuRestoreIT {
     @ValueSource(strings = {"suspend", "snapshot-libvirt"})
     void aBackupWithRamRestoredAfterADisasterResumesTheGuestWhereItWas(String mode) throws Exception {
         try (TestGuest guest = TestGuest.start("resume", "", new Extras(NIC, g -> { }), CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             String uuid = guest.virsh("domuuid", guest.name).strip();
             long beatBeforeBackup = guest.serial.lastHeartbeat().sequence();
             Path backup = backUp(guest, "-b", mode, "--overlay-dir", work.resolve("overlays").toString());
@@ -141,7 +141,7 @@ class QemuRestoreIT {
     @Test
     void aCopyUnderANewNameBootsBesideTheOriginalOnItsOwnFiles() throws Exception {
         try (TestGuest guest = TestGuest.start("copy", "", new Extras(NIC, g -> { }), CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             Path backup = backUp(guest, "-b", "suspend");
             String copy = restoredName(guest, "copy");
             Path diskDir = work.resolve("copy-disks");
@@ -182,7 +182,7 @@ class QemuRestoreIT {
     @Test
     void aRestoreOverAnExistingDomainOrFileIsRefusedWithNothingChanged() throws Exception {
         try (TestGuest guest = TestGuest.start("refuse", "", CLONE)) {
-            writeOnce(guest, "write 0 8 1");
+            guest.writeOnce("write 0 8 1");
             Path backup = backUp(guest, "-b", "suspend");
             Map<String, String> folderBefore = folderState(guest.dir);
             String definitionBefore = guest.virsh("dumpxml", "--inactive", guest.name);
@@ -219,12 +219,12 @@ class QemuRestoreIT {
         try (TestGuest guest = TestGuest.start("inc", "", CLONE)) {
             Path full = backUp(guest, "-b", "live", "-l", "full");
             // One pass of the pattern over 16 MiB at 16 MiB, scattered: only the inc holds it.
-            writeOnce(guest, "write 16 16 977");
+            guest.writeOnce("write 16 16 977");
             Path inc = backUp(guest, "-b", "live", "-l", "inc");
             Increment increment = Manifest.read(inc).increment();
             assertThat(increment.level()).isEqualTo(BackupLevel.INC);
             assertThat(increment.parent()).isEqualTo(full.getFileName().toString());
-            powerOff(guest);
+            guest.powerOff();
             String copy = restoredName(guest, "inc");
             Path diskDir = work.resolve("inc-disks");
 
@@ -297,7 +297,7 @@ class QemuRestoreIT {
     @Test
     void theRestoreTestFailsWhenTheCloneStopsAtBoot() throws Exception {
         try (TestGuest guest = bootableGuest("rtnoboot")) {
-            powerOff(guest);
+            guest.powerOff();
             // The boot loader is gone: a backup that verifies, of a disk that no longer boots.
             Host.run("qemu-io", "-f", "qcow2", "-c", "write -z 0 512", guest.image("vda").toString());
             Path backup = backUp(guest, "-b", "suspend");
@@ -368,23 +368,7 @@ class QemuRestoreIT {
         Host.run("qemu-io", "-f", "qcow2", "-c", "write -s " + sector + " 0 512", guest.image("vda").toString());
     }
 
-    private static void writeOnce(TestGuest guest, String command) throws Exception {
-        long sent = System.nanoTime();
-        guest.command(command);
-        guest.serial.waitFor("ANC-WRITER-END", sent, Duration.ofSeconds(120));
-        guest.command("sync");
-    }
 
-    private static void powerOff(TestGuest guest) throws Exception {
-        long sent = System.nanoTime();
-        guest.command("poweroff");
-        guest.serial.waitFor("ANC-POWEROFF ", sent, Duration.ofSeconds(60));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!guest.state().equals("shut off")) {
-            assertThat(System.nanoTime()).as("powered off").isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
 
     /** A name for a restored copy, unique with the guest's, removed after the test. */
     private String restoredName(TestGuest guest, String suffix) {

@@ -170,6 +170,33 @@ final class TestGuest implements AutoCloseable {
         throw new TimeoutException("guest " + name + " did not take command '" + line + "'");
     }
 
+    /** Has the guest write its pattern once ({@code write S N [K]}) and waits until the data is synced. */
+    void writeOnce(String command) throws Exception {
+        long sent = System.nanoTime();
+        command(command);
+        serial.waitFor("ANC-WRITER-END", sent, Duration.ofSeconds(120));
+        command("sync");
+    }
+
+    /** A clean power off from inside the guest, waited for until libvirt reports it shut off. */
+    void powerOff() throws Exception {
+        long sent = System.nanoTime();
+        command("poweroff");
+        serial.waitFor("ANC-POWEROFF ", sent, Duration.ofSeconds(60));
+        awaitState("shut off");
+    }
+
+    /** Waits up to a minute for libvirt to report {@code expected} ({@code virsh domstate}). */
+    void awaitState(String expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!state().equals(expected)) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("domain " + name + " is " + state() + ", not " + expected);
+            }
+            Thread.sleep(200);
+        }
+    }
+
     String virsh(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("virsh", "-c", QemuTestBed.URI));
         command.addAll(List.of(args));

@@ -83,9 +83,7 @@ public record RestoreResult(int status, String backup, String domain, String uui
         if (json.isBlank()) {
             return null;
         }
-        if (!(Json.parse(json) instanceof Map<?, ?> result)) {
-            throw new IllegalArgumentException("not a JSON object");
-        }
+        Map<?, ?> result = Json.object(json);
         if (!(result.get(STATUS) instanceof Long status)) {
             throw new IllegalArgumentException("no status number");
         }
@@ -95,8 +93,8 @@ public record RestoreResult(int status, String backup, String domain, String uui
         } else if (result.get(DISKS) != null) {
             throw new IllegalArgumentException("disks is not an object");
         }
-        return new RestoreResult(status.intValue(), text(result, BACKUP), text(result, DOMAIN), text(result, UUID),
-                disks, text(result, STARTED), testOutcome(result.get(TEST)));
+        return new RestoreResult(status.intValue(), Json.text(result, BACKUP), Json.text(result, DOMAIN), Json.text(result, UUID),
+                disks, Json.text(result, STARTED), testOutcome(result.get(TEST)));
     }
 
     private static TestOutcome testOutcome(Object value) {
@@ -110,15 +108,7 @@ public record RestoreResult(int status, String backup, String domain, String uui
         if (seconds != null && !(seconds instanceof Number)) {
             throw new IllegalArgumentException(SECONDS_TO_LIFE + " is not a number");
         }
-        return new TestOutcome(passed, text(test, PROOF), seconds == null ? null : ((Number) seconds).doubleValue(),
-                text(test, DETAIL));
-    }
-
-    private static String text(Map<?, ?> result, String key) {
-        Object value = result.get(key);
-        if (value != null && !(value instanceof String)) {
-            throw new IllegalArgumentException(key + " is not a string");
-        }
-        return (String) value;
+        return new TestOutcome(passed, Json.text(test, PROOF), seconds == null ? null : ((Number) seconds).doubleValue(),
+                Json.text(test, DETAIL));
     }
 }

@@ -22,6 +22,27 @@ public final class Json {
         return out.append('\n').toString();
     }
 
+    /**
+     * Parses text that must hold a JSON object.
+     *
+     * @throws IllegalArgumentException when it is not valid JSON or not an object
+     */
+    public static Map<?, ?> object(String text) {
+        if (!(parse(text) instanceof Map<?, ?> object)) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        return object;
+    }
+
+    /** The string under {@code key}, or null when the key is missing or null. */
+    public static String text(Map<?, ?> object, String key) {
+        Object value = object.get(key);
+        if (value != null && !(value instanceof String)) {
+            throw new IllegalArgumentException(key + " is not a string");
+        }
+        return (String) value;
+    }
+
     /** Parses JSON text into maps (insertion-ordered), lists, strings, longs or doubles, booleans and nulls. */
     public static Object parse(String text) {
         Parser parser = new Parser(text);
