@@ -15,6 +15,8 @@ import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.log.ToolErrorLog;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.retention.PruneRun;
+import io.jenkins.plugins.virtbackup.engine.retention.RetentionPolicy;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
@@ -27,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,6 +37,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -42,7 +46,8 @@ import picocli.CommandLine.Parameters;
         description = "Back up a libvirt domain: its definition, its disks and, in suspend and snapshot-libvirt "
                 + "mode, its RAM state.%n"
                 + "Also: virt-backup restore [--name NAME] [--disk-dir DIR] [--start] BACKUP_DIR, "
-                + "virt-backup restore --test BACKUP_DIR, virt-backup recover [DOMAIN...], virt-backup verify DIR... "
+                + "virt-backup restore --test BACKUP_DIR, virt-backup prune [--keep-* N]... DOMAIN..., "
+                + "virt-backup recover [DOMAIN...], virt-backup verify DIR... "
                 + "Run with -m for the whole manual.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -131,6 +136,10 @@ public final class VirtBackupCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
     boolean verbose;
 
+    /** With any --keep option, a successful backup prunes the domain's backups (see virt-backup prune). */
+    @Mixin
+    RetentionOptions retention;
+
     private ResultFile resultFile;
 
     @Option(names = "--result-file", paramLabel = "FILE",
@@ -186,6 +195,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(command)
                 .addSubcommand("recover", new RecoverCommand(command.out, command.syslog))
                 .addSubcommand("verify", new VerifyCommand(command.out, command.syslog))
+                .addSubcommand("prune", new PruneCommand(command.out, command.syslog))
                 .addSubcommand("restore", new RestoreCommand(command.out, command.syslog, command.interactive,
                         command::whenStopped))
                 .setOut(new PrintWriter(command.out, true, StandardCharsets.UTF_8))
@@ -232,7 +242,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 BackupEngine engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir),
                         new LinuxFileExtents(), new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
                 whenStopped(engine::cancel);
-                return new Outcome(ExitStatus.OK, engine.run(request));
+                return pruned(engine.run(request), request, log);
             } catch (HypervisorException e) {
                 log.error(e.getMessage());
                 return new Outcome(ExitStatus.HYPERVISOR_UNREACHABLE, null);
@@ -243,6 +253,26 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 }
                 return new Outcome(e.status(), null);
             }
+        }
+    }
+
+    /**
+     * With --keep options, prunes the domain's backups once its new backup is complete. A prune that
+     * fails gives the run its exit status; the backup stays complete, and the result names it.
+     */
+    private Outcome pruned(CompletedBackup backup, BackupRequest request, BackupLog log) throws BackupException {
+        RetentionPolicy policy = retention.policy();
+        if (!policy.keepsSomething()) {
+            return new Outcome(ExitStatus.OK, backup);
+        }
+        try {
+            new PruneRun(log, stateDirectory(stateDir), ZoneId.systemDefault())
+                    .prune(request.backupRoot().resolve(request.domain()), policy, false);
+            return new Outcome(ExitStatus.OK, backup);
+        } catch (BackupException e) {
+            log.error("the backup is complete, in " + backup.directory() + ", but the prune after it failed: "
+                    + e.getMessage());
+            return new Outcome(e.status(), backup);
         }
     }
 
@@ -282,6 +312,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 "unknown mode '" + mode + "'; the modes are: " + BackupMode.allCliNames()));
         BackupLevel backupLevel = BackupLevel.fromCliName(level).orElseThrow(() -> new BackupException(
                 ExitStatus.USAGE, "unknown level '" + level + "'; the levels are: " + BackupLevel.allCliNames()));
+        retention.policy();  // a bad --keep count is a usage error before anything is touched
         if (shutdownTimeoutSeconds <= 0) {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }

@@ -140,7 +140,8 @@ public final class BackupEngine {
                     + "' is not available in this version; use shutdown, suspend, snapshot-libvirt or live");
         }
         BackupDirectory.checkSafeName(name);
-        try (DomainLock lock = DomainLock.acquire(state, hypervisor.uri(), name, "backup")) {
+        try (DomainLock lock = DomainLock.acquire(state, hypervisor.uri(), name, "backup");
+             DomainLock folder = DomainLock.acquireFolder(state, request.backupRoot().resolve(name), "backup")) {
             RecoveryJournal journal = openJournal(name);
             if (!journal.isEmpty()) {
                 log.warning("an earlier run on domain '" + name + "' did not finish: recovering first");

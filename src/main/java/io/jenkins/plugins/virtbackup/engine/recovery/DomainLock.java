@@ -34,10 +34,26 @@ public final class DomainLock implements AutoCloseable {
      */
     public static DomainLock acquire(StateDirectory state, String uri, String domain, String what)
             throws BackupException {
+        return acquire(state, uri, domain, "domain '" + domain + "'", what);
+    }
+
+    /**
+     * Takes the lock of a domain's backup folder ({@code DIR/DOMAIN}): a backup writing into it and
+     * a prune deleting from it never run at once, whatever hypervisor the backups came from.
+     */
+    public static DomainLock acquireFolder(StateDirectory state, Path domainFolder, String what)
+            throws BackupException {
+        Path folder = domainFolder.toAbsolutePath().normalize();
+        return acquire(state, "folder:", folder.toString(), "the backups in " + folder, what);
+    }
+
+    /** @param subject what is locked, for the messages: "domain 'web'" */
+    private static DomainLock acquire(StateDirectory state, String uri, String key, String subject, String what)
+            throws BackupException {
         Path file;
         FileChannel channel = null;
         try {
-            file = state.lockFile(uri, domain);
+            file = state.lockFile(uri, key);
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock;
@@ -49,7 +65,7 @@ public final class DomainLock implements AutoCloseable {
             if (lock == null) {
                 String holder = readHolder(channel);
                 channel.close();
-                throw new BackupException(ExitStatus.BUSY, "domain '" + domain + "' is busy: " + holder);
+                throw new BackupException(ExitStatus.BUSY, subject + " is busy: " + holder);
             }
             String holder = what + " by process " + ProcessHandle.current().pid() + " since " + Instant.now() + "\n";
             channel.truncate(0);
@@ -58,7 +74,7 @@ public final class DomainLock implements AutoCloseable {
             return new DomainLock(channel, lock);
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot lock domain '" + domain + "' in "
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot lock " + subject + " in "
                     + state.root() + ": " + BackupDirectory.describe(e), e);
         }
     }

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -23,7 +24,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -113,6 +117,27 @@ public final class BackupDirectory {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /** The name of a complete backup's folder: its UTC start, {@code -N} when two started in one second. */
+    private static final Pattern COMPLETE_NAME = Pattern.compile("(\\d{8}T\\d{6}Z)(-\\d+)?");
+
+    /** Whether {@code name} is what a complete backup's folder is called (the folder may still be anything). */
+    public static boolean isCompleteName(String name) {
+        return COMPLETE_NAME.matcher(name).matches();
+    }
+
+    /** The UTC start a backup folder is named by; empty for a name that is not a backup's. */
+    public static Optional<Instant> stampOf(String name) {
+        Matcher matcher = COMPLETE_NAME.matcher(name);
+        if (!matcher.matches()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Instant.from(STAMP.parse(matcher.group(1))));
+        } catch (DateTimeException e) {
+            return Optional.empty();
         }
     }
 
