@@ -148,6 +148,50 @@ class BadInputCorpusTest {
         assertThat(dir.resolve("scratch")).doesNotExist();
     }
 
+    /** Prune's bad input, and a backup's bad --keep count: nothing is removed or written. */
+    @Test
+    void pruneCorpus() throws Exception {
+        String r = root.toString();
+        expect("prune: no DOMAIN", 2, "no DOMAIN given (or --all)", "prune", "-d", r, "--keep-last", "1");
+        expect("prune: --all and a DOMAIN", 2, "--all prunes every domain: name none", "prune", "-d", r, "--all",
+                "--keep-last", "1", "web");
+        expect("prune: a negative count", 2, "cannot be negative", "prune", "-d", r, "--keep-daily", "-1", "web");
+        expect("prune: a name with /", 2, "cannot be used as a directory name", "prune", "-d", r, "--keep-last", "1",
+                "../web");
+        expect("prune: a domain without backups", 3, "no backups in", "prune", "-d", r, "--keep-last", "1", "nosuch");
+        expect("backup: a negative --keep count", 2, "cannot be negative", "-c", uri, "-d", r, "--keep-last", "-2",
+                "web");
+    }
+
+    @Test
+    void pruneKeepsWhatItsRulesSayAndABackupRunPrunesAfterItself() throws Exception {
+        String r = root.toString();
+        for (int i = 0; i < 2; i++) {
+            assertThat(run("-c", uri, "-d", r, "web").code).isZero();
+        }
+        assertThat(backupsOfWeb()).hasSize(3);
+
+        Result dryRun = run("prune", "-d", r, "--keep-last", "1", "--dry-run", "web");
+        assertThat(dryRun.code).isZero();
+        assertThat(dryRun.lines).anyMatch(l -> l.contains("would remove"));
+        assertThat(backupsOfWeb()).hasSize(3);
+
+        Result pruned = run("prune", "-d", r, "--keep-last", "2", "web");
+        assertThat(pruned.code).as(pruned.lines.toString()).isZero();
+        assertThat(backupsOfWeb()).hasSize(2);
+
+        Result backupAndPrune = run("-c", uri, "-d", r, "--keep-last", "1", "web");
+        assertThat(backupAndPrune.code).as(backupAndPrune.lines.toString()).isZero();
+        assertThat(backupsOfWeb()).hasSize(1);
+        assertThat(backupAndPrune.lines).anyMatch(l -> l.contains("1 kept, 2 removed"));
+    }
+
+    private List<Path> backupsOfWeb() throws Exception {
+        try (var entries = Files.list(root.resolve("web"))) {
+            return entries.filter(Files::isDirectory).toList();
+        }
+    }
+
     @AfterAll
     static void printTable() {
         System.out.println("\n| bad input | exit | message |\n|---|---|---|");

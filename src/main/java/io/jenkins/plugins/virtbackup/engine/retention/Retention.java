@@ -68,7 +68,7 @@ public final class Retention {
         for (Candidate candidate : newestFirst) {
             Verdict verdict = verdicts.get(candidate.name());
             if (verdict != null && verdict.keep()) {
-                keptBefore.add(rule.period(candidate.time().atZone(zone)));
+                keptBefore.add(rule.period(candidate.name(), candidate.time(), zone));
             }
         }
         Set<String> kept = new HashSet<>();
@@ -76,7 +76,7 @@ public final class Retention {
             if (verdicts.containsKey(candidate.name())) {
                 continue;
             }
-            String period = rule.period(candidate.time().atZone(zone));
+            String period = rule.period(candidate.name(), candidate.time(), zone);
             if (keptBefore.contains(period)) {
                 continue;
             }

@@ -1,5 +1,7 @@
 package io.jenkins.plugins.virtbackup.engine.retention;
 
+import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.IsoFields;
@@ -31,7 +33,8 @@ public record RetentionPolicy(int keepLast, int keepHourly, int keepDaily, int k
      * period count once; the newer is the one kept.
      */
     public enum Rule {
-        LAST("keep-last", time -> time.toInstant().toString()),
+        /** Every backup is a period of its own: two started in one second are two backups. */
+        LAST("keep-last", null),
         HOURLY("keep-hourly", time -> time.format(DateTimeFormatter.ofPattern("yyyy/MM/dd/HH"))),
         DAILY("keep-daily", time -> time.format(DateTimeFormatter.ofPattern("yyyy/MM/dd"))),
         // ISO weeks (Monday to Sunday), numbered within their week-based year, as %G/%V.
@@ -52,8 +55,9 @@ public record RetentionPolicy(int keepLast, int keepHourly, int keepDaily, int k
             return option;
         }
 
-        String period(ZonedDateTime localTime) {
-            return period.apply(localTime);
+        /** The period of a backup named {@code name}, taken at {@code time}, in {@code zone}'s local time. */
+        String period(String name, Instant time, ZoneId zone) {
+            return period == null ? name : period.apply(time.atZone(zone));
         }
     }
 

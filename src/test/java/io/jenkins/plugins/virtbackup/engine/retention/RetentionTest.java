@@ -129,6 +129,20 @@ class RetentionTest {
                 "2026-12-03T07:00:00Z", "-"));
     }
 
+    /** Backups started in one second are named NAME, NAME-2, ...: keep-last counts each. */
+    @Test
+    void keepLastCountsBackupsNotSeconds() {
+        Instant second = Instant.parse("2026-12-03T02:00:00Z");
+        Map<String, Verdict> verdicts = Retention.decide(List.of(new Candidate("20261203T020000Z", second),
+                new Candidate("20261203T020000Z-2", second), new Candidate("20261203T020000Z-3", second)),
+                new RetentionPolicy(2, 0, 0, 0, 0, 0), UTC);
+
+        assertThat(verdicts).containsExactly(
+                Map.entry("20261203T020000Z-3", new Verdict(true, "keep-last")),
+                Map.entry("20261203T020000Z-2", new Verdict(true, "keep-last")),
+                Map.entry("20261203T020000Z", new Verdict(false, "no rule keeps it")));
+    }
+
     @Test
     void withoutAnyRuleEverythingIsKept() {
         assertThat(decided(List.of("2026-12-03T02:00:00Z", "2020-01-01T00:00:00Z"), RetentionPolicy.KEEP_ALL, UTC))
