@@ -167,6 +167,19 @@ public final class Fields {
         return seconds > 0 ? null : Messages.Fields_shutdownTimeoutNotPositive();
     }
 
+    /** A {@code --keep-*} count: empty (none) or a whole number, 0 or more. */
+    public static String keepCountProblem(String count) {
+        String value = trimToNull(count);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Integer.parseInt(value) >= 0 ? null : Messages.BackupRetention_negative();
+        } catch (NumberFormatException e) {
+            return Messages.BackupRetention_negative();
+        }
+    }
+
     /** The backup a restore reads: required, and a path on the node ({@code DIR/DOMAIN/STAMP}). */
     public static String backupProblem(String backup) {
         String value = trimToNull(backup);
