@@ -175,10 +175,13 @@ public final class VirtBackupCommand implements Callable<Integer> {
     /** Standard output is a terminal: progress is redrawn in place. */
     private final boolean interactive;
     private final CountDownLatch finished = new CountDownLatch(1);
-    /** What SIGTERM and SIGINT stop: the backup, or the restore of the subcommand that runs. */
+    /**
+     * What SIGTERM and SIGINT stop: the backup (with {@code --all}, every domain's being backed up),
+     * or the restore of the subcommand that runs.
+     */
     private volatile StopAction stopAction;
 
-    /** Stops the run in progress: puts a domain back, or undoes a restore. */
+    /** Stops the run in progress: puts a domain (or every domain being backed up) back, or undoes a restore. */
     @FunctionalInterface
     interface StopAction {
         void stop() throws BackupException;
