@@ -37,9 +37,9 @@ public final class BackupOptions implements EngineTask {
     private final boolean forceOff;
     private final boolean verify;
     private final boolean verbose;
-    private final ArrayList<String> domains;
+    private final List<String> domains;
     private final boolean allDomains;
-    private final ArrayList<String> excludes;
+    private final List<String> excludes;
     private final int parallel;
     private final boolean unstableOnFailure;
 
