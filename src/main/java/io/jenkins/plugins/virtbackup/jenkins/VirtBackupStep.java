@@ -22,8 +22,9 @@ import org.kohsuke.stapler.QueryParameter;
 /**
  * Pipeline step {@code virtBackup}: the same backup as the freestyle builder, inside {@code node},
  * returning what the run's manifest says (see {@link BackupSummary#toMap}); for a list of domains or
- * all of them, a map keyed by domain of such maps, failed domains' as {@link BackupRunner#failedMap}. The engine runs in its
- * own thread so the pipeline is never blocked; Groovy interpolates strings, nothing is expanded here.
+ * all of them, a map keyed by domain of such maps, a failed domain's as {@link BackupRunner#failedMap}.
+ * The engine runs in its own thread so the pipeline is never blocked; Groovy interpolates strings,
+ * nothing is expanded here.
  */
 public class VirtBackupStep extends Step {
     private final String domain;
