@@ -126,7 +126,7 @@ class BackupOptionsTest {
         assertThat(Fields.parallelProblem("2")).isNull();
         assertThat(Fields.parallelProblem("none")).isEqualTo(Messages.Fields_parallelNotPositive());
         assertThat(Fields.excludesProblem("a* b?")).isNull();
-        assertThat(Fields.excludesProblem("a\u0001")).isEqualTo(Messages.Fields_excludeBad("a\u0001"));
+        assertThat(Fields.excludesProblem("a\u0001b")).isEqualTo(Messages.Fields_excludeBad("a\u0001b"));
         assertThat(Fields.domainsProblem("web, ../db")).isEqualTo(Messages.Fields_domainUnsafe("../db"));
     }
 

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -174,7 +175,7 @@ class PipelineJenkinsIT {
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         Map<?, ?> result = resultOf(build);
-        assertThat(result.keySet()).as("keyed by domain, in the order backed up").containsExactly("db", "web");
+        assertThat(new ArrayList<Object>(result.keySet())).as("keyed by domain, in the order backed up").containsExactly("db", "web");
         for (String domain : List.of("db", "web")) {
             Map<?, ?> one = (Map<?, ?>) result.get(domain);
             assertThat(one.get("domain")).isEqualTo(domain);
@@ -221,7 +222,7 @@ class PipelineJenkinsIT {
 
         assertThat(build.result()).as(build.console()).isEqualTo("UNSTABLE");
         Map<?, ?> result = resultOf(build);
-        assertThat(result.keySet()).containsExactly("ok", "paused");
+        assertThat(new ArrayList<Object>(result.keySet())).containsExactly("ok", "paused");
         assertThat(((Map<?, ?>) result.get("ok")).get("result")).isEqualTo("complete");
         Map<String, Object> failed = new LinkedHashMap<>();
         failed.put("domain", "paused");

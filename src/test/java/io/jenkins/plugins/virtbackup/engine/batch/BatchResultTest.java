@@ -32,7 +32,7 @@ class BatchResultTest {
         web.put("error", null);
         web.put("durationMs", 5230L);
         Map<?, ?> parsed = Json.object(json);
-        assertThat(parsed.keySet()).containsExactly("status", "domains");
+        assertThat(new java.util.ArrayList<Object>(parsed.keySet())).containsExactly("status", "domains");
         assertThat(((List<?>) parsed.get("domains")).get(1)).isEqualTo(web);
         assertThat(BatchResult.parse(json)).isEqualTo(RESULT);
         assertThat(RESULT.domains().get(1).asRunResult()).isEqualTo(new RunResult(0,
