@@ -16,6 +16,10 @@ public abstract class Run<JobT, RunT> extends Actionable implements ExtensionPoi
     private Run() {
     }
 
+    public void setResult(Result r) {
+        throw new UnsupportedOperationException();
+    }
+
     public final ArtifactManager pickArtifactManager() throws java.io.IOException {
         throw new UnsupportedOperationException();
     }

@@ -9,6 +9,8 @@ import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.ToolVersion;
+import io.jenkins.plugins.virtbackup.engine.batch.BatchResult;
+import io.jenkins.plugins.virtbackup.engine.batch.ExcludePatterns;
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
@@ -41,10 +43,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code virt-backup [options] DOMAIN [BLKDEV...]}: the command line over the engine. */
+/**
+ * {@code virt-backup [options] DOMAIN [BLKDEV...]} and {@code virt-backup [options] --all}: the command
+ * line over the engine.
+ */
 @Command(name = "virt-backup", sortOptions = false, usageHelpAutoWidth = true,
         description = "Back up a libvirt domain: its definition, its disks and, in suspend and snapshot-libvirt "
-                + "mode, its RAM state.%n"
+                + "mode, its RAM state. With --all instead of DOMAIN: every domain of the hypervisor.%n"
                 + "Also: virt-backup restore [--name NAME] [--disk-dir DIR] [--start] BACKUP_DIR, "
                 + "virt-backup restore --test BACKUP_DIR, virt-backup prune [--keep-* N]... DOMAIN..., "
                 + "virt-backup recover [DOMAIN...], virt-backup verify DIR... "
@@ -150,6 +155,23 @@ public final class VirtBackupCommand implements Callable<Integer> {
         resultFile = new ResultFile(file);
     }
 
+    @Option(names = "--all",
+            description = "Back up every domain of the hypervisor (running, paused, shut off; transient ones too) "
+                    + "instead of one DOMAIN, each with its own lock, backup directory and log; one domain's failure "
+                    + "does not stop the others. Ends with a summary table; the exit code is the worst of the "
+                    + "domains' (5, 4, 1, 7, 10, 8, 9, 6, 3, 2, 0, worst first).")
+    boolean all;
+
+    @Option(names = "--exclude", paramLabel = "PATTERN",
+            description = "With --all: leave out the domains whose whole name matches PATTERN, a shell-style "
+                    + "pattern (* any characters, ? one character, case-sensitive). Repeatable.")
+    List<String> excludes = new ArrayList<>();
+
+    @Option(names = "--parallel", paramLabel = "N",
+            description = "With --all: back up N domains at once (default: 1); each console line then starts with "
+                    + "[DOMAIN].")
+    Integer parallel;
+
     @Parameters(index = "0", paramLabel = "DOMAIN", arity = "0..1", description = "The domain to back up.")
     String domain;
 
@@ -162,10 +184,13 @@ public final class VirtBackupCommand implements Callable<Integer> {
     /** Standard output is a terminal: progress is redrawn in place. */
     private final boolean interactive;
     private final CountDownLatch finished = new CountDownLatch(1);
-    /** What SIGTERM and SIGINT stop: the backup, or the restore of the subcommand that runs. */
+    /**
+     * What SIGTERM and SIGINT stop: the backup (with {@code --all}, every domain's being backed up),
+     * or the restore of the subcommand that runs.
+     */
     private volatile StopAction stopAction;
 
-    /** Stops the run in progress: puts a domain back, or undoes a restore. */
+    /** Stops the run in progress: puts a domain (or every domain being backed up) back, or undoes a restore. */
     @FunctionalInterface
     interface StopAction {
         void stop() throws BackupException;
@@ -219,6 +244,9 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 return e.status().code();
             }
         }
+        if (all) {
+            return backUpAll();
+        }
         Outcome outcome;
         try {
             BackupRequest request = request();
@@ -242,7 +270,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
                 BackupEngine engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir),
                         new LinuxFileExtents(), new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
                 whenStopped(engine::cancel);
-                return pruned(engine.run(request), request, log);
+                return pruned(engine.run(request), log);
             } catch (HypervisorException e) {
                 log.error(e.getMessage());
                 return new Outcome(ExitStatus.HYPERVISOR_UNREACHABLE, null);
@@ -260,19 +288,39 @@ public final class VirtBackupCommand implements Callable<Integer> {
      * With --keep options, prunes the domain's backups once its new backup is complete. A prune that
      * fails gives the run its exit status; the backup stays complete, and the result names it.
      */
-    private Outcome pruned(CompletedBackup backup, BackupRequest request, BackupLog log) throws BackupException {
-        RetentionPolicy policy = retention.policy();
-        if (!policy.keepsSomething()) {
-            return new Outcome(ExitStatus.OK, backup);
-        }
+    private Outcome pruned(CompletedBackup backup, BackupLog log) throws BackupException {
         try {
-            new PruneRun(log, stateDirectory(stateDir), ZoneId.systemDefault())
-                    .prune(request.backupRoot().resolve(request.domain()), policy, false);
+            new PruneRun(log, stateDirectory(stateDir), ZoneId.systemDefault()).pruneAfter(backup, retention.policy());
             return new Outcome(ExitStatus.OK, backup);
         } catch (BackupException e) {
-            log.error("the backup is complete, in " + backup.directory() + ", but the prune after it failed: "
-                    + e.getMessage());
+            log.error(e.getMessage());
             return new Outcome(e.status(), backup);
+        }
+    }
+
+    /** {@code --all}: every domain but the excluded ones; the result file holds one result per domain. */
+    private int backUpAll() {
+        BatchResult result;
+        try {
+            BackupRequest request = request();
+            Path errorLogFile = errorLog != null ? errorLog : request.backupRoot().resolve(ERROR_LOG_NAME);
+            result = new AllDomainsBackup(out, verbose, interactive, syslog, stateDirectory(stateDir),
+                    parallel == null ? 1 : parallel, new ExcludePatterns(excludes), retention.policy(),
+                    this::whenStopped)
+                    .run(uri, request, new ToolErrorLog(errorLogFile));
+        } catch (BackupException e) {
+            new BackupLog(out, verbose, syslog).error(e.getMessage());
+            result = BatchResult.withoutDomains(e.status().code());
+        }
+        if (resultFile == null) {
+            return result.status();
+        }
+        try {
+            resultFile.write(result.toJson());
+            return result.status();
+        } catch (IOException e) {
+            new BackupLog(out, verbose, syslog).error(resultFile.describe(e));
+            return result.status() == ExitStatus.OK.code() ? ExitStatus.BACKUP_FAILED.code() : result.status();
         }
     }
 
@@ -305,9 +353,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
 
     /** What the parsed options ask the engine for. */
     BackupRequest request() throws BackupException {
-        if (domain == null) {
-            throw new BackupException(ExitStatus.USAGE, "no DOMAIN given (see virt-backup -h)");
-        }
+        checkDomainsGiven();
         BackupMode backupMode = BackupMode.fromCliName(mode).orElseThrow(() -> new BackupException(ExitStatus.USAGE,
                 "unknown mode '" + mode + "'; the modes are: " + BackupMode.allCliNames()));
         BackupLevel backupLevel = BackupLevel.fromCliName(level).orElseThrow(() -> new BackupException(
@@ -318,6 +364,26 @@ public final class VirtBackupCommand implements Callable<Integer> {
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
                 Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel);
+    }
+
+    /** Either one DOMAIN (and its BLKDEVs) or {@code --all}; {@code --exclude} and {@code --parallel} go with the latter. */
+    private void checkDomainsGiven() throws BackupException {
+        if (all) {
+            if (domain != null) {
+                throw new BackupException(ExitStatus.USAGE, "--all backs up every domain: give no DOMAIN or BLKDEV "
+                        + "with it (--exclude PATTERN leaves domains out)");
+            }
+            if (parallel != null && parallel < 1) {
+                throw new BackupException(ExitStatus.USAGE, "--parallel must be at least 1");
+            }
+            return;
+        }
+        if (!excludes.isEmpty() || parallel != null) {
+            throw new BackupException(ExitStatus.USAGE, "--exclude and --parallel go with --all only");
+        }
+        if (domain == null) {
+            throw new BackupException(ExitStatus.USAGE, "no DOMAIN given (see virt-backup -h)");
+        }
     }
 
     void whenStopped(StopAction action) {

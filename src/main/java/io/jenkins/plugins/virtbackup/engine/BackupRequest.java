@@ -46,6 +46,12 @@ public record BackupRequest(String domain, List<String> disks, BackupMode mode, 
                 readBack, newLevel);
     }
 
+    /** The same request for another domain, every disk of it ({@code --all} asks this of each domain). */
+    public BackupRequest forDomain(String otherDomain) {
+        return new BackupRequest(otherDomain, List.of(), mode, backupRoot, shutdownTimeout, forceOff, quiesce,
+                overlayDir, readBack, level);
+    }
+
     /** A request without read-back. */
     public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
                          Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir) {

@@ -1,5 +1,9 @@
 package io.jenkins.plugins.virtbackup.engine;
 
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
 /**
  * The documented exit codes of {@code virt-backup}. Scripts, cron mails and the Jenkins step key on
  * these numbers, so they never change meaning; new outcomes get new numbers.
@@ -39,6 +43,18 @@ public enum ExitStatus {
      */
     RESTORE_TEST_FAILED(10);
 
+    /**
+     * What a run of many domains ({@code --all}) exits with: the worst of its domains' statuses, in
+     * this order, worst first. A domain not put back needs someone at once; a lost hypervisor
+     * failed every domain after it; then backups that failed (or, for other commands, whose result
+     * is wrong); then a chain that could not be extended (nothing written, the next full mends it);
+     * then a domain another run held (that run may back it up); then a domain that vanished between
+     * the listing and its turn; then a usage error; success last.
+     */
+    private static final List<ExitStatus> WORST_FIRST = List.of(VM_NOT_RESTORED, HYPERVISOR_UNREACHABLE,
+            BACKUP_FAILED, VERIFY_FAILED, RESTORE_TEST_FAILED, CHAIN_BROKEN, RESTORE_TARGET_EXISTS, BUSY, NOT_FOUND,
+            USAGE, OK);
+
     private final int code;
 
     ExitStatus(int code) {
@@ -47,5 +63,25 @@ public enum ExitStatus {
 
     public int code() {
         return code;
+    }
+
+    /** The worst of {@code statuses} by {@link #WORST_FIRST}; {@link #OK} when there are none. */
+    public static ExitStatus worst(Collection<ExitStatus> statuses) {
+        for (ExitStatus status : WORST_FIRST) {
+            if (statuses.contains(status)) {
+                return status;
+            }
+        }
+        return OK;
+    }
+
+    /** The status with this exit code; empty for a code that is none of ours (a signal's 143, say). */
+    public static Optional<ExitStatus> ofCode(int code) {
+        for (ExitStatus status : values()) {
+            if (status.code == code) {
+                return Optional.of(status);
+            }
+        }
+        return Optional.empty();
     }
 }

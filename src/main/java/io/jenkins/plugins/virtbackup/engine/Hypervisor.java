@@ -10,6 +10,12 @@ public interface Hypervisor extends AutoCloseable {
     /** The URI this connection reached, for the log and the manifest. */
     String uri();
 
+    /**
+     * The names of every domain the hypervisor has: running, paused and shut off, persistent and
+     * transient, sorted by name.
+     */
+    List<String> domainNames() throws HypervisorException;
+
     /** The domain with this name; {@link HypervisorException.Kind#NOT_FOUND} when there is none. */
     VirtualMachine lookup(String domainName) throws HypervisorException;
 

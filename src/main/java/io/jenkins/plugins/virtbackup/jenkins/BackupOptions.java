@@ -8,8 +8,12 @@ import java.util.function.UnaryOperator;
 
 /**
  * What one backup step asks for, as plain values: the freestyle builder and the pipeline step both
- * turn their fields into this, and it alone decides the engine's command line. Strings, a list and
+ * turn their fields into this, and it alone decides the engine's command line. Strings, lists and
  * primitives only, so it can be logged, compared and serialized without any Jenkins object.
+ *
+ * <p>A step backs up one {@code domain}, or a list of {@code domains} (one engine run each, in
+ * order), or every domain ({@code allDomains}: one engine run with {@code --all}, {@code --exclude}
+ * and {@code --parallel}).
  */
 public final class BackupOptions implements EngineTask {
     private static final long serialVersionUID = 1L;
@@ -33,6 +37,11 @@ public final class BackupOptions implements EngineTask {
     private final boolean forceOff;
     private final boolean verify;
     private final boolean verbose;
+    private final List<String> domains;
+    private final boolean allDomains;
+    private final List<String> excludes;
+    private final int parallel;
+    private final boolean unstableOnFailure;
 
     /**
      * @param uri       null for libvirt's default (which honours {@code LIBVIRT_DEFAULT_URI})
@@ -44,6 +53,18 @@ public final class BackupOptions implements EngineTask {
      */
     public BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
                          int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose) {
+        this(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify, verbose, List.of(), false,
+                List.of(), 1, false);
+    }
+
+    private BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
+                          int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose, List<String> domains,
+                          boolean allDomains, List<String> excludes, int parallel, boolean unstableOnFailure) {
+        this.domains = new ArrayList<>(Fields.diskNames(domains));
+        this.allDomains = allDomains;
+        this.excludes = new ArrayList<>(Fields.diskNames(excludes));
+        this.parallel = parallel;
+        this.unstableOnFailure = unstableOnFailure;
         this.domain = Fields.trimToNull(domain);
         this.uri = Fields.trimToNull(uri);
         this.disks = new ArrayList<>(Fields.diskNames(disks));
@@ -57,17 +78,70 @@ public final class BackupOptions implements EngineTask {
         this.verbose = verbose;
     }
 
+    /**
+     * The same options for several domains, or all.
+     *
+     * @param several           domain names, split at blanks and commas like disks; empty for none
+     * @param all               every domain of the hypervisor ({@code --all})
+     * @param exclude           with {@code all}: shell-style patterns of names to leave out
+     * @param atOnce            with {@code all}: how many domains at once ({@code --parallel})
+     * @param unstableWhenSome  a domain that fails makes the build UNSTABLE, not FAILURE
+     */
+    public BackupOptions withDomains(List<String> several, boolean all, List<String> exclude, int atOnce,
+                                     boolean unstableWhenSome) {
+        return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
+                verbose, several, all, exclude, atOnce, unstableWhenSome);
+    }
+
+    /**
+     * Options saved with a pipeline by a version before several domains have no lists and a
+     * parallel of 0: they were options of one domain.
+     */
+    private Object readResolve() {
+        if (domains == null || excludes == null || parallel == 0) {
+            return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
+                    verbose);
+        }
+        return this;
+    }
+
+    /** The options of one domain of a list: what a single-domain step with these fields would run. */
+    public BackupOptions forDomain(String name) {
+        return new BackupOptions(name, uri, List.of(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
+                verbose);
+    }
+
     public String domain() {
         return domain;
     }
 
+    public List<String> domains() {
+        return List.copyOf(domains);
+    }
+
+    public boolean allDomains() {
+        return allDomains;
+    }
+
+    /** A list of domains or all of them: the step returns a result per domain. */
+    public boolean isMany() {
+        return allDomains || !domains.isEmpty();
+    }
+
+    public boolean unstableOnFailure() {
+        return unstableOnFailure;
+    }
+
     @Override
     public Kind kind() {
-        return Kind.BACKUP;
+        return allDomains ? Kind.BACKUP_ALL : Kind.BACKUP;
     }
 
     @Override
     public String subject() {
+        if (allDomains) {
+            return excludes.isEmpty() ? "" : Messages.EngineTask_allExcept(String.join(", ", excludes));
+        }
         return domain;
     }
 
@@ -88,7 +162,16 @@ public final class BackupOptions implements EngineTask {
         }
         return new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
                 expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
-                forceOff, verify, verbose);
+                forceOff, verify, verbose, expandEach(expander, domains), allDomains, expandEach(expander, excludes),
+                parallel, unstableOnFailure);
+    }
+
+    private static List<String> expandEach(UnaryOperator<String> expander, List<String> values) {
+        List<String> expanded = new ArrayList<>();
+        for (String value : values) {
+            expanded.add(expander.apply(value));
+        }
+        return expanded;
     }
 
     private static String expand(UnaryOperator<String> expander, String value) {
@@ -99,7 +182,18 @@ public final class BackupOptions implements EngineTask {
     @Override
     public List<String> problems() {
         List<String> problems = new ArrayList<>();
-        Fields.addIfPresent(problems, Fields.domainProblem(domain));
+        if (!isMany()) {
+            Fields.addIfPresent(problems, Fields.domainProblem(domain));
+        }
+        Fields.addIfPresent(problems, Fields.domainChoiceProblem(domain, domains, allDomains));
+        for (String name : domains) {
+            Fields.addIfPresent(problems, Fields.domainProblem(name));
+        }
+        Fields.addIfPresent(problems, Fields.manyDomainsProblem(disks, allDomains, excludes, parallel,
+                isMany(), unstableOnFailure));
+        for (String exclude : excludes) {
+            Fields.addIfPresent(problems, Fields.excludeProblem(exclude));
+        }
         Fields.addIfPresent(problems, Fields.uriProblem(uri));
         for (String disk : disks) {
             Fields.addIfPresent(problems, Fields.diskProblem(disk));
@@ -126,6 +220,9 @@ public final class BackupOptions implements EngineTask {
      */
     @Override
     public List<String> cliArguments(String resultFile) {
+        if (!domains.isEmpty()) {
+            throw new IllegalStateException("a list of domains runs the engine once per domain: see forDomain");
+        }
         List<String> args = new ArrayList<>();
         if (resultFile != null) {
             args.add("--result-file");
@@ -152,6 +249,16 @@ public final class BackupOptions implements EngineTask {
         if (verbose) {
             args.add("--verbose");
         }
+        if (allDomains) {
+            args.add("--all");
+            for (String exclude : excludes) {
+                args.add("--exclude");
+                args.add(exclude);
+            }
+            args.add("--parallel");
+            args.add(Integer.toString(parallel));
+            return args;
+        }
         args.add("--");
         args.add(domain);
         args.addAll(disks);
@@ -160,6 +267,9 @@ public final class BackupOptions implements EngineTask {
 
     @Override
     public String toString() {
+        if (!domains.isEmpty()) {
+            return String.join(" ", forDomain(String.join(",", domains)).cliArguments());
+        }
         return String.join(" ", cliArguments());
     }
 }

@@ -32,7 +32,7 @@ public final class EngineExit {
     }
 
     static String meaning(Kind kind, int code) {
-        boolean restore = kind != Kind.BACKUP;
+        boolean restore = kind.restores();
         if (code == SIGINT_EXIT || code == SIGTERM_EXIT) {
             return restore ? Messages.EngineExit_restoreStopped() : Messages.EngineExit_stopped();
         }

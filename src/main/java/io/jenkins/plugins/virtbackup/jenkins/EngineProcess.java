@@ -38,6 +38,16 @@ final class EngineProcess {
     }
 
     /**
+     * How a run ended: its exit code, the engine's last error line (null when it printed none) and its
+     * result file as read (null when it wrote none).
+     */
+    record Finished<T>(int code, String lastProblem, T result) {
+        boolean succeeded() {
+            return EngineExit.succeeded(code);
+        }
+    }
+
+    /**
      * Runs the task to its end on the workspace's node and returns its result file, read by
      * {@code readResult}.
      *
@@ -47,6 +57,27 @@ final class EngineProcess {
      */
     static <T> T run(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
                      Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
+        Finished<T> finished = finish(task, readResult, workspace, env, launcher, listener);
+        if (!finished.succeeded()) {
+            throw new AbortException(EngineExit.failure(task.kind(), task.subject(), finished.code(),
+                    finished.lastProblem()));
+        }
+        if (finished.result() == null) {
+            throw new AbortException(Messages.EngineProcess_noResult(task.description()));
+        }
+        return finished.result();
+    }
+
+    /**
+     * Runs the task to its end on the workspace's node, whatever its exit code, and returns how it
+     * ended: for runs whose result file says more than the exit code, one result per domain of a
+     * backup of many.
+     *
+     * @throws AbortException when the task is invalid, or its result file cannot be read (a failed
+     *         run's exit code and last error line then explain why)
+     */
+    static <T> Finished<T> finish(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
+                                  Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
         List<String> problems = task.problems();
         if (!problems.isEmpty()) {
             throw new AbortException(Messages.EngineProcess_invalid(String.join("; ", problems)));
@@ -56,32 +87,33 @@ final class EngineProcess {
         workspace.mkdirs();
         FilePath resultFile = newResultFile(workspace);
         String text;
+        Finished<Void> exit;
         try {
             List<String> command = new ArrayList<>();
             command.add(launcher.getChannel().call(new AgentCalls.JavaCommand()));
             command.add("-jar");
             command.add(jar.getRemote());
             command.addAll(task.cliArguments(resultFile.getRemote()));
-            runToTheEnd(task, command, workspace, env, launcher, listener);
+            exit = runToTheEnd(task, command, workspace, env, launcher, listener);
             text = resultFile.readToString();
         } finally {
             delete(resultFile, listener);
         }
-        T result;
         try {
-            result = readResult.apply(text);
+            return new Finished<>(exit.code(), exit.lastProblem(), readResult.apply(text));
         } catch (RuntimeException e) {
+            if (!exit.succeeded()) {
+                throw new AbortException(EngineExit.failure(task.kind(), task.subject(), exit.code(),
+                        exit.lastProblem()));
+            }
             throw new AbortException(Messages.EngineProcess_badResult(resultFile.getRemote(), e.getMessage()));
         }
-        if (result == null) {
-            throw new AbortException(Messages.EngineProcess_noResult(task.description()));
-        }
-        return result;
     }
 
-    /** Runs the engine until it ends; a failed run fails the build with the engine's last error line. */
-    private static void runToTheEnd(EngineTask task, List<String> command, FilePath workspace, EnvVars env,
-                                    Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
+    /** Runs the engine until it ends; returns its exit code and last error line. */
+    private static Finished<Void> runToTheEnd(EngineTask task, List<String> command, FilePath workspace, EnvVars env,
+                                              Launcher launcher, TaskListener listener)
+            throws IOException, InterruptedException {
         EngineConsole console = new EngineConsole(listener.getLogger());
         int code;
         Proc proc = launcher.launch().cmds(command).envs(unexpanded(env)).stdout(console).pwd(workspace).start();
@@ -93,9 +125,7 @@ final class EngineProcess {
         } finally {
             console.close();
         }
-        if (!EngineExit.succeeded(code)) {
-            throw new AbortException(EngineExit.failure(task.kind(), task.subject(), code, console.lastProblem()));
-        }
+        return new Finished<>(code, console.lastProblem(), null);
     }
 
     /**

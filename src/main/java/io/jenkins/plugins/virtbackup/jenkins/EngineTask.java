@@ -12,6 +12,8 @@ interface EngineTask extends Serializable {
     /** What the run does, which decides how its exit codes and an abort are explained. */
     enum Kind {
         BACKUP,
+        /** {@code --all}: its subject says which domains are left out, if any. */
+        BACKUP_ALL,
         RESTORE,
         RESTORE_TEST;
 
@@ -22,6 +24,8 @@ interface EngineTask extends Serializable {
                     return Messages.EngineTask_restore(subject);
                 case RESTORE_TEST:
                     return Messages.EngineTask_restoreTest(subject);
+                case BACKUP_ALL:
+                    return Messages.EngineTask_backupAll(subject);
                 default:
                     return Messages.EngineTask_backup(subject);
             }
@@ -29,11 +33,22 @@ interface EngineTask extends Serializable {
 
         /** What the engine does on SIGTERM before it ends, and so what an aborted build waits for. */
         String cleanUp(String subject) {
+            if (this == BACKUP_ALL) {
+                return Messages.EngineTask_putBackAll();
+            }
             return this == BACKUP ? Messages.EngineTask_putBack(subject) : Messages.EngineTask_removeRestored(subject);
+        }
+
+        /** A restore or a restore test: the exit codes mean what they mean for a restore. */
+        boolean restores() {
+            return this == RESTORE || this == RESTORE_TEST;
         }
 
         /** What to look at on the node when the build stopped waiting for that clean-up. */
         String checkAfterwards(String subject) {
+            if (this == BACKUP_ALL) {
+                return Messages.EngineTask_checkDomains();
+            }
             return this == BACKUP ? Messages.EngineTask_checkDomain(subject)
                     : Messages.EngineTask_checkRestored(subject);
         }

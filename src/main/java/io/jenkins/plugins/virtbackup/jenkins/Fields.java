@@ -91,6 +91,72 @@ public final class Fields {
         return unsafeAsFileName(value) ? Messages.Fields_domainUnsafe(value) : null;
     }
 
+    /** One domain, a list, or all: exactly one of them. */
+    public static String domainChoiceProblem(String domain, List<String> domains, boolean allDomains) {
+        int chosen = (trimToNull(domain) != null ? 1 : 0) + (domains.isEmpty() ? 0 : 1) + (allDomains ? 1 : 0);
+        if (chosen > 1) {
+            return Messages.Fields_domainChoice();
+        }
+        return null;
+    }
+
+    /**
+     * What goes only with one domain (its disks) or only with several ({@code unstableOnFailure}) or
+     * all ({@code excludes}, {@code parallel}).
+     */
+    static String manyDomainsProblem(List<String> disks, boolean allDomains, List<String> excludes, int parallel,
+                                     boolean many, boolean unstableOnFailure) {
+        if (many && !disks.isEmpty()) {
+            return Messages.Fields_disksWithManyDomains();
+        }
+        if (!allDomains && (!excludes.isEmpty() || parallel != 1)) {
+            return Messages.Fields_excludesWithoutAll();
+        }
+        if (!many && unstableOnFailure) {
+            return Messages.Fields_unstableWithOneDomain();
+        }
+        return parallelProblem(parallel);
+    }
+
+    /** For the form's text box of domain names: every name in it. */
+    public static String domainsProblem(String domains) {
+        for (String name : diskNames(List.of(domains == null ? "" : domains))) {
+            String problem = domainProblem(name);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return null;
+    }
+
+    /** For the form's text box of exclude patterns. */
+    public static String excludesProblem(String excludes) {
+        for (String pattern : diskNames(List.of(excludes == null ? "" : excludes))) {
+            String problem = excludeProblem(pattern);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return null;
+    }
+
+    static String excludeProblem(String pattern) {
+        return pattern.chars().anyMatch(Character::isISOControl) ? Messages.Fields_excludeBad(pattern) : null;
+    }
+
+    /** For the form's text box. */
+    public static String parallelProblem(String atOnce) {
+        try {
+            return parallelProblem(Integer.parseInt(atOnce == null ? "" : atOnce.trim()));
+        } catch (NumberFormatException e) {
+            return Messages.Fields_parallelNotPositive();
+        }
+    }
+
+    public static String parallelProblem(int atOnce) {
+        return atOnce > 0 ? null : Messages.Fields_parallelNotPositive();
+    }
+
     private static boolean unsafeAsFileName(String value) {
         return value.equals(".") || value.equals("..") || value.indexOf('/') >= 0
                 || value.chars().anyMatch(Character::isISOControl);

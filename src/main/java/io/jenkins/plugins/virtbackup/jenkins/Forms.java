@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import hudson.util.FormValidation;
 import hudson.util.ListBoxModel;
+import java.util.List;
 
 /** What the two descriptors' form methods share: the check messages of {@link Fields} as form answers. */
 final class Forms {
@@ -10,6 +11,16 @@ final class Forms {
 
     static FormValidation check(String problem) {
         return problem == null ? FormValidation.ok() : FormValidation.error(problem);
+    }
+
+    /** The domain field: required unless a list of domains or all domains stand in for it. */
+    static FormValidation checkDomain(String domain, String domains, boolean allDomains) {
+        List<String> several = Fields.diskNames(List.of(domains == null ? "" : domains));
+        String choice = Fields.domainChoiceProblem(domain, several, allDomains);
+        if (choice != null) {
+            return FormValidation.error(choice);
+        }
+        return several.isEmpty() && !allDomains ? check(Fields.domainProblem(domain)) : FormValidation.ok();
     }
 
     static ListBoxModel modeItems() {

@@ -20,7 +20,8 @@ import org.kohsuke.stapler.DataBoundSetter;
 import org.kohsuke.stapler.QueryParameter;
 
 /**
- * Freestyle build step: backs up one domain on the node the build runs on. Configuration and
+ * Freestyle build step: backs up one domain, a list of domains or all of them on the node the build
+ * runs on. Configuration and
  * validation only; {@link BackupRunner} does the work, the same way as for the pipeline step.
  * Text fields may use build variables ({@code ${VM}}); they are expanded before the run.
  */
@@ -35,6 +36,12 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private boolean forceOff;
     private boolean verify;
     private boolean verbose;
+    /** Null when empty, so that a saved job without a list says nothing about it. */
+    private ArrayList<String> domains;
+    private boolean allDomains;
+    private ArrayList<String> excludes;
+    private int parallel = 1;
+    private boolean unstableOnFailure;
 
     @DataBoundConstructor
     public VirtBackupBuilder(String domain) {
@@ -136,6 +143,68 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         this.verbose = verbose;
     }
 
+    public List<String> getDomains() {
+        return domains == null ? List.of() : List.copyOf(domains);
+    }
+
+    /** Several domains, one engine run each, in order; split at blanks and commas like the disks. */
+    @DataBoundSetter
+    public void setDomains(List<String> domains) {
+        List<String> names = Fields.diskNames(domains);
+        this.domains = names.isEmpty() ? null : new ArrayList<>(names);
+    }
+
+    /** The form shows the domains in one text box. */
+    public String getDomainsText() {
+        return String.join(" ", getDomains());
+    }
+
+    public boolean isAllDomains() {
+        return allDomains;
+    }
+
+    /** Every domain of the hypervisor, in one engine run ({@code --all}). */
+    @DataBoundSetter
+    public void setAllDomains(boolean allDomains) {
+        this.allDomains = allDomains;
+    }
+
+    public List<String> getExcludes() {
+        return excludes == null ? List.of() : List.copyOf(excludes);
+    }
+
+    /** With all domains: shell-style patterns ({@code *}, {@code ?}) of domain names to leave out. */
+    @DataBoundSetter
+    public void setExcludes(List<String> excludes) {
+        List<String> patterns = Fields.diskNames(excludes);
+        this.excludes = patterns.isEmpty() ? null : new ArrayList<>(patterns);
+    }
+
+    /** The form shows the patterns in one text box. */
+    public String getExcludesText() {
+        return String.join(" ", getExcludes());
+    }
+
+    public int getParallel() {
+        return parallel;
+    }
+
+    /** With all domains: how many are backed up at once. */
+    @DataBoundSetter
+    public void setParallel(int parallel) {
+        this.parallel = parallel;
+    }
+
+    public boolean isUnstableOnFailure() {
+        return unstableOnFailure;
+    }
+
+    /** With several or all domains: failed ones make the build UNSTABLE instead of FAILURE. */
+    @DataBoundSetter
+    public void setUnstableOnFailure(boolean unstableOnFailure) {
+        this.unstableOnFailure = unstableOnFailure;
+    }
+
     /**
      * A {@code config.xml} that leaves fields out (written by hand, by a tool, or by an older version)
      * loads them with the form's defaults: the loader sets fields without running the constructor.
@@ -151,18 +220,26 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         if (shutdownTimeout == 0) {
             shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
         }
+        if (parallel == 0) {
+            parallel = 1;  // a job saved before --all: never 0 otherwise, which is no valid value
+        }
         return this;
     }
 
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose);
+                verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure);
     }
 
     @Override
     public void perform(Run<?, ?> run, FilePath workspace, EnvVars env, Launcher launcher, TaskListener listener)
             throws InterruptedException, IOException {
-        BackupRunner.run(options().expand(env::expand), run, workspace, env, launcher, listener);
+        BackupOptions options = options().expand(env::expand);
+        if (options.isMany()) {
+            BackupRunner.runMany(options, run, workspace, env, launcher, listener);
+        } else {
+            BackupRunner.run(options, run, workspace, env, launcher, listener);
+        }
     }
 
     @Extension
@@ -188,8 +265,22 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
             return Forms.levelItems();
         }
 
-        public FormValidation doCheckDomain(@QueryParameter String value) {
-            return Forms.check(Fields.domainProblem(value));
+        /** The domain is required unless a list of domains or all domains are asked for instead. */
+        public FormValidation doCheckDomain(@QueryParameter String value, @QueryParameter String domains,
+                                            @QueryParameter boolean allDomains) {
+            return Forms.checkDomain(value, domains, allDomains);
+        }
+
+        public FormValidation doCheckDomains(@QueryParameter String value) {
+            return Forms.check(Fields.domainsProblem(value));
+        }
+
+        public FormValidation doCheckExcludes(@QueryParameter String value) {
+            return Forms.check(Fields.excludesProblem(value));
+        }
+
+        public FormValidation doCheckParallel(@QueryParameter String value) {
+            return Forms.check(Fields.parallelProblem(value));
         }
 
         public FormValidation doCheckUri(@QueryParameter String value) {

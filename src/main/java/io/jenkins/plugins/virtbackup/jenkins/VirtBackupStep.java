@@ -21,8 +21,10 @@ import org.kohsuke.stapler.QueryParameter;
 
 /**
  * Pipeline step {@code virtBackup}: the same backup as the freestyle builder, inside {@code node},
- * returning what the run's manifest says (see {@link BackupSummary#toMap}). The engine runs in its
- * own thread so the pipeline is never blocked; Groovy interpolates strings, nothing is expanded here.
+ * returning what the run's manifest says (see {@link BackupSummary#toMap}); for a list of domains or
+ * all of them, a map keyed by domain of such maps, a failed domain's as {@link BackupRunner#failedMap}.
+ * The engine runs in its own thread so the pipeline is never blocked; Groovy interpolates strings,
+ * nothing is expanded here.
  */
 public class VirtBackupStep extends Step {
     private final String domain;
@@ -35,6 +37,11 @@ public class VirtBackupStep extends Step {
     private boolean forceOff;
     private boolean verify;
     private boolean verbose;
+    private List<String> domains = List.of();
+    private boolean allDomains;
+    private List<String> excludes = List.of();
+    private int parallel = 1;
+    private boolean unstableOnFailure;
 
     @DataBoundConstructor
     public VirtBackupStep(String domain) {
@@ -135,9 +142,69 @@ public class VirtBackupStep extends Step {
         this.verbose = verbose;
     }
 
+    public List<String> getDomains() {
+        return domains;
+    }
+
+    /** Several domains, one engine run each, in order; split at blanks and commas like the disks. */
+    @DataBoundSetter
+    public void setDomains(List<String> domains) {
+        this.domains = List.copyOf(Fields.diskNames(domains));
+    }
+
+    /** The form shows the domains in one text box. */
+    public String getDomainsText() {
+        return String.join(" ", getDomains());
+    }
+
+    public boolean isAllDomains() {
+        return allDomains;
+    }
+
+    /** Every domain of the hypervisor, in one engine run ({@code --all}). */
+    @DataBoundSetter
+    public void setAllDomains(boolean allDomains) {
+        this.allDomains = allDomains;
+    }
+
+    public List<String> getExcludes() {
+        return excludes;
+    }
+
+    /** With all domains: shell-style patterns ({@code *}, {@code ?}) of domain names to leave out. */
+    @DataBoundSetter
+    public void setExcludes(List<String> excludes) {
+        this.excludes = List.copyOf(Fields.diskNames(excludes));
+    }
+
+    /** The form shows the patterns in one text box. */
+    public String getExcludesText() {
+        return String.join(" ", getExcludes());
+    }
+
+    public int getParallel() {
+        return parallel;
+    }
+
+    /** With all domains: how many are backed up at once. */
+    @DataBoundSetter
+    public void setParallel(int parallel) {
+        this.parallel = parallel;
+    }
+
+    public boolean isUnstableOnFailure() {
+        return unstableOnFailure;
+    }
+
+    /** With several or all domains: failed ones make the build UNSTABLE instead of FAILURE. */
+    @DataBoundSetter
+    public void setUnstableOnFailure(boolean unstableOnFailure) {
+        this.unstableOnFailure = unstableOnFailure;
+    }
+
     BackupOptions options() {
         return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose);
+                verbose).withDomains(domains, allDomains, excludes, parallel, unstableOnFailure);
     }
 
     @Override
@@ -161,6 +228,10 @@ public class VirtBackupStep extends Step {
 
         @Override
         protected Map<String, Object> runEngine(StepContext context) throws Exception {
+            if (options.isMany()) {
+                return BackupRunner.runMany(options, context.get(Run.class), context.get(FilePath.class),
+                        context.get(EnvVars.class), context.get(Launcher.class), context.get(TaskListener.class));
+            }
             return BackupRunner.run(options, context.get(Run.class), context.get(FilePath.class),
                     context.get(EnvVars.class), context.get(Launcher.class), context.get(TaskListener.class)).toMap();
         }
@@ -192,8 +263,22 @@ public class VirtBackupStep extends Step {
             return Forms.levelItems();
         }
 
-        public FormValidation doCheckDomain(@QueryParameter String value) {
-            return Forms.check(Fields.domainProblem(value));
+        /** The domain is required unless a list of domains or all domains are asked for instead. */
+        public FormValidation doCheckDomain(@QueryParameter String value, @QueryParameter String domains,
+                                            @QueryParameter boolean allDomains) {
+            return Forms.checkDomain(value, domains, allDomains);
+        }
+
+        public FormValidation doCheckDomains(@QueryParameter String value) {
+            return Forms.check(Fields.domainsProblem(value));
+        }
+
+        public FormValidation doCheckExcludes(@QueryParameter String value) {
+            return Forms.check(Fields.excludesProblem(value));
+        }
+
+        public FormValidation doCheckParallel(@QueryParameter String value) {
+            return Forms.check(Fields.parallelProblem(value));
         }
 
         public FormValidation doCheckUri(@QueryParameter String value) {

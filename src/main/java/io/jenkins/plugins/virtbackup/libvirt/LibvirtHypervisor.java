@@ -8,6 +8,8 @@ import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
 import io.jenkins.plugins.virtbackup.engine.restore.DefinitionChanges;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Consumer;
 import org.libvirt.Connect;
@@ -63,6 +65,26 @@ public final class LibvirtHypervisor implements Hypervisor {
     @Override
     public String uri() {
         return uri;
+    }
+
+    /** One atomic listing (virConnectListAllDomains, no filter): no domain slips between two lists. */
+    @Override
+    public List<String> domainNames() throws HypervisorException {
+        Domain[] domains;
+        try {
+            domains = errors.call("list the domains", () -> connect.listAllDomains(0));
+        } catch (HypervisorException e) {
+            if (!reconnectIfDead()) {
+                throw e;
+            }
+            domains = errors.call("list the domains", () -> connect.listAllDomains(0));
+        }
+        List<String> names = new ArrayList<>();
+        for (Domain domain : domains) {
+            names.add(errors.call("read the domain name", domain::getName));
+        }
+        Collections.sort(names);
+        return names;
     }
 
     @Override

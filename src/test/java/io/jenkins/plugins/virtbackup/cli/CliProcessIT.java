@@ -127,6 +127,35 @@ class CliProcessIT {
         assertThat(backups).as("the run created it, and removed it with the unfinished backup").doesNotExist();
     }
 
+    /** Jenkins' abort while two domains are copied at once: both are put back, none looks complete. */
+    @Test
+    void sigtermDuringAnAllRunPutsEveryDomainBeingBackedUpBack() throws Exception {
+        String twoBig = ProcessTestNode.twoBig(dir.resolve("two-big"));
+        Process process = start(dir.resolve("no.sock"), "-v", "-c", twoBig, "-d", backups.toString(), "--all",
+                "--parallel", "2");
+        List<String> output = new ArrayList<>();
+        try (BufferedReader out = CliProcess.reader(process)) {
+            output.addAll(CliProcess.readUntil(out, "copying disk vda"));
+            String first = output.get(output.size() - 1).startsWith("[big-1]") ? "[big-2]" : "[big-1]";
+            output.addAll(CliProcess.readUntil(out, first + " virt-backup: copying disk vda"));
+            process.toHandle().destroy();
+            out.lines().forEach(output::add);
+        }
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).isEqualTo(143);
+        for (String domain : List.of("big-1", "big-2")) {
+            String prefix = "[" + domain + "] virt-backup: ";
+            assertThat(output).as(domain).contains(prefix + "warning: stopping: putting the domain back first")
+                    .anyMatch(line -> line.startsWith(prefix + "restoring domain '" + domain + "'"))
+                    .contains(prefix + "error: backup stopped before it was complete");
+        }
+        try (Stream<Path> files = Files.exists(backups) ? Files.walk(backups) : Stream.empty()) {
+            assertThat(files.map(Path::toString)).as("nothing that looks complete").noneMatch(
+                    name -> name.endsWith("manifest.json"));
+        }
+    }
+
     @Test
     void aRestoreWritesItsDisksAndItsResultFile() throws Exception {
         Path noLog = dir.resolve("no.sock");

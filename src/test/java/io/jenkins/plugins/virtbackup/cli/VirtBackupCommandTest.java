@@ -195,10 +195,11 @@ class VirtBackupCommandTest {
         for (String option : new String[] {"-h, --help", "-m, --manual", "-V, --version", "-c, --connect", "-b, --mode",
                 "-l, --level",
                 "-d, --dir", "--error-log", "--shutdown-timeout", "--quiesce", "--force-off", "--verify", "--state-dir",
-                "--overlay-dir", "--result-file", "-v, --verbose"}) {
+                "--overlay-dir", "--result-file", "-v, --verbose", "--all", "--exclude PATTERN", "--parallel N"}) {
             assertThat(manual).as("manual documents " + option).contains("    " + option);
         }
-        for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "RESTORE", "LOGGING", "EXIT CODES", "EXAMPLES",
+        for (String section : new String[] {"BACKUP MODES", "BACKUP LAYOUT", "RESTORE", "MANY DOMAINS", "LOGGING",
+                "EXIT CODES", "EXAMPLES",
                 "shutdown\n", "suspend (default)\n", "snapshot-libvirt\n", "snapshot-dm\n", "live\n"}) {
             assertThat(manual).contains(section);
         }

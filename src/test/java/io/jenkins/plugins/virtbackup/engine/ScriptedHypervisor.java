@@ -21,6 +21,11 @@ public final class ScriptedHypervisor implements Hypervisor {
     }
 
     @Override
+    public List<String> domainNames() {
+        return List.of(vm.name());
+    }
+
+    @Override
     public VirtualMachine lookup(String domainName) {
         return vm;
     }

@@ -75,6 +75,62 @@ class BackupOptionsTest {
     }
 
     @Test
+    void allDomainsRunTheEngineOnceWithAllExcludeAndParallel() {
+        BackupOptions options = new BackupOptions(null, "qemu:///system", null, null, null, "/srv/backup", 300,
+                false, false, false).withDomains(List.of(), true, List.of("test-* scratch?", "db"), 2, true);
+
+        assertThat(options.problems()).isEmpty();
+        assertThat(options.isMany()).isTrue();
+        assertThat(options.kind()).isEqualTo(EngineTask.Kind.BACKUP_ALL);
+        assertThat(options.description()).isEqualTo("virt-backup of every domain except test-*, scratch?, db");
+        assertThat(options.cliArguments("/r.json")).containsExactly("--result-file", "/r.json", "--connect",
+                "qemu:///system", "--mode", "suspend", "--level", "full", "--dir", "/srv/backup",
+                "--shutdown-timeout", "300", "--all", "--exclude", "test-*", "--exclude", "scratch?", "--exclude",
+                "db", "--parallel", "2");
+        assertThat(options.withDomains(List.of(), true, List.of(), 1, false).description())
+                .isEqualTo("virt-backup of every domain");
+    }
+
+    @Test
+    void aListOfDomainsRunsEachAsASingleDomainStepWould() {
+        BackupOptions options = new BackupOptions(" ", null, null, "shutdown", null, "/b", 60, true, false, false)
+                .withDomains(List.of("web, db"), false, List.of(), 1, true);
+
+        assertThat(options.problems()).isEmpty();
+        assertThat(options.domains()).containsExactly("web", "db");
+        assertThat(options.forDomain("db").cliArguments()).isEqualTo(
+                new BackupOptions("db", null, null, "shutdown", null, "/b", 60, true, false, false).cliArguments());
+        assertThat(options.forDomain("db").isMany()).isFalse();
+    }
+
+    @Test
+    void oneDomainAListOrAllButNeverTwoOfThem() {
+        BackupOptions one = new BackupOptions("web", null, List.of("vda"), null, null, null, 300, false, false, false);
+
+        assertThat(one.withDomains(List.of("db"), false, List.of(), 1, false).problems())
+                .containsExactly(Messages.Fields_domainChoice(), Messages.Fields_disksWithManyDomains());
+        assertThat(one.withDomains(List.of(), true, List.of(), 1, false).problems())
+                .containsExactly(Messages.Fields_domainChoice(), Messages.Fields_disksWithManyDomains());
+        BackupOptions none = new BackupOptions(null, null, null, null, null, null, 300, false, false, false);
+        assertThat(none.withDomains(List.of("db", "../x"), true, List.of(), 1, false).problems())
+                .containsExactly(Messages.Fields_domainChoice(), Messages.Fields_domainUnsafe("../x"));
+        assertThat(none.withDomains(List.of("db"), false, List.of("d*"), 1, false).problems())
+                .containsExactly(Messages.Fields_excludesWithoutAll());
+        assertThat(none.withDomains(List.of("db"), false, List.of(), 3, false).problems())
+                .containsExactly(Messages.Fields_excludesWithoutAll());
+        assertThat(none.withDomains(List.of(), true, List.of(), 0, false).problems())
+                .containsExactly(Messages.Fields_parallelNotPositive());
+        assertThat(new BackupOptions("web", null, null, null, null, null, 300, false, false, false)
+                .withDomains(List.of(), false, List.of(), 1, true).problems())
+                .containsExactly(Messages.Fields_unstableWithOneDomain());
+        assertThat(Fields.parallelProblem("2")).isNull();
+        assertThat(Fields.parallelProblem("none")).isEqualTo(Messages.Fields_parallelNotPositive());
+        assertThat(Fields.excludesProblem("a* b?")).isNull();
+        assertThat(Fields.excludesProblem("a\u0001b")).isEqualTo(Messages.Fields_excludeBad("a\u0001b"));
+        assertThat(Fields.domainsProblem("web, ../db")).isEqualTo(Messages.Fields_domainUnsafe("../db"));
+    }
+
+    @Test
     void theModeListIsTheEnginesAvailableModes() {
         assertThat(Fields.availableModes()).isEqualTo(Arrays.stream(BackupMode.values())
                 .filter(BackupMode::isAvailable).map(BackupMode::cliName).toList()).contains("suspend", "shutdown");

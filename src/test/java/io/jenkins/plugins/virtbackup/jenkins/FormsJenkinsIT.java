@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.htmlunit.BrowserVersion;
 import org.htmlunit.ScriptException;
 import org.htmlunit.WebClient;
@@ -172,7 +174,12 @@ class FormsJenkinsIT {
         entered.put("forceOff", "true");
         entered.put("verify", "true");
         entered.put("verbose", "true");
-        assertThat(entered.keySet()).as("every field the builder binds").isEqualTo(FreestyleJenkinsIT.boundFields());
+        entered.put("allDomains", "false");
+        entered.put("parallel", "1");
+        entered.put("unstableOnFailure", "false");
+        Set<String> bound = new TreeSet<>(entered.keySet());
+        bound.addAll(List.of("domains", "excludes"));   // empty: one domain; tried by the next test
+        assertThat(bound).as("every field the builder binds").isEqualTo(FreestyleJenkinsIT.boundFields());
 
         HtmlPage page = configure(job);
         assertThat(options(page.getElementByName("_.mode"))).as("filled from doFillModeItems")
@@ -192,6 +199,42 @@ class FormsJenkinsIT {
         assertThat(build.console()).contains("--mode shutdown --level auto --dir " + backups
                 + " --shutdown-timeout 42 --force-off --verify --verbose -- web vdb",
                 "virt-backup: backup of domain 'web' complete: 2 file(s)");
+    }
+
+    /** The fields of several domains and of all, through the page: saved, shown again, and built. */
+    @Test
+    void manyDomainFieldsThroughTheConfigurationPage() throws Exception {
+        String job = "form-many-domains";
+        jenkins.createJob(job, freestyleJob(null, FreestyleJenkinsIT.builderXml(Map.of("domain", "web"))));
+        Map<String, String> entered = new LinkedHashMap<>();
+        entered.put("domain", "");
+        entered.put("uri", uri);
+        entered.put("backupDir", backups.toString());
+        entered.put("allDomains", "true");
+        entered.put("excludes", "nosuch-* other?");
+        entered.put("parallel", "2");
+        entered.put("unstableOnFailure", "true");
+
+        HtmlPage page = configure(job);
+        fill(page, entered);
+        save(page);
+
+        Map<String, String> saved = FreestyleJenkinsIT.builderFields(jenkins.jobConfig(job));
+        assertThat(saved).doesNotContainKeys("domain", "domains")
+                .containsEntry("allDomains", "true").containsEntry("excludes", "nosuch-* other?")
+                .containsEntry("parallel", "2").containsEntry("unstableOnFailure", "true");
+        entered.remove("domain");
+        assertThat(values(configure(job), entered.keySet())).as("the page shows what was saved").isEqualTo(entered);
+        Build build = jenkins.waitForBuild(job, jenkins.build(job));
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("--all --exclude nosuch-* --exclude other? --parallel 2",
+                "virt-backup: domain 'web': complete, in " + backups + "/web/");
+
+        HtmlPage again = configure(job);
+        assertThat(validate(again, "domain", "web")).as("one domain and all domains")
+                .isEqualTo(Messages.Fields_domainChoice());
+        assertThat(validate(again, "domains", "web ../db")).isEqualTo(Messages.Fields_domainUnsafe("../db"));
+        assertThat(validate(again, "parallel", "0")).isEqualTo(Messages.Fields_parallelNotPositive());
     }
 
     /** Each bad value gets its message under the field as soon as the field changes. */

@@ -80,14 +80,74 @@ class FreestyleJenkinsIT {
         changed.put("forceOff", "true");
         changed.put("verify", "true");
         changed.put("verbose", "true");
+        changed.put("domains", "db mail");
+        changed.put("allDomains", "true");
+        changed.put("excludes", "test-* scratch?");
+        changed.put("parallel", "3");
+        changed.put("unstableOnFailure", "true");
         assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
-        Map<String, String> defaults = Map.of("domain", "web", "mode", "suspend", "level", "full",
-                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "verbose", "false");
+        Map<String, String> defaults = new LinkedHashMap<>(Map.of("domain", "web", "mode", "suspend", "level", "full",
+                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "verbose", "false"));
+        defaults.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false"));
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);
+        Map<String, String> beforeManyDomains = new LinkedHashMap<>(Map.of("domain", "web", "uri", uri, "mode",
+                "suspend", "level", "full", "backupDir", backups.toString(), "shutdownTimeout", "300", "forceOff",
+                "false", "verify", "false", "verbose", "false"));
+        Map<String, String> loaded = roundTrip("config-before-many-domains", beforeManyDomains);
+        beforeManyDomains.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false"));
+        assertThat(loaded).as("a job saved before several domains loads as one domain's")
+                .isEqualTo(beforeManyDomains);
+        Build build = jenkins.waitForBuild("config-before-many-domains", jenkins.build("config-before-many-domains"));
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains(" -- web\n", "virt-backup: backup of domain 'web' complete");
+    }
+
+    // ------------------------------------------------------------------ several domains
+
+    /** {@code ok-1} and {@code ok-2} running, {@code paused} paused: shutdown mode fails it alone. */
+    private static String mixedNode(String folder) throws Exception {
+        TestDriverNode node = new TestDriverNode(work.resolve(folder));
+        for (String name : List.of("ok-1", "ok-2")) {
+            node.domain(name, RunState.RUNNING, true,
+                    TestDriverNode.fileDisk("vda", node.rawImage(name + ".raw", 4 << 20, 1 << 20, 7), "raw"));
+        }
+        return node.domain("paused", RunState.PAUSED, true,
+                TestDriverNode.fileDisk("vda", node.rawImage("paused.raw", 4 << 20, 1 << 20, 8), "raw")).write();
+    }
+
+    @Test
+    void aFailedDomainAmongAllFailsTheBuildNamingItAndTheOthersAreArchived() throws Exception {
+        String mixed = mixedNode("mixed-failure");
+        Build build = run("all-one-fails", builderXml(Map.of("allDomains", "true", "uri", mixed, "mode", "shutdown",
+                "parallel", "2", "backupDir", backups.toString())));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("FAILURE");
+        assertThat(build.console()).contains(" --all --parallel 2",
+                "ERROR: virt-backup: 1 of 3 domain(s) failed: domain 'paused': exit code 1 (backup failed, the "
+                        + "domain was left as it was found): domain 'paused' is paused and cannot shut down",
+                "virt-backup: error: backup of 3 domain(s): 2 complete, 1 failed (paused: exit 1); exit code 1");
+        List<String> artifacts = jenkins.artifacts(build.job(), build.number());
+        assertThat(artifacts).hasSize(4).anyMatch(a -> a.startsWith("virt-backup/ok-1/"))
+                .anyMatch(a -> a.startsWith("virt-backup/ok-2/")).noneMatch(a -> a.contains("paused"));
+    }
+
+    @Test
+    void unstableWhenAskedAndAListOfDomainsRunsEachInTurn() throws Exception {
+        String mixed = mixedNode("mixed-unstable");
+        Build build = run("list-unstable", builderXml(Map.of("domains", "ok-1 no-such ok-2", "uri", mixed,
+                "unstableOnFailure", "true", "backupDir", backups.toString())));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("UNSTABLE");
+        assertThat(build.console()).contains("-- ok-1\n", "-- no-such\n", "-- ok-2\n",
+                "virt-backup: 1 of 3 domain(s) failed: domain 'no-such': exit code 3 (domain or disk not found): "
+                        + "domain 'no-such' not found");
+        assertThat(build.console().indexOf("backup of domain 'ok-1' complete"))
+                .as("in the order listed").isLessThan(build.console().indexOf("backup of domain 'ok-2' complete"));
+        assertThat(jenkins.artifacts(build.job(), build.number())).hasSize(4);
     }
 
     @Test
@@ -308,7 +368,7 @@ class FreestyleJenkinsIT {
         StringBuilder xml = new StringBuilder("    <" + element + " plugin=\"virt-backup\">\n");
         new TreeMap<>(fields).forEach((name, value) -> {
             xml.append("      <").append(name).append('>');
-            if (name.equals("disks")) {
+            if (List.of("disks", "domains", "excludes").contains(name)) {
                 for (String disk : value.split(" ")) {
                     xml.append("<string>").append(xml(disk)).append("</string>");
                 }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,6 +164,80 @@ class PipelineJenkinsIT {
         assertThat(Path.of(dirs[1])).hasParent(backups.resolve("db")).isDirectory();
         assertThat(build.console()).contains("virt-backup: backup of domain 'web' complete",
                 "virt-backup: backup of domain 'db' complete");
+    }
+
+    @Test
+    void severalDomainsInOneStepReturnAMapPerDomain() throws Exception {
+        Build build = run("several", "node {\n"
+                + "  def r = virtBackup domains: ['db', 'web'], uri: '" + uri + "', backupDir: '" + backups + "'\n"
+                + "  echo \"RESULT ${groovy.json.JsonOutput.toJson(r)}\"\n"
+                + "}");
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        Map<?, ?> result = resultOf(build);
+        assertThat(new ArrayList<Object>(result.keySet())).as("keyed by domain, in the order backed up").containsExactly("db", "web");
+        for (String domain : List.of("db", "web")) {
+            Map<?, ?> one = (Map<?, ?>) result.get(domain);
+            assertThat(one.get("domain")).isEqualTo(domain);
+            assertThat(one.get("result")).isEqualTo("complete");
+            assertThat(Path.of((String) one.get("backupDir"))).hasParent(backups.resolve(domain))
+                    .isDirectory();
+        }
+        assertThat(jenkins.artifacts(build.job(), build.number())).hasSize(4);
+    }
+
+    /** {@code ok} running and {@code paused} paused: in shutdown mode the paused one fails, alone. */
+    private static String mixedNode(String folder) throws Exception {
+        TestDriverNode node = new TestDriverNode(work.resolve(folder));
+        return node
+                .domain("ok", RunState.RUNNING, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("ok.raw", 4 << 20, 1 << 20, 21), "raw"))
+                .domain("paused", RunState.PAUSED, true,
+                        TestDriverNode.fileDisk("vda", node.rawImage("paused.raw", 4 << 20, 1 << 20, 22), "raw"))
+                .write();
+    }
+
+    @Test
+    void allDomainsWithAFailedOneFailNamingIt() throws Exception {
+        String mixed = mixedNode("pipeline-mixed-failure");
+        Build build = run("all-fails", "node {\n"
+                + "  virtBackup allDomains: true, mode: 'shutdown', uri: '" + mixed + "', backupDir: '" + backups
+                + "'\n}\necho 'not reached'");
+
+        assertThat(build.result()).as(build.console()).isEqualTo("FAILURE");
+        assertThat(build.console()).contains("ERROR: virt-backup: 1 of 2 domain(s) failed: domain 'paused': "
+                + "exit code 1 (backup failed, the domain was left as it was found): domain 'paused' is paused")
+                .contains("virt-backup: domain 'ok': complete, in " + backups + "/ok/")
+                .doesNotContain("not reached");
+    }
+
+    @Test
+    void allDomainsWithAFailedOneAreUnstableWhenAskedAndReturnEveryResult() throws Exception {
+        String mixed = mixedNode("pipeline-mixed-unstable");
+        Build build = run("all-unstable", "node {\n"
+                + "  def r = virtBackup allDomains: true, mode: 'shutdown', parallel: 2, unstableOnFailure: true,"
+                + " uri: '" + mixed + "', backupDir: '" + backups + "'\n"
+                + "  echo \"RESULT ${groovy.json.JsonOutput.toJson(r)}\"\n"
+                + "}");
+
+        assertThat(build.result()).as(build.console()).isEqualTo("UNSTABLE");
+        Map<?, ?> result = resultOf(build);
+        assertThat(new ArrayList<Object>(result.keySet())).containsExactly("ok", "paused");
+        assertThat(((Map<?, ?>) result.get("ok")).get("result")).isEqualTo("complete");
+        Map<String, Object> failed = new LinkedHashMap<>();
+        failed.put("domain", "paused");
+        failed.put("result", "failed");
+        failed.put("exitCode", 1L);
+        failed.put("error", "domain 'paused' is paused and cannot shut down; use mode suspend, or resume it first");
+        assertThat(result.get("paused")).isEqualTo(failed);
+        assertThat(build.console()).contains("[ok] virt-backup: backup of domain 'ok' complete",
+                "virt-backup: 1 of 2 domain(s) failed: domain 'paused'");
+    }
+
+    /** The map a build echoed as {@code RESULT JSON}. */
+    private static Map<?, ?> resultOf(Build build) {
+        String line = build.console().lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow();
+        return (Map<?, ?>) Json.parse(line.substring("RESULT ".length()));
     }
 
     /**

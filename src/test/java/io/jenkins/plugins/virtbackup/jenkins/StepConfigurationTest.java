@@ -16,7 +16,8 @@ class StepConfigurationTest {
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
-                        "forceOff", "verify", "verbose");
+                        "forceOff", "verify", "verbose", "domains", "allDomains", "excludes", "parallel",
+                        "unstableOnFailure");
     }
 
     @Test
@@ -33,8 +34,17 @@ class StepConfigurationTest {
         submitted.setForceOff(false);
         submitted.setVerify(false);
         submitted.setVerbose(false);
+        submitted.setDomains(List.of(" "));
+        submitted.setAllDomains(false);
+        submitted.setExcludes(List.of(""));
+        submitted.setParallel(1);
+        submitted.setUnstableOnFailure(false);
 
         assertThat(submitted).usingRecursiveComparison().isEqualTo(fresh);
+        assertThat(fresh.getDomains()).isEmpty();
+        assertThat(fresh.getDomainsText()).isEmpty();
+        assertThat(fresh.getExcludesText()).isEmpty();
+        assertThat(fresh.getParallel()).isEqualTo(1).isEqualTo(new VirtBackupStep("web").getParallel());
         assertThat(fresh.getUri()).isNull();
         assertThat(fresh.getBackupDir()).isNull();
         assertThat(fresh.getDisks()).isEmpty();
@@ -50,7 +60,34 @@ class StepConfigurationTest {
         step.setMode("");
         step.setLevel(" ");
         step.setDisks(null);
+        step.setDomains(null);
+        step.setExcludes(List.of(" "));
         assertThat(step).usingRecursiveComparison().isEqualTo(new VirtBackupStep("web"));
+    }
+
+    @Test
+    void builderAndStepBuildTheSameAllDomainsCommandLine() {
+        VirtBackupBuilder builder = new VirtBackupBuilder("");
+        VirtBackupStep step = new VirtBackupStep(null);
+        builder.setAllDomains(true);
+        step.setAllDomains(true);
+        builder.setExcludes(List.of("test-*, scratch?"));     // the freestyle text box
+        step.setExcludes(List.of("test-*", "scratch?"));      // a pipeline list
+        builder.setParallel(2);
+        step.setParallel(2);
+        builder.setUnstableOnFailure(true);
+        step.setUnstableOnFailure(true);
+
+        assertThat(builder.getExcludesText()).isEqualTo("test-* scratch?").isEqualTo(step.getExcludesText());
+        assertThat(builder.options().problems()).isEmpty();
+        assertThat(builder.options().unstableOnFailure()).isTrue();
+        assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
+                .endsWith("--all", "--exclude", "test-*", "--exclude", "scratch?", "--parallel", "2");
+
+        VirtBackupBuilder list = new VirtBackupBuilder(null);
+        list.setDomains(List.of("web db"));
+        assertThat(list.getDomainsText()).isEqualTo("web db");
+        assertThat(list.options().domains()).containsExactly("web", "db");
     }
 
     @Test

@@ -30,6 +30,19 @@ public final class ProcessTestNode {
                 .write();
     }
 
+    /**
+     * Writes a node with two running domains like {@code big}, {@code big-1} and {@code big-2}, and
+     * returns its URI: for signals while several domains are copied at once.
+     */
+    public static String twoBig(Path images) throws IOException {
+        TestDriverNode node = new TestDriverNode(images);
+        for (String name : new String[] {"big-1", "big-2"}) {
+            node.domain(name, RunState.RUNNING, true, TestDriverNode.fileDisk("vda",
+                    spread(node.rawImage(name + ".raw", 32L << 30, 1 << 20, name.hashCode())), "raw"));
+        }
+        return node.write();
+    }
+
     /** Writes 4 KiB of data at the start of every MiB of {@code image}. */
     private static Path spread(Path image) throws IOException {
         byte[] block = new byte[4096];

@@ -29,6 +29,8 @@ public final class BackupLog implements AutoCloseable {
     private final boolean interactive;
     private boolean progressShown;
     private final SyslogSink syslog;
+    /** Put before each console line: the domain's name while several domains are backed up at once. */
+    private final String consolePrefix;
     private final List<String> pending = new ArrayList<>();
     private Path recordFile;
     private FileChannel recordChannel;
@@ -41,10 +43,20 @@ public final class BackupLog implements AutoCloseable {
 
     /** @param interactive the console is a terminal: progress is redrawn in place */
     public BackupLog(PrintStream console, boolean verbose, boolean interactive, SyslogSink syslog) {
+        this(console, verbose, interactive, syslog, "");
+    }
+
+    /**
+     * @param consolePrefix put before each console line (not into syslog or the run log), so that the
+     *                      lines of runs sharing one console can be told apart: {@code "[web] "}
+     */
+    public BackupLog(PrintStream console, boolean verbose, boolean interactive, SyslogSink syslog,
+                     String consolePrefix) {
         this.console = console;
         this.verbose = verbose;
         this.interactive = interactive;
         this.syslog = syslog;
+        this.consolePrefix = consolePrefix;
     }
 
     public boolean isInteractive() {
@@ -54,11 +66,11 @@ public final class BackupLog implements AutoCloseable {
     /** A progress line: redrawn in place on a terminal, else a plain line with {@code -v}. Never recorded. */
     public synchronized void progress(String line) {
         if (interactive) {
-            console.print("\r\033[K" + "virt-backup: " + line);
+            console.print("\r\033[K" + consolePrefix + "virt-backup: " + line);
             console.flush();
             progressShown = true;
         } else if (verbose) {
-            console.println("virt-backup: " + line);
+            console.println(consolePrefix + "virt-backup: " + line);
         }
     }
 
@@ -149,7 +161,7 @@ public final class BackupLog implements AutoCloseable {
     private synchronized void emit(Severity severity, String message, boolean toConsole, boolean toSyslog) {
         if (toConsole) {
             progressDone();
-            console.println(consoleLine(severity, message));
+            console.println(consolePrefix + consoleLine(severity, message));
             console.flush();
         }
         if (toSyslog) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * {@code virt-backup restore --test}: proves that a backup boots. Restores it as a transient clone
@@ -28,6 +29,13 @@ public final class RestoreTest {
     /** The clone's name: the original's, then this, then random hex: plain to see in {@code virsh list}. */
     static final String CLONE_INFIX = "-restore-test-";
     static final String CONSOLE_LOG = "console.log";
+    private static final Pattern CLONE_NAME = Pattern.compile(
+            ".+" + CLONE_INFIX + "[0-9a-f]{8}");
+
+    /** Whether {@code domain} is named like a restore test's clone, which lives only while its test runs. */
+    public static boolean isClone(String domain) {
+        return CLONE_NAME.matcher(domain).matches();
+    }
 
     private final Hypervisor hypervisor;
     private final BackupLog log;

@@ -1,6 +1,7 @@
 package io.jenkins.plugins.virtbackup.engine.retention;
 
 import io.jenkins.plugins.virtbackup.engine.BackupException;
+import io.jenkins.plugins.virtbackup.engine.CompletedBackup;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.recovery.DomainLock;
@@ -78,6 +79,23 @@ public final class PruneRun {
             log.milestone("prune of " + domainFolder + ": " + kept.size() + " kept, " + removed.size()
                     + (dryRun ? " would be removed" : " removed"));
             return new Outcome(domainFolder, kept, removed);
+        }
+    }
+
+    /**
+     * {@code --keep-*} on a backup run: prunes the folder of a backup just completed.
+     *
+     * @throws BackupException with the prune's status, saying that the backup itself is complete
+     */
+    public void pruneAfter(CompletedBackup backup, RetentionPolicy policy) throws BackupException {
+        if (!policy.keepsSomething()) {
+            return;
+        }
+        try {
+            prune(backup.directory().getParent(), policy, false);
+        } catch (BackupException e) {
+            throw new BackupException(e.status(), "the backup is complete, in " + backup.directory()
+                    + ", but the prune after it failed: " + e.getMessage(), e);
         }
     }
 
