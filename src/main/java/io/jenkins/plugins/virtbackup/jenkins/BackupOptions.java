@@ -42,6 +42,8 @@ public final class BackupOptions implements EngineTask {
     private final List<String> excludes;
     private final int parallel;
     private final boolean unstableOnFailure;
+    /** The {@code --keep-*} arguments: prune the domain's backups after each successful backup. */
+    private final List<String> keep;
 
     /**
      * @param uri       null for libvirt's default (which honours {@code LIBVIRT_DEFAULT_URI})
@@ -76,6 +78,37 @@ public final class BackupOptions implements EngineTask {
         this.forceOff = forceOff;
         this.verify = verify;
         this.verbose = verbose;
+        this.keep = new ArrayList<>();
+    }
+
+    /** {@code base} with {@code keep} for its {@code --keep-*} arguments. */
+    private BackupOptions(BackupOptions base, List<String> keep) {
+        this.domain = base.domain;
+        this.uri = base.uri;
+        this.disks = base.disks;
+        this.mode = base.mode;
+        this.level = base.level;
+        this.backupDir = base.backupDir;
+        this.shutdownTimeout = base.shutdownTimeout;
+        this.forceOff = base.forceOff;
+        this.verify = base.verify;
+        this.verbose = base.verbose;
+        this.domains = base.domains;
+        this.allDomains = base.allDomains;
+        this.excludes = base.excludes;
+        this.parallel = base.parallel;
+        this.unstableOnFailure = base.unstableOnFailure;
+        this.keep = new ArrayList<>(keep);
+    }
+
+    /**
+     * The same options with a retention: after each successful backup the domain's backups are
+     * pruned ({@code --keep-*}).
+     *
+     * @param retention null for none
+     */
+    public BackupOptions withRetention(BackupRetention retention) {
+        return new BackupOptions(this, retention == null ? List.of() : retention.cliArguments());
     }
 
     /**
@@ -102,13 +135,16 @@ public final class BackupOptions implements EngineTask {
             return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
                     verbose);
         }
+        if (keep == null) {
+            return new BackupOptions(this, List.of());  // saved by a version before retention
+        }
         return this;
     }
 
     /** The options of one domain of a list: what a single-domain step with these fields would run. */
     public BackupOptions forDomain(String name) {
-        return new BackupOptions(name, uri, List.of(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose);
+        return new BackupOptions(new BackupOptions(name, uri, List.of(), mode, level, backupDir, shutdownTimeout,
+                forceOff, verify, verbose), keep);
     }
 
     public String domain() {
@@ -160,10 +196,10 @@ public final class BackupOptions implements EngineTask {
         for (String disk : disks) {
             expandedDisks.add(expander.apply(disk));
         }
-        return new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
+        return new BackupOptions(new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
                 expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
                 forceOff, verify, verbose, expandEach(expander, domains), allDomains, expandEach(expander, excludes),
-                parallel, unstableOnFailure);
+                parallel, unstableOnFailure), keep);
     }
 
     private static List<String> expandEach(UnaryOperator<String> expander, List<String> values) {
@@ -249,6 +285,7 @@ public final class BackupOptions implements EngineTask {
         if (verbose) {
             args.add("--verbose");
         }
+        args.addAll(keep);
         if (allDomains) {
             args.add("--all");
             for (String exclude : excludes) {

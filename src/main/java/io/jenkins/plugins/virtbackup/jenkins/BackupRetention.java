@@ -6,6 +6,7 @@ import hudson.model.Descriptor;
 import hudson.util.FormValidation;
 import io.jenkins.plugins.virtbackup.engine.retention.RetentionPolicy;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
 import org.kohsuke.stapler.DataBoundConstructor;
 import org.kohsuke.stapler.DataBoundSetter;
@@ -84,24 +85,21 @@ public class BackupRetention extends AbstractDescribableImpl<BackupRetention> im
         this.keepYearly = keepYearly;
     }
 
-    /** The counts as the engine's policy; null when one is negative (the step's checks say so first). */
-    RetentionPolicy policy() {
-        try {
-            return new RetentionPolicy(keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly);
-        } catch (IllegalArgumentException negative) {
-            return null;
-        }
-    }
-
-    /** The command line's {@code --keep-*} options; none when no count is given. */
+    /**
+     * The command line's {@code --keep-*} options for the counts given (not 0). A negative count is
+     * passed on as it is: the engine refuses it with a usage error, as the form's check does.
+     */
     List<String> cliArguments() {
-        RetentionPolicy policy = policy();
-        return policy == null ? List.of() : policy.cliArguments();
-    }
-
-    /** A problem with the counts, or null. */
-    String problem() {
-        return policy() == null ? Messages.BackupRetention_negative() : null;
+        int[] counts = {keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly};
+        List<String> args = new ArrayList<>();
+        RetentionPolicy.Rule[] rules = RetentionPolicy.Rule.values();
+        for (int i = 0; i < rules.length; i++) {
+            if (counts[i] != 0) {
+                args.add("--" + rules[i].option());
+                args.add(Integer.toString(counts[i]));
+            }
+        }
+        return args;
     }
 
     @Extension

@@ -42,6 +42,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private ArrayList<String> excludes;
     private int parallel = 1;
     private boolean unstableOnFailure;
+    private BackupRetention retention;
 
     @DataBoundConstructor
     public VirtBackupBuilder(String domain) {
@@ -226,9 +227,20 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         return this;
     }
 
+    /** The optional retention: prune the domain's backups after each successful backup. */
+    public BackupRetention getRetention() {
+        return retention;
+    }
+
+    @DataBoundSetter
+    public void setRetention(BackupRetention retention) {
+        this.retention = retention;
+    }
+
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure);
+                verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure)
+                .withRetention(retention);
     }
 
     @Override

@@ -42,6 +42,7 @@ public class VirtBackupStep extends Step {
     private List<String> excludes = List.of();
     private int parallel = 1;
     private boolean unstableOnFailure;
+    private BackupRetention retention;
 
     @DataBoundConstructor
     public VirtBackupStep(String domain) {
@@ -202,9 +203,20 @@ public class VirtBackupStep extends Step {
         this.unstableOnFailure = unstableOnFailure;
     }
 
+    /** The optional retention: prune the domain's backups after each successful backup. */
+    public BackupRetention getRetention() {
+        return retention;
+    }
+
+    @DataBoundSetter
+    public void setRetention(BackupRetention retention) {
+        this.retention = retention;
+    }
+
     BackupOptions options() {
         return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose).withDomains(domains, allDomains, excludes, parallel, unstableOnFailure);
+                verbose).withDomains(domains, allDomains, excludes, parallel, unstableOnFailure)
+                .withRetention(retention);
     }
 
     @Override

@@ -100,7 +100,7 @@ class HpiPackageIT {
             }
         }
         assertThat(extensions).containsExactlyInAnyOrderElementsOf(
-                JenkinsIndexesTest.annotatedGlueClasses(hudson.Extension.class)).hasSize(6);
+                JenkinsIndexesTest.annotatedGlueClasses(hudson.Extension.class)).hasSize(7);
         assertThat(new String(pluginJar.get("META-INF/services/annotations/org.jenkinsci.Symbol"),
                 StandardCharsets.UTF_8).lines()).containsExactlyElementsOf(
                 JenkinsIndexesTest.annotatedGlueClasses(org.jenkinsci.Symbol.class).stream().sorted().toList())

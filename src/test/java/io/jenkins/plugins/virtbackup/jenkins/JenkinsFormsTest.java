@@ -43,16 +43,18 @@ class JenkinsFormsTest {
     /** Every form of the plugin: each build step as a freestyle builder and as a pipeline step. */
     static final List<Class<?>> DESCRIBABLES = List.of(VirtBackupBuilder.class, VirtBackupStep.class,
             VirtBackupRestoreBuilder.class, VirtBackupRestoreStep.class, VirtBackupRestoreTestBuilder.class,
-            VirtBackupRestoreTestStep.class);
+            VirtBackupRestoreTestStep.class, BackupRetention.class);
 
     @ParameterizedTest
     @MethodSource("describables")
     void everyFieldIsABoundPropertyWithAGetterAndHelp(Class<?> describable) throws Exception {
         Document config = parse(describable, "config.jelly");
         Set<String> fields = new LinkedHashSet<>();
-        NodeList entries = config.getElementsByTagNameNS("/lib/form", "entry");
-        for (int i = 0; i < entries.getLength(); i++) {
-            fields.add(((Element) entries.item(i)).getAttribute("field"));
+        for (String tag : List.of("entry", "optionalProperty")) {
+            NodeList entries = config.getElementsByTagNameNS("/lib/form", tag);
+            for (int i = 0; i < entries.getLength(); i++) {
+                fields.add(((Element) entries.item(i)).getAttribute("field"));
+            }
         }
         Map<String, Type> bound = boundProperties(describable);
 
@@ -168,10 +170,14 @@ class JenkinsFormsTest {
                 }
             }
         }
-        // Each field's entry and widget, and the advanced section, in every form.
+        // Each field's entry and widget (a nested describable's optional property: one tag), and the
+        // advanced section of every step's form.
         int expected = 0;
         for (Class<?> describable : DESCRIBABLES) {
-            expected += 2 * boundProperties(describable).size() + 1;
+            for (Type type : boundProperties(describable).values()) {
+                expected += type == BackupRetention.class ? 1 : 2;
+            }
+            expected += describable == BackupRetention.class ? 0 : 1;
         }
         assertThat(checked).isEqualTo(expected);
     }

@@ -34,7 +34,8 @@ class JenkinsIndexesTest {
                         VirtBackupRestoreBuilder.DescriptorImpl.class.getName(),
                         VirtBackupRestoreStep.DescriptorImpl.class.getName(),
                         VirtBackupRestoreTestBuilder.DescriptorImpl.class.getName(),
-                        VirtBackupRestoreTestStep.DescriptorImpl.class.getName());
+                        VirtBackupRestoreTestStep.DescriptorImpl.class.getName(),
+                        BackupRetention.DescriptorImpl.class.getName());
     }
 
     @Test

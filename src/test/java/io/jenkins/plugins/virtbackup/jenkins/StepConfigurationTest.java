@@ -17,7 +17,7 @@ class StepConfigurationTest {
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
                         "forceOff", "verify", "verbose", "domains", "allDomains", "excludes", "parallel",
-                        "unstableOnFailure");
+                        "unstableOnFailure", "retention");
     }
 
     @Test
