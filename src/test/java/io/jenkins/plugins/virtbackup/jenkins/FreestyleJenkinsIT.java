@@ -85,6 +85,7 @@ class FreestyleJenkinsIT {
         changed.put("excludes", "test-* scratch?");
         changed.put("parallel", "3");
         changed.put("unstableOnFailure", "true");
+        changed.put("retention", "keepLast=0 keepHourly=0 keepDaily=7 keepWeekly=4 keepMonthly=6 keepYearly=1");
         assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
@@ -372,6 +373,12 @@ class FreestyleJenkinsIT {
                 for (String disk : value.split(" ")) {
                     xml.append("<string>").append(xml(disk)).append("</string>");
                 }
+            } else if (name.equals("retention")) {
+                for (String count : value.split(" ")) {
+                    String[] nameAndValue = count.split("=");
+                    xml.append('<').append(nameAndValue[0]).append('>').append(nameAndValue[1])
+                            .append("</").append(nameAndValue[0]).append('>');
+                }
             } else {
                 xml.append(xml(value));
             }
@@ -406,7 +413,10 @@ class FreestyleJenkinsIT {
         return builderFields(builder, saved);
     }
 
-    /** The builder element's fields from a saved config.xml; a list's items joined with blanks. */
+    /**
+     * The builder element's fields from a saved config.xml; a list's items joined with blanks, and
+     * the retention's counts as {@code keepDaily=7}, joined with blanks.
+     */
     static Map<String, String> builderFields(String configXml) throws Exception {
         return builderFields(VirtBackupBuilder.class, configXml);
     }
@@ -420,8 +430,10 @@ class FreestyleJenkinsIT {
             if (child instanceof Element field) {
                 List<String> items = new ArrayList<>();
                 for (Node item = field.getFirstChild(); item != null; item = item.getNextSibling()) {
-                    if (item instanceof Element) {
-                        items.add(item.getTextContent());
+                    if (item instanceof Element element) {
+                        // A list's items are strings; a nested describable's are its fields, by name.
+                        items.add(field.getTagName().equals("retention")
+                                ? element.getTagName() + "=" + element.getTextContent() : element.getTextContent());
                     }
                 }
                 fields.put(field.getTagName(), items.isEmpty() ? field.getTextContent() : String.join(" ", items));

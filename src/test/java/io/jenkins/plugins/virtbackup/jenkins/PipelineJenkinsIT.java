@@ -166,6 +166,29 @@ class PipelineJenkinsIT {
                 "virt-backup: backup of domain 'db' complete");
     }
 
+    /** The retention map binds to the step's nested describable and prunes after the backup. */
+    @Test
+    void retentionPrunesTheDomainsBackupsAfterEachBackup() throws Exception {
+        Path root = work.resolve("retention");
+        String target = "uri: '" + uri + "', backupDir: '" + root + "'";
+        Build build = run("retention", "node {\n"
+                + "  virtBackup(domain: 'db', " + target + ")\n"
+                + "  virtBackup(domain: 'db', " + target + ")\n"
+                + "  def last = virtBackup(domain: 'db', " + target + ", retention: [keepLast: 2])\n"
+                + "  echo \"KEPT ${last.backupDir}\"\n"
+                + "}");
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("--keep-last 2", "2 kept, 1 removed");
+        List<Path> left;
+        try (Stream<Path> found = Files.list(root.resolve("db"))) {
+            left = found.toList();
+        }
+        assertThat(left).hasSize(2);
+        String kept = build.console().lines().filter(l -> l.startsWith("KEPT ")).findFirst().orElseThrow().substring(5);
+        assertThat(left).contains(Path.of(kept));
+    }
+
     @Test
     void severalDomainsInOneStepReturnAMapPerDomain() throws Exception {
         Build build = run("several", "node {\n"
