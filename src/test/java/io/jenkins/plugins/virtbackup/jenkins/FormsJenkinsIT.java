@@ -179,6 +179,7 @@ class FormsJenkinsIT {
         entered.put("unstableOnFailure", "false");
         Set<String> bound = new TreeSet<>(entered.keySet());
         bound.addAll(List.of("domains", "excludes"));   // empty: one domain; tried by the next test
+        bound.add("retention");                          // off; its counts are tried by the next test
         assertThat(bound).as("every field the builder binds").isEqualTo(FreestyleJenkinsIT.boundFields());
 
         HtmlPage page = configure(job);
@@ -217,9 +218,14 @@ class FormsJenkinsIT {
 
         HtmlPage page = configure(job);
         fill(page, entered);
+        // The retention: its checkbox opens the nested form of the counts.
+        ((HtmlCheckBoxInput) page.getElementByName("_.retention")).setChecked(true);
+        fill(page, Map.of("keepDaily", "7", "keepWeekly", "4"));
         save(page);
 
         Map<String, String> saved = FreestyleJenkinsIT.builderFields(jenkins.jobConfig(job));
+        assertThat(saved).containsEntry("retention",
+                "keepLast=0 keepHourly=0 keepDaily=7 keepWeekly=4 keepMonthly=0 keepYearly=0");
         assertThat(saved).doesNotContainKeys("domain", "domains")
                 .containsEntry("allDomains", "true").containsEntry("excludes", "nosuch-* other?")
                 .containsEntry("parallel", "2").containsEntry("unstableOnFailure", "true");
@@ -227,14 +233,15 @@ class FormsJenkinsIT {
         assertThat(values(configure(job), entered.keySet())).as("the page shows what was saved").isEqualTo(entered);
         Build build = jenkins.waitForBuild(job, jenkins.build(job));
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
-        assertThat(build.console()).contains("--all --exclude nosuch-* --exclude other? --parallel 2",
-                "virt-backup: domain 'web': complete, in " + backups + "/web/");
+        assertThat(build.console()).contains("--keep-daily 7 --keep-weekly 4 --all --exclude nosuch-* --exclude "
+                + "other? --parallel 2", "virt-backup: domain 'web': complete, in " + backups + "/web/");
 
         HtmlPage again = configure(job);
         assertThat(validate(again, "domain", "web")).as("one domain and all domains")
                 .isEqualTo(Messages.Fields_domainChoice());
         assertThat(validate(again, "domains", "web ../db")).isEqualTo(Messages.Fields_domainUnsafe("../db"));
         assertThat(validate(again, "parallel", "0")).isEqualTo(Messages.Fields_parallelNotPositive());
+        assertThat(validate(again, "keepDaily", "-1")).isEqualTo(Messages.BackupRetention_negative());
     }
 
     /** Each bad value gets its message under the field as soon as the field changes. */

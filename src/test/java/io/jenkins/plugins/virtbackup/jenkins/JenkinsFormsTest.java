@@ -112,6 +112,8 @@ class JenkinsFormsTest {
         int count = 0;
         while (label.find()) {
             assertThat(labels).as("label '%s'", label.group(1)).containsKey(label.group(1));
+            assertThat(label.group(1)).as("a label: Jelly parses what is in parentheses as an expression, which "
+                    + "words with blanks between are not").doesNotMatch(".*\\([^)]*\\s[^)]*\\).*");
             count++;
         }
         assertThat(count).isEqualTo(boundProperties(describable).size());
