@@ -32,6 +32,7 @@ public final class BackupOptions implements EngineTask {
     private final int shutdownTimeout;
     private final boolean forceOff;
     private final boolean verify;
+    private final boolean compress;
     private final boolean verbose;
 
     /**
@@ -41,9 +42,10 @@ public final class BackupOptions implements EngineTask {
      * @param level     null for {@link #DEFAULT_LEVEL}
      * @param backupDir null for {@link #DEFAULT_BACKUP_DIR}
      * @param verify    read every written chunk back before the backup counts ({@code --verify})
+     * @param compress  write the disks as qcow2 with zstd-compressed clusters ({@code --compress})
      */
     public BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
-                         int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose) {
+                         int shutdownTimeout, boolean forceOff, boolean verify, boolean compress, boolean verbose) {
         this.domain = Fields.trimToNull(domain);
         this.uri = Fields.trimToNull(uri);
         this.disks = new ArrayList<>(Fields.diskNames(disks));
@@ -54,7 +56,14 @@ public final class BackupOptions implements EngineTask {
         this.shutdownTimeout = shutdownTimeout;
         this.forceOff = forceOff;
         this.verify = verify;
+        this.compress = compress;
         this.verbose = verbose;
+    }
+
+    /** Options of an uncompressed backup. */
+    public BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
+                         int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose) {
+        this(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify, false, verbose);
     }
 
     public String domain() {
@@ -88,7 +97,7 @@ public final class BackupOptions implements EngineTask {
         }
         return new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
                 expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
-                forceOff, verify, verbose);
+                forceOff, verify, compress, verbose);
     }
 
     private static String expand(UnaryOperator<String> expander, String value) {
@@ -148,6 +157,9 @@ public final class BackupOptions implements EngineTask {
         }
         if (verify) {
             args.add("--verify");
+        }
+        if (compress) {
+            args.add("--compress");
         }
         if (verbose) {
             args.add("--verbose");

@@ -34,6 +34,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
     private boolean verify;
+    private boolean compress;
     private boolean verbose;
 
     @DataBoundConstructor
@@ -127,6 +128,16 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         this.verify = verify;
     }
 
+    public boolean isCompress() {
+        return compress;
+    }
+
+    /** Disks as qcow2 with zstd-compressed clusters, which QEMU reads directly; off by default. */
+    @DataBoundSetter
+    public void setCompress(boolean compress) {
+        this.compress = compress;
+    }
+
     public boolean isVerbose() {
         return verbose;
     }
@@ -156,7 +167,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
 
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose);
+                compress, verbose);
     }
 
     @Override

@@ -79,12 +79,14 @@ class FreestyleJenkinsIT {
         changed.put("shutdownTimeout", "600");
         changed.put("forceOff", "true");
         changed.put("verify", "true");
+        changed.put("compress", "true");
         changed.put("verbose", "true");
         assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
         Map<String, String> defaults = Map.of("domain", "web", "mode", "suspend", "level", "full",
-                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "verbose", "false");
+                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "compress", "false", "verbose",
+                "false");
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);

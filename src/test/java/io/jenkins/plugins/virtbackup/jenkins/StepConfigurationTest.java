@@ -16,7 +16,7 @@ class StepConfigurationTest {
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
-                        "forceOff", "verify", "verbose");
+                        "forceOff", "verify", "compress", "verbose");
     }
 
     @Test
@@ -32,6 +32,7 @@ class StepConfigurationTest {
         submitted.setShutdownTimeout(300);
         submitted.setForceOff(false);
         submitted.setVerify(false);
+        submitted.setCompress(false);
         submitted.setVerbose(false);
 
         assertThat(submitted).usingRecursiveComparison().isEqualTo(fresh);
@@ -42,6 +43,8 @@ class StepConfigurationTest {
         assertThat(fresh.isVerify()).as("read-back is opt-in").isFalse();
         assertThat(fresh.getLevel()).isEqualTo("full").isEqualTo(new VirtBackupStep("web").getLevel());
         assertThat(new VirtBackupStep("web").isVerify()).isFalse();
+        assertThat(fresh.isCompress()).as("compression is opt-in").isFalse();
+        assertThat(new VirtBackupStep("web").isCompress()).isFalse();
         assertThat(fresh.options().cliArguments())
                 .isEqualTo(new BackupOptions("web", null, null, null, null, null, 300, false, false, false)
                         .cliArguments());
@@ -73,6 +76,8 @@ class StepConfigurationTest {
         step.setForceOff(true);
         builder.setVerify(true);
         step.setVerify(true);
+        builder.setCompress(true);
+        step.setCompress(true);
         builder.setVerbose(true);
         step.setVerbose(true);
 
@@ -81,7 +86,8 @@ class StepConfigurationTest {
         assertThat(step.getDisksText()).isEqualTo("vda vdb");
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
                 .containsExactly("--connect", "qemu:///system", "--mode", "live", "--level", "diff",
-                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose",
+                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--compress",
+                        "--verbose",
                         "--", "db", "vda", "vdb");
     }
 
