@@ -167,7 +167,8 @@ public final class BackupEngine {
         ChainPlan plan = planLevel(request, found, vm, selection, capacities);
 
         log.milestone("backup of domain '" + name + "' started: mode " + request.mode()
-                + (pulls ? ", level " + plan.level() : "") + (request.compress() ? ", compressed" : "") + ", domain " + found.name().toLowerCase(Locale.ROOT)
+                + (pulls ? ", level " + plan.level() : "") + (request.compress() ? ", compressed" : "")
+                + ", domain " + found.name().toLowerCase(Locale.ROOT)
                 + ", " + selection.toCopy().size() + " disk(s), to " + request.backupRoot());
         BackupDirectory directory = BackupDirectory.create(request.backupRoot(), name, start);
         boolean committed = false;

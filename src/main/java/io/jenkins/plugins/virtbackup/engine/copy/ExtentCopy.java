@@ -29,7 +29,9 @@ import java.util.function.BooleanSupplier;
  * <p>Several workers copy at once, each reading through its own connection and writing through
  * the sink (which must take writes from several threads): one NBD request at a time leaves both
  * servers idle half the time; {@code bench/run} measured the difference (docs/benchmark.md).
- * Pieces never overlap, so their order does not matter.
+ * Pieces never overlap, so their order does not matter. A sink that takes whole clusters only
+ * (a compressing one, {@link ImageSink#granularity}) gets pieces of whole clusters, never two
+ * pieces of one cluster.
  */
 public final class ExtentCopy {
     /** Large enough that the round trips of NBD cost little, small enough to stay within its limits. */
