@@ -7,9 +7,13 @@ import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.Severity;
+import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.store.BackupVerifier;
 import io.jenkins.plugins.virtbackup.engine.store.Json;
+import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.QemuImages;
 import io.jenkins.plugins.virtbackup.testing.SparseFile;
@@ -151,6 +155,11 @@ class VirtBackupCommandTest {
         }
         assertThat(backup.resolve("vda.raw")).as("the raw disk became a qcow2").doesNotExist();
         assertThat(backup.resolve("memory.state")).exists();
+        try (BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                false, SyslogSink.NONE)) {
+            assertThat(new BackupVerifier(log, new LinuxFileExtents()).verify(backup)).as("virt-backup verify")
+                    .isEqualTo(ExitStatus.OK);
+        }
 
         Path restored = dir.resolve("restored");
         out.reset();

@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,13 +68,12 @@ class CompressedChainCopyTest {
         return clone;
     }
 
-    private List<BackedUpFile> copy(Path clone, BackupDirectory backup, BooleanSupplier cancelled)
-            throws IOException {
+    private List<BackedUpFile> copy(Path clone, BackupDirectory backup) throws Exception {
         Disk disk = new Disk("vda", "disk", "file", clone.toString(), "qcow2", false, false);
         Qcow2Writer compressing = new QemuNbdWriter(BackupDirectory.FILE_MODE, (tool, text) -> { }).compressed();
         try (BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                 false, SyslogSink.NONE)) {
-            DiskCopier copier = new DiskCopier(cancelled, new LinuxFileExtents(), BackupDirectory.FILE_MODE);
+            DiskCopier copier = new DiskCopier(() -> false, new LinuxFileExtents(), BackupDirectory.FILE_MODE);
             return new ChainCopy(copier, log, compressing).copy(disk, BackingChain.of("vda", clone, "qcow2"), backup);
         }
     }
@@ -87,7 +85,7 @@ class CompressedChainCopyTest {
         Host.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", clone.toString(), expected.toString());
         BackupDirectory backup = BackupDirectory.create(dir.resolve("backups"), "web", Instant.now());
 
-        List<BackedUpFile> files = copy(clone, backup, () -> false);
+        List<BackedUpFile> files = copy(clone, backup);
         Host.run("mv", dir.resolve("templates").toString(), dir.resolve("templates-gone").toString());
         Host.run("mv", clone.toString(), dir.resolve("clone-gone.qcow2").toString());
 
