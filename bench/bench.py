@@ -216,6 +216,25 @@ class Bench:
             raw.unlink()
         fsync_files([path])
 
+    def make_mixed_image(self, path, fmt, size_mib, data_mib, data_out, rng):
+        """A sparse image of size_mib holding data_mib of half-compressible data in 1 MiB chunks
+        spread evenly (see mixed_chunk); every data byte is appended to data_out too, so that zstd can
+        be timed on exactly the data the disks hold."""
+        chunks = max(1, data_mib)
+        stride = size_mib / chunks
+        raw = path if fmt == 'raw' else path.with_suffix('.tmp.raw')
+        with open(raw, 'wb') as f:
+            f.truncate(size_mib * MiB)
+            for i in range(chunks):
+                chunk = mixed_chunk(rng, self.text_pool)
+                f.seek(int(i * stride) * MiB)
+                f.write(chunk)
+                data_out.write(chunk)
+        if fmt != 'raw':
+            sh('qemu-img', 'convert', '-f', 'raw', '-O', fmt, raw, path)
+            raw.unlink()
+        fsync_files([path])
+
     def domain_xml(self, name, disks, command_channel=False):
         devices = ''.join(
             f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/><source file='{path}'/>"
@@ -306,14 +325,14 @@ class Bench:
         directory.mkdir(parents=True)
         return directory
 
-    def ours(self, name, mode, out, level=None):
+    def ours(self, name, mode, out, level=None, extra=()):
         """Runs our CLI as a process of its own: wall time, peak RSS (wait4), what its manifest says.
 
         Each run makes a new folder in out/DOMAIN; only that folder counts as its output, so that an
         inc into the root of its full is measured alone.
         """
         cmd = ['java', '-jar', str(self.jar), '-c', URI, '-b', mode] + (['-l', level] if level else []) \
-            + ['-d', str(out), '-v', name]
+            + list(extra) + ['-d', str(out), '-v', name]
         domain_folder = out / name
         before = set(domain_folder.iterdir()) if domain_folder.is_dir() else set()
         t0 = time.monotonic_ns()
@@ -604,6 +623,54 @@ class Bench:
         for tool, fn in rotate([('virt-backup shutdown', ours), ('virsh shutdown + cp + start', shutdown_cp)], r):
             self.record(r, 'shutdown', tool, fn)
 
+    def compress_round(self, r):
+        """--compress against the same backup without it and against zstd -T0 of the same data: on
+        the shut-off domain (the copy alone) and in live mode (the running domain)."""
+        name = self.cmp_domain
+        self.stop(name)
+
+        def ours(mode, compress):
+            return lambda out: self.ours(name, mode, out, extra=['--compress'] if compress else [])
+
+        def zstd(out):
+            t0 = time.monotonic_ns()
+            dst = out / 'data.zst'
+            sh('zstd', '-T0', '-q', '-o', dst, self.cmp_data)
+            fsync_files([dst])
+            return {'t0': t0, 't1': time.monotonic_ns(), 'disk_files': [dst]}
+
+        offline = [('virt-backup --compress (shut-off domain)', ours('shutdown', True)),
+                   ('virt-backup (shut-off domain)', ours('shutdown', False)),
+                   ('zstd -T0 + fsync (the disks\' data)', zstd)]
+        for tool, fn in rotate(offline, r):
+            self.record(r, 'compress', tool, fn, name=name)
+        self.start(name)
+        live = [('virt-backup live --compress', ours('live', True)), ('virt-backup live', ours('live', False))]
+        for tool, fn in rotate(live, r):
+            self.record(r, 'compress', tool, fn, name=name)
+            self.clear_checkpoints(name)
+        self.stop(name)
+        data = self.cmp_data.stat().st_size
+        self.rows.append({'round': r, 'group': 'compress', 'tool': 'source data',
+                          'disk_apparent': data, 'disk_allocated': data})
+
+    def define_compress_domain(self, work):
+        """The compress group's domain: a qcow2 and a sparse raw disk of the main domain's sizes,
+        holding half-compressible data instead of random data; data.bin holds the same bytes."""
+        import random
+        a = self.args
+        rng = random.Random(20261203)
+        self.text_pool = text_pool(rng)
+        vda, vdb = work / 'cmp-vda.qcow2', work / 'cmp-vdb.raw'
+        self.cmp_data = work / 'cmp-data.bin'
+        with open(self.cmp_data, 'wb') as data_out:
+            self.make_mixed_image(vda, 'qcow2', a.qcow2_size, a.qcow2_data, data_out, rng)
+            self.make_mixed_image(vdb, 'raw', a.raw_size, a.raw_data, data_out, rng)
+        fsync_files([self.cmp_data])
+        disks = [('vda', vda, 'qcow2'), ('vdb', vdb, 'raw')]
+        self.cmp_domain = self.define('cmp', disks)
+        self.disk_specs[self.cmp_domain] = disks
+
     def memory_round(self, r):
         pairs = [(f'virt-backup, {self.args.raw_size} MiB sparse raw', self.mem_small),
                  (f'virt-backup, {self.args.big_size} MiB sparse raw', self.mem_big)]
@@ -643,13 +710,17 @@ class Bench:
         qcow2 = golden / 'vda.qcow2'
         raw = golden / 'vdb.raw'
         big = golden / 'big.raw'
-        self.make_image(qcow2, 'qcow2', a.qcow2_size, a.qcow2_data)
-        self.make_image(raw, 'raw', a.raw_size, a.raw_data)
         groups = a.groups.split(',')
         self.disk_specs = {}
-        # The main domain runs on its own copies; the memory domains are never started.
         work = self.run_dir / 'disks'
         work.mkdir()
+        if 'compress' in groups:
+            self.define_compress_domain(work)
+        if groups == ['compress']:
+            return self.rounds(groups)
+        self.make_image(qcow2, 'qcow2', a.qcow2_size, a.qcow2_data)
+        self.make_image(raw, 'raw', a.raw_size, a.raw_data)
+        # The main domain runs on its own copies; the memory domains are never started.
         disks = [('vda', work / 'vda.qcow2', 'qcow2'), ('vdb', work / 'vdb.raw', 'raw')]
         for (_, dst, _), src in zip(disks, (qcow2, raw)):
             sh('cp', '--sparse=always', src, dst)
@@ -661,12 +732,51 @@ class Bench:
             self.make_image(big, 'raw', a.big_size, a.raw_data)
             self.mem_small = self.define('mem2', [('vda', raw, 'raw')])
             self.mem_big = self.define('mem8', [('vda', big, 'raw')])
+        return self.rounds(groups)
+
+    def rounds(self, groups):
+        """Runs every group once per round; returns the seconds it took."""
         started = time.monotonic()
-        for r in range(a.runs):
-            log(f'=== round {r + 1} of {a.runs}')
+        for r in range(self.args.runs):
+            log(f'=== round {r + 1} of {self.args.runs}')
             for group in groups:
                 getattr(self, f'{group}_round')(r)
         return time.monotonic() - started
+
+
+def text_pool(rng, size=16 * MiB):
+    """Log-like text to cut disk blocks from: words of a vocabulary drawn with Zipf-like weights,
+    numbers, times and line breaks. Large (16 MiB), so that zstd's window rarely finds a block twice."""
+    letters = 'etaoinshrdlucmfwypvbgkqjxz'
+    vocabulary = [''.join(rng.choice(letters[:12 + i % 14]) for _ in range(2 + i % 9)) for i in range(3000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    pieces, length = [], 0
+    while length < size:
+        words = rng.choices(vocabulary, weights, k=4096)
+        line = (f'{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d} '
+                f'pid={rng.randrange(1, 65536)} ' + ' '.join(words[:rng.randrange(4, 24)]) + '\n')
+        text = line + ' '.join(words) + '\n'
+        pieces.append(text)
+        length += len(text)
+    return ''.join(pieces).encode()[:size]
+
+
+def mixed_chunk(rng, pool):
+    """1 MiB as a disk holds it: of its 16 blocks of 64 KiB, 8 random (media, encrypted or already
+    compressed files) and 8 of text cut from the pool, each a quarter to all of the block long and
+    the rest zeros (the unused end of a file's last block), in a shuffled order."""
+    block = 64 << 10
+    kinds = ['random'] * 8 + ['text'] * 8
+    rng.shuffle(kinds)
+    out = bytearray()
+    for kind in kinds:
+        if kind == 'random':
+            out += rng.randbytes(block)
+        else:
+            used = rng.randrange(block // 4, block + 1)
+            at = rng.randrange(len(pool) - used)
+            out += pool[at:at + used] + bytes(block - used)
+    return bytes(out)
 
 
 def rotate(items, r):
@@ -720,6 +830,10 @@ def ratios(rows, args):
     full, inc = (inc_group, 'virt-backup live -l full'), (inc_group, 'virt-backup live -l inc')
     vnb_full, vnb_inc = (inc_group, 'virtnbdbackup -l full'), (inc_group, 'virtnbdbackup -l inc')
     pct = f'{args.change_percent:g}%'
+    cg = 'compress'
+    cmp_off, cmp_plain = (cg, 'virt-backup --compress (shut-off domain)'), (cg, 'virt-backup (shut-off domain)')
+    cmp_zstd, cmp_data = (cg, 'zstd -T0 + fsync (the disks\' data)'), (cg, 'source data')
+    cmp_live = (cg, 'virt-backup live --compress')
     spec = [
         # name, ours (group, tool), ours key, reference (group, tool), reference key, target (max ratio) or None
         ('offline copy time vs cp --sparse=always', ours_off, 'time_s', cp, 'time_s', 1.10),
@@ -765,6 +879,19 @@ def ratios(rows, args):
         ('shutdown downtime vs shutdown + cp + start', ('shutdown', 'virt-backup shutdown'), 'downtime_ms',
          ('shutdown', 'virsh shutdown + cp + start'), 'downtime_ms', None),
         ('offline CPU time vs cp --sparse=always', ours_off, 'cpu_s', cp, 'cpu_s', None),
+        # --compress: output bytes over the disks' data bytes, and time, against zstd -T0 of the same data.
+        ('compress: output vs data (virt-backup --compress, shut-off)', cmp_off, 'disk_allocated', cmp_data,
+         'disk_allocated', None),
+        ('compress: output vs data (zstd -T0)', cmp_zstd, 'disk_allocated', cmp_data, 'disk_allocated', None),
+        ('compress: output vs data (virt-backup live --compress)', cmp_live, 'disk_allocated', cmp_data,
+         'disk_allocated', None),
+        ('compress: output vs zstd -T0 output (shut-off)', cmp_off, 'disk_allocated', cmp_zstd, 'disk_allocated',
+         None),
+        ('compress: time vs zstd -T0 (shut-off)', cmp_off, 'time_s', cmp_zstd, 'time_s', None),
+        ('compress: time vs virt-backup without --compress (shut-off)', cmp_off, 'time_s', cmp_plain, 'time_s',
+         None),
+        ('compress: CPU vs zstd -T0 (shut-off)', cmp_off, 'cpu_s', cmp_zstd, 'cpu_s', None),
+        ('compress: live --compress time vs live', cmp_live, 'time_s', (cg, 'virt-backup live'), 'time_s', None),
         (f'time, {args.big_size} MiB vs {args.raw_size} MiB sparse disk, same data', big, 'time_s', small, 'time_s',
          1.10),
         (f'peak RSS, {args.big_size} MiB vs {args.raw_size} MiB disk', big, 'rss_kib', small, 'rss_kib', 1.10),
@@ -807,13 +934,17 @@ def markdown(result):
     lines = [f'# virt-backup benchmark, {result["finished"]}', '',
              f'{a["runs"]} rounds, tools alternating within each pair. Disks: {a["qcow2_size"]} MiB qcow2 holding '
              f'{a["qcow2_data"]} MiB (vda) and {a["raw_size"]} MiB sparse raw holding {a["raw_data"]} MiB (vdb), '
-             f'one domain (128 MiB RAM, domain type {result["machine"]["domain_type"]}); memory check: '
-             f'{a["raw_size"]} vs {a["big_size"]} MiB sparse raw. Sources just written (in the page cache); every tool\'s '
+             f'one domain (128 MiB RAM, domain type {result["machine"]["domain_type"]})'
+             + (f'; memory check: {a["raw_size"]} vs {a["big_size"]} MiB sparse raw' if 'memory' in a['groups'] else '')
+             + f'. Sources just written (in the page cache); every tool\'s '
              f'output fsync\'d within its time. Medians with [min–max] over the rounds.'
              + incremental_setup(a), '',
              '## Ratios (ours / reference, pair by pair in the same round)', '',
              '| comparison | median [min–max] | target | status |', '|---|---|---|---|']
+    ran = set(a['groups'].split(','))
     for r in result['ratios']:
+        if 'median' not in r and r['ours'].split(': ')[0] not in ran:
+            continue  # a comparison of a group this run left out
         target = '–' if r['target'] is None else (f'within ±10%' if r['name'].startswith('peak RSS')
                                                   else f'≤ {r["target"]:.2f}×')
         digits = 3 if r['metric'] in ('disk_allocated', 'rss_kib') else 2
@@ -832,6 +963,7 @@ def markdown(result):
             f'| {fmt_stat(s.get("disk_allocated"), 1 / MiB, 0)} / {fmt_stat(s.get("disk_apparent"), 1 / MiB, 0)} '
             f'| {fmt_stat(s.get("total_allocated"), 1 / MiB, 0)} | {fmt_stat(s.get("rss_kib"), 1 / 1024, 0)} '
             f'| {fail} |')
+    lines += compression_table(result)
     m = result['machine']
     lines += ['', f'Machine: {m["cpu"]}, {m["cpus"]} CPUs, {m["mem_gib"]} GiB; {m["kernel"]}; {m["versions"]}.',
               f'Load average (1/5/15 min) at start {fmt_load(m["loadavg_at_start"])}, at end '
@@ -840,6 +972,24 @@ def markdown(result):
               f'Run took {result["duration_s"] / 60:.1f} min. Raw numbers: results.json. '
               'Downtime: largest gap between heartbeat arrivals (host clock) from the tool\'s start to its end.', '']
     return '\n'.join(lines)
+
+
+def compression_table(result):
+    """The compress group per tool: output over the disks' data, and data MiB per second of wall time."""
+    rows = [r for r in result['rows'] if r['group'] == 'compress' and 'error' not in r]
+    data = {r['round']: r['disk_allocated'] for r in rows if r['tool'] == 'source data'}
+    if not data:
+        return []
+    lines = ['', '## Compression (data: ' + f'{statistics.median(data.values()) / MiB:.0f} MiB, half random, '
+             'half text with zeros)', '',
+             '| tool | output / data | data MiB/s (wall) | CPU s |', '|---|---|---|---|']
+    for tool in dict.fromkeys(r['tool'] for r in rows if r['tool'] != 'source data'):
+        mine = [r for r in rows if r['tool'] == tool and r['round'] in data]
+        ratio = stat([r['disk_allocated'] / data[r['round']] for r in mine])
+        speed = stat([data[r['round']] / MiB / r['time_s'] for r in mine if r.get('time_s')])
+        cpu = stat([r.get('cpu_s') for r in mine])
+        lines.append(f'| {tool} | {fmt_stat(ratio, digits=3)} | {fmt_stat(speed, digits=0)} | {fmt_stat(cpu)} |')
+    return lines
 
 
 def incremental_setup(config):
@@ -933,7 +1083,9 @@ def main():
     p.add_argument('--raw-size', type=int, default=2048, help='MiB (default 2048)')
     p.add_argument('--raw-data', type=int, default=512, help='MiB of data in it (default 512)')
     p.add_argument('--big-size', type=int, default=8192, help='MiB, the memory check\'s large disk (default 8192)')
-    p.add_argument('--groups', default='offline,incremental,running,suspend,shutdown,memory')
+    p.add_argument('--groups', default='offline,incremental,running,suspend,shutdown,memory',
+                   help='any of offline,incremental,running,suspend,shutdown,memory,compress (compress: '
+                        '--compress against zstd -T0 on half-compressible disks; not in the default)')
     p.add_argument('--change-percent', type=float, default=5.0,
                    help='incremental group: how much of the data (qcow2-data + raw-data) the guest rewrites '
                         'between a full and an inc (default 5)')

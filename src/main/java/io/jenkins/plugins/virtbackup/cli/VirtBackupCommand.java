@@ -128,6 +128,12 @@ public final class VirtBackupCommand implements Callable<Integer> {
                     + "directory, then renames; 'virt-backup verify DIR' is the scheduled check.")
     boolean verify;
 
+    @Option(names = "--compress",
+            description = "Write every disk image as a qcow2 whose data clusters are zstd-compressed, which QEMU "
+                    + "reads directly: restoring and booting need no unpacking. In every mode and level; the RAM "
+                    + "state and the definition stay as they are.")
+    boolean compress;
+
     @Option(names = "--state-dir", paramLabel = "DIR",
             description = "Where domain locks and recovery journals live (default: $VIRT_BACKUP_STATE_DIR, "
                     + "else /var/lib/virt-backup).")
@@ -363,7 +369,7 @@ public final class VirtBackupCommand implements Callable<Integer> {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
-                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel);
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel, compress);
     }
 
     /** Either one DOMAIN (and its BLKDEVs) or {@code --all}; {@code --exclude} and {@code --parallel} go with the latter. */

@@ -168,7 +168,8 @@ public final class BackupEngine {
         ChainPlan plan = planLevel(request, found, vm, selection, capacities);
 
         log.milestone("backup of domain '" + name + "' started: mode " + request.mode()
-                + (pulls ? ", level " + plan.level() : "") + ", domain " + found.name().toLowerCase(Locale.ROOT)
+                + (pulls ? ", level " + plan.level() : "") + (request.compress() ? ", compressed" : "")
+                + ", domain " + found.name().toLowerCase(Locale.ROOT)
                 + ", " + selection.toCopy().size() + " disk(s), to " + request.backupRoot());
         BackupDirectory directory = BackupDirectory.create(request.backupRoot(), name, start);
         boolean committed = false;
@@ -189,9 +190,11 @@ public final class BackupEngine {
 
             List<BackedUpFile> files = new ArrayList<>();
             files.add(writeDefinition(vm, name, directory));
-            hold = pulls ? liveHold(vm, name, plan, selection, capacities, scratchFolder, directory, journal)
+            Qcow2Writer writer = request.compress() ? qcow2Writer.compressed() : qcow2Writer;
+            hold = pulls ? liveHold(vm, name, plan, selection, capacities, scratchFolder, directory, writer, journal)
                     : holdFor(request, vm, found, directory, selection, chains, overlayDir, journal);
-            Downtime downtime = copyWhileHeld(hold, selection, chains, directory, files, found.isActive(),
+            ChainCopy diskCopy = request.compress() ? new ChainCopy(copier, log, writer) : chainCopy;
+            Downtime downtime = copyWhileHeld(hold, selection, chains, diskCopy, directory, files, found.isActive(),
                     quiesce(request, found) ? vm : null, journal);
             if (savesMemory) {
                 files.add(new BackedUpFile(MEMORY_FILE, "memory", copier.index(directory.file(MEMORY_FILE)),
@@ -409,7 +412,7 @@ public final class BackupEngine {
      */
     private LiveHold liveHold(VirtualMachine vm, String name, ChainPlan plan, DiskSelection selection,
                               Map<String, Long> capacities, Path scratchFolder, BackupDirectory directory,
-                              RecoveryJournal journal) {
+                              Qcow2Writer writer, RecoveryJournal journal) {
         List<String> targets = selection.toCopy().stream().map(Disk::target).toList();
         Set<String> wholeDisks = selection.toCopy().stream().filter(disk -> !LiveHold.keepsBitmap(disk))
                 .map(Disk::target).collect(Collectors.toSet());
@@ -418,7 +421,7 @@ public final class BackupEngine {
         boolean local = URI.create(hypervisor.uri()).getHost() == null;
         PullBackupRequest pull = new PullBackupRequest(targets, local ? scratchFolder : null, plan.incrementalFrom(),
                 checkpoint, wholeDisks);
-        return new LiveHold(vm, name, plan, pull, scratchFolder, capacities, directory::file, qcow2Writer, copier,
+        return new LiveHold(vm, name, plan, pull, scratchFolder, capacities, directory::file, writer, copier,
                 log, () -> cancelled, journal);
     }
 
@@ -445,8 +448,9 @@ public final class BackupEngine {
 
     /** Holds the guest, copies the disks, puts the guest back; returns the guest's downtime. */
     private Downtime copyWhileHeld(GuestHold hold, DiskSelection selection, Map<String, BackingChain> chains,
-                                   BackupDirectory directory, List<BackedUpFile> files, boolean wasActive,
-                                   VirtualMachine quiesced, RecoveryJournal journal) throws BackupException, IOException {
+                                   ChainCopy diskCopy, BackupDirectory directory, List<BackedUpFile> files,
+                                   boolean wasActive, VirtualMachine quiesced, RecoveryJournal journal)
+            throws BackupException, IOException {
         synchronized (this) {
             if (cancelled) {
                 throw new CopyCancelledException("backup stopped before the domain was touched");
@@ -458,7 +462,7 @@ public final class BackupEngine {
         try {
             holdQuiesced(hold, quiesced, journal);
             files.addAll(hold.copy(selection.toCopy(),
-                    disk -> chainCopy.copy(disk, chains.get(disk.target()), directory)));
+                    disk -> diskCopy.copy(disk, chains.get(disk.target()), directory)));
         } catch (BackupException | IOException | RuntimeException e) {
             failure = e;
         } finally {

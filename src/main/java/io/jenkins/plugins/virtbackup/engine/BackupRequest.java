@@ -21,15 +21,24 @@ import java.util.List;
  * @param readBack        read every written chunk back from disk and compare its digest before the
  *                        backup gets its final name ({@code --verify}); off by default, as in peers
  * @param level           full, or only what changed since a parent backup ({@code --level})
+ * @param compress        write every disk image as a qcow2 whose data clusters are zstd-compressed
+ *                        ({@code --compress}); the definition and the RAM state stay as they are
  */
 public record BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
                             Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
-                            boolean readBack, BackupLevel level) {
+                            boolean readBack, BackupLevel level, boolean compress) {
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(300);
 
     public BackupRequest {
         disks = List.copyOf(disks);
+    }
+
+    /** An uncompressed backup. */
+    public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
+                         Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
+                         boolean readBack, BackupLevel level) {
+        this(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir, readBack, level, false);
     }
 
     /** A full backup. */
@@ -43,7 +52,13 @@ public record BackupRequest(String domain, List<String> disks, BackupMode mode, 
     /** The same request at another level. */
     public BackupRequest withLevel(BackupLevel newLevel) {
         return new BackupRequest(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir,
-                readBack, newLevel);
+                readBack, newLevel, compress);
+    }
+
+    /** The same request, compressed or not. */
+    public BackupRequest withCompression(boolean compressed) {
+        return new BackupRequest(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir,
+                readBack, level, compressed);
     }
 
     /** The same request for another domain, every disk of it ({@code --all} asks this of each domain). */

@@ -36,6 +36,7 @@ public final class BackupOptions implements EngineTask {
     private final int shutdownTimeout;
     private final boolean forceOff;
     private final boolean verify;
+    private final boolean compress;
     private final boolean verbose;
     private final List<String> domains;
     private final boolean allDomains;
@@ -52,16 +53,24 @@ public final class BackupOptions implements EngineTask {
      * @param level     null for {@link #DEFAULT_LEVEL}
      * @param backupDir null for {@link #DEFAULT_BACKUP_DIR}
      * @param verify    read every written chunk back before the backup counts ({@code --verify})
+     * @param compress  write the disks as qcow2 with zstd-compressed clusters ({@code --compress})
      */
     public BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
+                         int shutdownTimeout, boolean forceOff, boolean verify, boolean compress, boolean verbose) {
+        this(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify, compress, verbose,
+                List.of(), false, List.of(), 1, false);
+    }
+
+    /** Options of an uncompressed backup. */
+    public BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
                          int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose) {
-        this(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify, verbose, List.of(), false,
-                List.of(), 1, false);
+        this(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify, false, verbose);
     }
 
     private BackupOptions(String domain, String uri, List<String> disks, String mode, String level, String backupDir,
-                          int shutdownTimeout, boolean forceOff, boolean verify, boolean verbose, List<String> domains,
-                          boolean allDomains, List<String> excludes, int parallel, boolean unstableOnFailure) {
+                          int shutdownTimeout, boolean forceOff, boolean verify, boolean compress, boolean verbose,
+                          List<String> domains, boolean allDomains, List<String> excludes, int parallel,
+                          boolean unstableOnFailure) {
         this.domains = new ArrayList<>(Fields.diskNames(domains));
         this.allDomains = allDomains;
         this.excludes = new ArrayList<>(Fields.diskNames(excludes));
@@ -77,6 +86,7 @@ public final class BackupOptions implements EngineTask {
         this.shutdownTimeout = shutdownTimeout;
         this.forceOff = forceOff;
         this.verify = verify;
+        this.compress = compress;
         this.verbose = verbose;
         this.keep = new ArrayList<>();
     }
@@ -92,6 +102,7 @@ public final class BackupOptions implements EngineTask {
         this.shutdownTimeout = base.shutdownTimeout;
         this.forceOff = base.forceOff;
         this.verify = base.verify;
+        this.compress = base.compress;
         this.verbose = base.verbose;
         this.domains = base.domains;
         this.allDomains = base.allDomains;
@@ -122,8 +133,8 @@ public final class BackupOptions implements EngineTask {
      */
     public BackupOptions withDomains(List<String> several, boolean all, List<String> exclude, int atOnce,
                                      boolean unstableWhenSome) {
-        return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose, several, all, exclude, atOnce, unstableWhenSome);
+        return new BackupOptions(new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout,
+                forceOff, verify, compress, verbose, several, all, exclude, atOnce, unstableWhenSome), keep);
     }
 
     /**
@@ -133,7 +144,7 @@ public final class BackupOptions implements EngineTask {
     private Object readResolve() {
         if (domains == null || excludes == null || parallel == 0) {
             return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                    verbose);
+                    compress, verbose);
         }
         if (keep == null) {
             return new BackupOptions(this, List.of());  // saved by a version before retention
@@ -144,7 +155,7 @@ public final class BackupOptions implements EngineTask {
     /** The options of one domain of a list: what a single-domain step with these fields would run. */
     public BackupOptions forDomain(String name) {
         return new BackupOptions(new BackupOptions(name, uri, List.of(), mode, level, backupDir, shutdownTimeout,
-                forceOff, verify, verbose), keep);
+                forceOff, verify, compress, verbose), keep);
     }
 
     public String domain() {
@@ -198,8 +209,8 @@ public final class BackupOptions implements EngineTask {
         }
         return new BackupOptions(new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
                 expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
-                forceOff, verify, verbose, expandEach(expander, domains), allDomains, expandEach(expander, excludes),
-                parallel, unstableOnFailure), keep);
+                forceOff, verify, compress, verbose, expandEach(expander, domains), allDomains,
+                expandEach(expander, excludes), parallel, unstableOnFailure), keep);
     }
 
     private static List<String> expandEach(UnaryOperator<String> expander, List<String> values) {
@@ -281,6 +292,9 @@ public final class BackupOptions implements EngineTask {
         }
         if (verify) {
             args.add("--verify");
+        }
+        if (compress) {
+            args.add("--compress");
         }
         if (verbose) {
             args.add("--verbose");

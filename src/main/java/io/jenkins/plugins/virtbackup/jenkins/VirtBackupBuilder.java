@@ -35,6 +35,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
     private boolean verify;
+    private boolean compress;
     private boolean verbose;
     /** Null when empty, so that a saved job without a list says nothing about it. */
     private ArrayList<String> domains;
@@ -133,6 +134,16 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     @DataBoundSetter
     public void setVerify(boolean verify) {
         this.verify = verify;
+    }
+
+    public boolean isCompress() {
+        return compress;
+    }
+
+    /** Disks as qcow2 with zstd-compressed clusters, which QEMU reads directly; off by default. */
+    @DataBoundSetter
+    public void setCompress(boolean compress) {
+        this.compress = compress;
     }
 
     public boolean isVerbose() {
@@ -239,7 +250,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
 
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure)
+                compress, verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure)
                 .withRetention(retention);
     }
 

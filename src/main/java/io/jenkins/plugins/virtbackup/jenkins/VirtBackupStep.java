@@ -36,6 +36,7 @@ public class VirtBackupStep extends Step {
     private int shutdownTimeout = BackupOptions.DEFAULT_SHUTDOWN_TIMEOUT;
     private boolean forceOff;
     private boolean verify;
+    private boolean compress;
     private boolean verbose;
     private List<String> domains = List.of();
     private boolean allDomains;
@@ -134,6 +135,16 @@ public class VirtBackupStep extends Step {
         this.verify = verify;
     }
 
+    public boolean isCompress() {
+        return compress;
+    }
+
+    /** Disks as qcow2 with zstd-compressed clusters, which QEMU reads directly; off by default. */
+    @DataBoundSetter
+    public void setCompress(boolean compress) {
+        this.compress = compress;
+    }
+
     public boolean isVerbose() {
         return verbose;
     }
@@ -215,7 +226,7 @@ public class VirtBackupStep extends Step {
 
     BackupOptions options() {
         return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
-                verbose).withDomains(domains, allDomains, excludes, parallel, unstableOnFailure)
+                compress, verbose).withDomains(domains, allDomains, excludes, parallel, unstableOnFailure)
                 .withRetention(retention);
     }
 

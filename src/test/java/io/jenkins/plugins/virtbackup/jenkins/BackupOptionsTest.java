@@ -17,6 +17,7 @@ class BackupOptionsTest {
                 "--dir", "/var/backups/virt-backup", "--shutdown-timeout", "300", "--", "web");
         assertThat(options.cliArguments()).as("read-back is off by default, as in other backup tools")
                 .doesNotContain("--verify");
+        assertThat(options.cliArguments()).as("compression is opt-in").doesNotContain("--compress");
         assertThat(options.problems()).isEmpty();
         assertThat(options.domainDir()).isEqualTo("/var/backups/virt-backup/web");
     }
@@ -24,11 +25,11 @@ class BackupOptionsTest {
     @Test
     void everyOptionReachesTheCommandLine() {
         BackupOptions options = new BackupOptions(" db ", " qemu:///system ", List.of("vda vdb", "/img/c.qcow2"),
-                "live", " auto ", "/srv//backup/", 60, true, true, true);
+                "live", " auto ", "/srv//backup/", 60, true, true, true, true);
 
         assertThat(options.cliArguments()).containsExactly("--connect", "qemu:///system", "--mode", "live",
                 "--level", "auto", "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify",
-                "--verbose", "--",
+                "--compress", "--verbose", "--",
                 "db", "vda", "vdb", "/img/c.qcow2");
         assertThat(options.domainDir()).isEqualTo("/srv/backup/db");
     }
@@ -63,7 +64,7 @@ class BackupOptionsTest {
     @Test
     void expansionAppliesToEveryTextField() {
         BackupOptions options = new BackupOptions("${VM}", "${URI}", List.of("${DISK}"), "${MODE}", "${LEVEL}",
-                "${DIR}", 5, false, true, false);
+                "${DIR}", 5, false, true, true, false);
         assertThat(options.problems()).as("unexpanded variables are not judged").isEmpty();
 
         BackupOptions expanded = options.expand(s -> s.replace("${VM}", "web").replace("${URI}", "test:///default")
@@ -71,7 +72,8 @@ class BackupOptionsTest {
                 .replace("${DIR}", "/b"));
 
         assertThat(expanded.cliArguments()).containsExactly("--connect", "test:///default", "--mode", "live",
-                "--level", "inc", "--dir", "/b", "--shutdown-timeout", "5", "--verify", "--", "web", "vda");
+                "--level", "inc", "--dir", "/b", "--shutdown-timeout", "5", "--verify", "--compress", "--", "web",
+                "vda");
     }
 
     @Test

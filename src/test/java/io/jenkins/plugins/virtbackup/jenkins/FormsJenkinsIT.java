@@ -173,6 +173,7 @@ class FormsJenkinsIT {
         entered.put("shutdownTimeout", "42");
         entered.put("forceOff", "true");
         entered.put("verify", "true");
+        entered.put("compress", "true");
         entered.put("verbose", "true");
         entered.put("allDomains", "false");
         entered.put("parallel", "1");
@@ -198,7 +199,7 @@ class FormsJenkinsIT {
         Build build = jenkins.waitForBuild(job, jenkins.build(job));
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("--mode shutdown --level auto --dir " + backups
-                + " --shutdown-timeout 42 --force-off --verify --verbose -- web vdb",
+                + " --shutdown-timeout 42 --force-off --verify --compress --verbose -- web vdb",
                 "virt-backup: backup of domain 'web' complete: 2 file(s)");
     }
 

@@ -79,6 +79,7 @@ class FreestyleJenkinsIT {
         changed.put("shutdownTimeout", "600");
         changed.put("forceOff", "true");
         changed.put("verify", "true");
+        changed.put("compress", "true");
         changed.put("verbose", "true");
         changed.put("domains", "db mail");
         changed.put("allDomains", "true");
@@ -90,7 +91,8 @@ class FreestyleJenkinsIT {
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
         Map<String, String> defaults = new LinkedHashMap<>(Map.of("domain", "web", "mode", "suspend", "level", "full",
-                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "verbose", "false"));
+                "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "compress", "false", "verbose",
+                "false"));
         defaults.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false"));
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
@@ -99,8 +101,9 @@ class FreestyleJenkinsIT {
                 "suspend", "level", "full", "backupDir", backups.toString(), "shutdownTimeout", "300", "forceOff",
                 "false", "verify", "false", "verbose", "false"));
         Map<String, String> loaded = roundTrip("config-before-many-domains", beforeManyDomains);
-        beforeManyDomains.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false"));
-        assertThat(loaded).as("a job saved before several domains loads as one domain's")
+        beforeManyDomains.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false",
+                "compress", "false"));
+        assertThat(loaded).as("a job saved before several domains and compression loads as one domain's")
                 .isEqualTo(beforeManyDomains);
         Build build = jenkins.waitForBuild("config-before-many-domains", jenkins.build("config-before-many-domains"));
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");

@@ -16,7 +16,7 @@ class StepConfigurationTest {
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
-                        "forceOff", "verify", "verbose", "domains", "allDomains", "excludes", "parallel",
+                        "forceOff", "verify", "compress", "verbose", "domains", "allDomains", "excludes", "parallel",
                         "unstableOnFailure", "retention");
     }
 
@@ -33,6 +33,7 @@ class StepConfigurationTest {
         submitted.setShutdownTimeout(300);
         submitted.setForceOff(false);
         submitted.setVerify(false);
+        submitted.setCompress(false);
         submitted.setVerbose(false);
         submitted.setDomains(List.of(" "));
         submitted.setAllDomains(false);
@@ -52,6 +53,8 @@ class StepConfigurationTest {
         assertThat(fresh.isVerify()).as("read-back is opt-in").isFalse();
         assertThat(fresh.getLevel()).isEqualTo("full").isEqualTo(new VirtBackupStep("web").getLevel());
         assertThat(new VirtBackupStep("web").isVerify()).isFalse();
+        assertThat(fresh.isCompress()).as("compression is opt-in").isFalse();
+        assertThat(new VirtBackupStep("web").isCompress()).isFalse();
         assertThat(fresh.options().cliArguments())
                 .isEqualTo(new BackupOptions("web", null, null, null, null, null, 300, false, false, false)
                         .cliArguments());
@@ -110,6 +113,8 @@ class StepConfigurationTest {
         step.setForceOff(true);
         builder.setVerify(true);
         step.setVerify(true);
+        builder.setCompress(true);
+        step.setCompress(true);
         builder.setVerbose(true);
         step.setVerbose(true);
 
@@ -118,7 +123,8 @@ class StepConfigurationTest {
         assertThat(step.getDisksText()).isEqualTo("vda vdb");
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
                 .containsExactly("--connect", "qemu:///system", "--mode", "live", "--level", "diff",
-                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--verbose",
+                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--compress",
+                        "--verbose",
                         "--", "db", "vda", "vdb");
     }
 

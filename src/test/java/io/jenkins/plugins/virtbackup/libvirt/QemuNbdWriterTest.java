@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jenkins.plugins.virtbackup.engine.copy.CopyCancelledException;
 import io.jenkins.plugins.virtbackup.engine.copy.ImageSink;
+import io.jenkins.plugins.virtbackup.engine.copy.Qcow2Writer;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.HostRequirement;
 import io.jenkins.plugins.virtbackup.testing.NbdServer;
+import io.jenkins.plugins.virtbackup.testing.QemuImages;
 import io.jenkins.plugins.virtbackup.testing.SparseFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -101,6 +103,72 @@ class QemuNbdWriterTest {
         assertThat(toolErrors).isEmpty();
     }
 
+    /**
+     * Compressed, the sink takes whole 64 KiB clusters (QEMU's compress filter): text clusters are
+     * stored zstd-compressed, random ones as they are (they do not shrink), zeros as zero clusters
+     * hiding the parent's data; QEMU reads back exactly what was written over the parent.
+     */
+    @Test
+    void aCompressedIncrementalHoldsZstdClustersOverItsParentAndReadsBackExactly() throws Exception {
+        long size = 16L * MIB;
+        Path base = qcow2(dir.resolve("base.qcow2"), size, "write -P 0xaa 0 6M", "write -P 0xbb 10M 2M");
+        byte[] expected = Files.readAllBytes(guestView(base));
+        Path top = Files.createDirectory(dir.resolve("inc")).resolve("top.qcow2");
+        // 1 MiB + 256 KiB + 128 KiB of clusters alternating random and text: 11 of them text.
+        List<List<Write>> byThread = List.of(
+                List.of(Write.halfCompressible(0, MIB, true)),
+                List.of(Write.zeros(10L * MIB + 64 * KIB, 128 * KIB), Write.halfCompressible(2L * MIB, 256 * KIB, false)),
+                List.of(Write.halfCompressible(size - 128 * KIB, 128 * KIB, true)));
+        Qcow2Writer compressing = writer.compressed();
+        assertThat(compressing.compression()).isEqualTo("zstd");
+        assertThat(writer.compression()).as("the writer it came from").isNull();
+
+        try (ImageSink sink = compressing.create(top, size, "../base.qcow2", 3)) {
+            assertThat(sink.granularity()).isEqualTo(64 * KIB);
+            assertThat(running("qemu-nbd", top)).as("qemu-nbd serving the filter").isPresent();
+            writeAtOnce(sink, byThread);
+            sink.finish(size);
+        }
+        byThread.forEach(writes -> writes.forEach(write -> write.applyTo(expected)));
+
+        byte[] written = Files.readAllBytes(guestView(top));
+        assertThat(Arrays.mismatch(written, expected)).as("first byte where QEMU's view differs").isEqualTo(-1);
+        assertThat(QemuImages.compressionType(top)).isEqualTo("zstd");
+        assertThat(QemuImages.backingFile(top)).isEqualTo("../base.qcow2");
+        assertThat(QemuImages.compressedClusters(top)).as("text clusters").isEqualTo(11);
+        assertThat(QemuImages.allocatedClusters(top)).as("data clusters").isEqualTo(22);
+        assertThat(Files.getPosixFilePermissions(top)).isEqualTo(MODE);
+        assertThat(running("qemu-nbd", top)).isEmpty();
+        assertThat(toolErrors).isEmpty();
+    }
+
+    /** A disk whose size is no multiple of 64 KiB gets smaller clusters, so that its last one is whole too. */
+    @Test
+    void theClusterSizeOfACompressedImageDividesItsSize() {
+        assertThat(QemuNbdWriter.clusterSizeFor(16L * MIB)).isEqualTo(64 * KIB);
+        assertThat(QemuNbdWriter.clusterSizeFor(16L * MIB + 8 * KIB)).isEqualTo(8 * KIB);
+        assertThat(QemuNbdWriter.clusterSizeFor(16L * MIB + 512)).isEqualTo(512);
+        assertThat(QemuNbdWriter.compressFilter(Path.of("/b/a,b.qcow2"))).endsWith("file.file.filename=/b/a,,b.qcow2");
+    }
+
+    @Test
+    void aCompressedImageOfAnOddSizeTakesItsLastClusterWhole() throws Exception {
+        long size = 2L * MIB + 8 * KIB;
+        Path image = dir.resolve("odd.qcow2");
+        Write last = Write.text(size - 8 * KIB, 8 * KIB);
+
+        try (ImageSink sink = writer.compressed().create(image, size, null, 1)) {
+            assertThat(sink.granularity()).isEqualTo(8 * KIB);
+            last.to(sink);
+            sink.finish(size);
+        }
+
+        byte[] expected = new byte[(int) size];
+        last.applyTo(expected);
+        assertThat(Arrays.mismatch(Files.readAllBytes(guestView(image)), expected)).isEqualTo(-1);
+        assertThat(QemuImages.compressedClusters(image)).isEqualTo(1);
+    }
+
     @Test
     void closeWithoutFinishStopsQemuNbdAndRemovesItsFolder() throws IOException {
         Path image = dir.resolve("abandoned.qcow2");
@@ -154,6 +222,28 @@ class QemuNbdWriterTest {
     }
 
     @Test
+    void aCompressedConvertWritesZstdClustersThatReadAsTheExport() throws IOException {
+        Path source = SparseFile.create(dir.resolve("disk.raw"), 16L * MIB).halfCompressible(0, 2 * MIB)
+                .halfCompressible(9L * MIB, MIB).synced();
+        Path socket = dir.resolve("export.sock");
+        servers.add(NbdServer.qemuNbdOnUnixSocket(source, "raw", socket));
+        Path copy = dir.resolve("full.qcow2");
+        Path plain = dir.resolve("plain.qcow2");
+
+        writer.compressed().convert(uri(socket), copy, () -> false, percent -> { });
+        writer.convert(uri(socket), plain, () -> false, percent -> { });
+
+        Host.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", source.toString(), copy.toString());
+        assertThat(QemuImages.compressionType(copy)).isEqualTo("zstd");
+        assertThat(QemuImages.compressedClusters(copy)).as("the text clusters").isEqualTo(24);
+        assertThat(QemuImages.compressedClusters(plain)).as("the same copy, not compressed").isZero();
+        assertThat(Files.size(copy)).as("24 text clusters of 64 KiB, each compressed to less than half")
+                .isLessThan(Files.size(plain) - 24L * 32 * KIB);
+        assertThat(Files.getPosixFilePermissions(copy)).isEqualTo(MODE);
+        assertThat(toolErrors).isEmpty();
+    }
+
+    @Test
     void convertFromAnExportThatIsNotThereFailsWithQemuImgsError() {
         String missing = uri(dir.resolve("missing.sock"));
         Path copy = dir.resolve("full.qcow2");
@@ -201,6 +291,14 @@ class QemuNbdWriterTest {
     private record Write(long offset, byte[] data, int zeros, boolean direct) {
         static Write data(long offset, int length, boolean direct) {
             return new Write(offset, SparseFile.randomBytes(length, offset), 0, direct);
+        }
+
+        static Write halfCompressible(long offset, int length, boolean direct) {
+            return new Write(offset, SparseFile.halfCompressibleBytes(length, offset), 0, direct);
+        }
+
+        static Write text(long offset, int length) {
+            return new Write(offset, SparseFile.textBytes(length, offset), 0, false);
         }
 
         static Write zeros(long offset, int length) {
@@ -281,7 +379,8 @@ class QemuNbdWriterTest {
     private static Optional<ProcessHandle> running(String program, Path file) {
         return ProcessHandle.current().children().filter(ProcessHandle::isAlive)
                 .filter(child -> child.info().command().map(command -> command.endsWith("/" + program)).orElse(false))
-                .filter(child -> arguments(child).contains(file.toString()))
+                .filter(child -> arguments(child).stream().anyMatch(argument -> argument.equals(file.toString())
+                        || argument.endsWith("filename=" + file)))
                 .findFirst();
     }
 

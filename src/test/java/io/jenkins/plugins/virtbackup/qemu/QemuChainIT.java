@@ -13,6 +13,7 @@ import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.QemuImages;
 import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.ByteArrayOutputStream;
@@ -49,9 +50,11 @@ class QemuChainIT {
         Host.run("rm", "-rf", backups.toString(), backups + "-state");
     }
 
-    @ParameterizedTest(name = "{0}, {1} image(s) below the disk''s own")
-    @CsvSource({"suspend, 1", "shutdown, 1", "snapshot-libvirt, 1", "live, 1", "snapshot-libvirt, 2", "suspend, 2"})
-    void aLinkedCloneIsBackedUpWholeAndLeftOnItsOwnOverlay(String mode, int templates) throws Exception {
+    @ParameterizedTest(name = "{0}, {1} image(s) below the disk''s own, compressed: {2}")
+    @CsvSource({"suspend, 1, false", "shutdown, 1, false", "snapshot-libvirt, 1, false", "live, 1, false",
+        "snapshot-libvirt, 2, false", "suspend, 2, false", "snapshot-libvirt, 2, true", "suspend, 1, true"})
+    void aLinkedCloneIsBackedUpWholeAndLeftOnItsOwnOverlay(String mode, int templates, boolean compress)
+            throws Exception {
         try (TestGuest guest = TestGuest.start("clone", "", new DiskSpec("vda", "qcow2", 64, templates))) {
             long sent = System.nanoTime();
             guest.command("write 0 8 1");  // the clone's own data, beside the templates' (at 10 and 12 MiB)
@@ -61,7 +64,7 @@ class QemuChainIT {
             List<String> blocksBefore = guest.blockList();
             List<String> templateSums = sums(guest.templates("vda"));
 
-            Manifest manifest = backUp(guest, BackupMode.fromCliName(mode).orElseThrow());
+            Manifest manifest = backUp(guest, BackupMode.fromCliName(mode).orElseThrow(), compress);
 
             assertThat(guest.state()).isEqualTo("running");
             assertThat(guest.blockList()).as("on its own overlay again").isEqualTo(blocksBefore);
@@ -71,6 +74,19 @@ class QemuChainIT {
             assertThat(overlaysLeft()).as("no overlay left in the overlay folder").isEmpty();
             Path backup = backupDir(guest);
             assertThat(sourceChain(backup)).hasSize(templates + 1);
+            if (compress) {
+                // Each image of the chain (the templates read while the guest runs on an overlay, or
+                // after its RAM was saved) a zstd qcow2 over the copy below; the RAM as it was.
+                assertThat(manifest.files()).filteredOn(file -> file.target() != null).hasSize(templates + 1)
+                        .allSatisfy(file -> {
+                            assertThat(file.compression()).isEqualTo("zstd");
+                            assertThat(QemuImages.compressionType(backup.resolve(file.name()))).isEqualTo("zstd");
+                        });
+                assertThat(QemuImages.compressedClusters(backup.resolve("vda.qcow2"))).as("the clone's 8 MiB")
+                        .isEqualTo(128);
+                assertThat(manifest.files()).filteredOn(file -> file.target() == null)
+                        .extracting(file -> file.compression()).containsOnlyNulls();
+            }
 
             // What the guest's disk holds (it wrote nothing since the backup), read once QEMU let go of it.
             guest.virsh("destroy", guest.name);
@@ -116,9 +132,9 @@ class QemuChainIT {
 
     // ------------------------------------------------------------------ helpers
 
-    private Manifest backUp(TestGuest guest, BackupMode mode) throws Exception {
+    private Manifest backUp(TestGuest guest, BackupMode mode, boolean compress) throws Exception {
         BackupRequest request = new BackupRequest(guest.name, List.of(), mode, backups, Duration.ofSeconds(60), false,
-                false);
+                false).withCompression(compress);
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                      true, SyslogSink.NONE)) {

@@ -12,12 +12,14 @@ import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
 import io.jenkins.plugins.virtbackup.engine.store.Increment;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
 import io.jenkins.plugins.virtbackup.testing.Host;
+import io.jenkins.plugins.virtbackup.testing.QemuImages;
 import io.jenkins.plugins.virtbackup.testing.TestEngines;
 import io.jenkins.plugins.virtbackup.testing.Trees;
 import java.io.ByteArrayOutputStream;
@@ -100,6 +102,54 @@ class QemuIncrementalIT {
             assertThat(guest.virsh("checkpoint-list", guest.name, "--name").strip().lines().toList())
                     .as("one checkpoint per backup of the chain")
                     .containsExactly(checkpoint(full), checkpoint(inc1), checkpoint(inc2), checkpoint(diff));
+        }
+    }
+
+    /**
+     * {@code --compress} in live mode: the full (qemu-img convert) and an inc (qemu-nbd through
+     * QEMU's compress filter) over it, taken while the guest writes its pattern, hold every data
+     * cluster zstd-compressed (the pattern's 64 KiB blocks repeat a 64-byte record), and each
+     * point restores with qemu-img alone to a consistent state of the pattern.
+     */
+    @Test
+    void aCompressedFullAndIncWhileTheGuestWritesRestoreWithQemuImgAlone() throws Exception {
+        try (TestGuest guest = TestGuest.start("compress", "", CLONE)) {
+            guest.command("pattern 16 16 977");
+            guest.serial.waitFor("ANC-WRITER-PASS", 0, Duration.ofSeconds(60));
+
+            CompletedBackup full = backUp(guest, BackupLevel.FULL, true);
+            // The pass after the one running at the full's end starts after its checkpoint: all of it is new.
+            long passEnded = guest.serial.waitFor("ANC-WRITER-PASS", System.nanoTime(), Duration.ofSeconds(60))
+                    .arrivedNanos();
+            guest.serial.waitFor("ANC-WRITER-PASS", passEnded + 1, Duration.ofSeconds(60));
+            CompletedBackup inc = backUp(guest, BackupLevel.INC, true);
+            guest.command("stop");
+
+            assertLink(full, BackupLevel.FULL, null);
+            assertLink(inc, BackupLevel.INC, full);
+            Path fullImage = full.directory().resolve("vda.qcow2");
+            Path incImage = inc.directory().resolve("vda.qcow2");
+            for (CompletedBackup point : List.of(full, inc)) {
+                assertThat(point.manifest().files()).filteredOn(file -> file.name().equals("vda.qcow2"))
+                        .extracting(BackedUpFile::compression).containsExactly("zstd");
+                assertThat(QemuImages.compressionType(point.directory().resolve("vda.qcow2"))).isEqualTo("zstd");
+            }
+            // The guest's 16 MiB (256 clusters) and the templates' 2 MiB, each cluster compressed.
+            assertThat(QemuImages.compressedClusters(fullImage)).isEqualTo(QemuImages.allocatedClusters(fullImage))
+                    .isEqualTo(288);
+            assertThat(Files.size(fullImage)).as("18 MiB of repeated records, compressed").isLessThan(4L << 20);
+            // A whole pass of the writer after the full's checkpoint: every block of its region changed.
+            assertThat(QemuImages.compressedClusters(incImage)).isEqualTo(QemuImages.allocatedClusters(incImage))
+                    .isEqualTo(256);
+            assertThat(QemuImages.backingFile(incImage)).isEqualTo("../" + name(full) + "/vda.qcow2");
+
+            for (CompletedBackup point : List.of(full, inc)) {
+                Path raw = restoreWithQemuImg(point.directory().resolve("vda.qcow2"));
+                Verdict verdict = GuestPattern.check(raw, 16, 16);
+                assertThat(verdict.consistent()).as(name(point) + ": " + verdict).isTrue();
+                assertTemplatesShow(raw);
+                Files.delete(raw);
+            }
         }
     }
 
@@ -233,8 +283,12 @@ class QemuIncrementalIT {
     // ------------------------------------------------------------------ helpers
 
     private CompletedBackup backUp(TestGuest guest, BackupLevel level) throws Exception {
+        return backUp(guest, level, false);
+    }
+
+    private CompletedBackup backUp(TestGuest guest, BackupLevel level, boolean compress) throws Exception {
         BackupRequest request = new BackupRequest(guest.name, List.of(), BackupMode.LIVE, backups,
-                Duration.ofSeconds(60), false, false, null, false, level);
+                Duration.ofSeconds(60), false, false, null, false, level, compress);
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(QemuTestBed.URI, report -> { });
              BackupLog log = new BackupLog(new PrintStream(console, true, StandardCharsets.UTF_8), true,
                      SyslogSink.NONE)) {

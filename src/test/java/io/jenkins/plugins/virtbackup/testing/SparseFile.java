@@ -39,6 +39,42 @@ public final class SparseFile {
         return write(offset, randomBytes(length, offset));
     }
 
+    /**
+     * Writes {@code length} bytes at {@code offset} that compress about as a disk's content does:
+     * by 64 KiB cluster, in turn random bytes (which no compressor shrinks) and text (which zstd
+     * shrinks several times), seeded by the offset.
+     */
+    public SparseFile halfCompressible(long offset, int length) throws IOException {
+        return write(offset, halfCompressibleBytes(length, offset));
+    }
+
+    /** The bytes {@link #halfCompressible} writes. */
+    public static byte[] halfCompressibleBytes(int length, long seed) {
+        byte[] data = new byte[length];
+        int cluster = 64 << 10;
+        for (int at = 0; at < length; at += cluster) {
+            int piece = Math.min(cluster, length - at);
+            byte[] bytes = (at / cluster) % 2 == 0 ? randomBytes(piece, seed + at) : textBytes(piece, seed + at);
+            System.arraycopy(bytes, 0, data, at, piece);
+        }
+        return data;
+    }
+
+    /** {@code length} bytes of log-like text from {@code seed}: words, numbers, line breaks. */
+    public static byte[] textBytes(int length, long seed) {
+        String[] words = {"backup", "disk", "cluster", "guest", "kernel", "started", "finished", "error", "warning",
+            "copied", "chunk", "image", "checkpoint", "domain", "the", "of", "to", "in", "and", "ms"};
+        Random random = new Random(seed);
+        StringBuilder text = new StringBuilder(length + 64);
+        while (text.length() < length) {
+            text.append(words[random.nextInt(words.length)]).append(random.nextInt(8) == 0 ? "\n" : " ");
+            if (random.nextInt(6) == 0) {
+                text.append(random.nextInt(100_000)).append(' ');
+            }
+        }
+        return text.substring(0, length).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     /** Syncs the file, so that tools reading the file system's extent tree see it as written. */
     public Path synced() throws IOException {
         try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {

@@ -22,14 +22,26 @@ import java.util.Locale;
  * <p>Copying the images as they are, rather than flattening the chain into one image, keeps the
  * data path the engine's own sparse, checksumming copy; docs/architecture.md has the measurements
  * behind that choice.
+ *
+ * <p>Compressed ({@code --compress}), each image is written by QEMU instead, as a qcow2 whatever
+ * its format, holding its own clusters zstd-compressed over the copy below it: the images are
+ * written from the bottom up, since QEMU checks the backing file it writes into each header. The
+ * copier then indexes each file as written, like the files of live mode.
  */
 public final class ChainCopy {
     private final DiskCopier copier;
     private final BackupLog log;
+    private final Qcow2Writer compressor;
 
     public ChainCopy(DiskCopier copier, BackupLog log) {
+        this(copier, log, null);
+    }
+
+    /** @param compressor null to copy the images as they are, else a writer that compresses */
+    public ChainCopy(DiskCopier copier, BackupLog log, Qcow2Writer compressor) {
         this.copier = copier;
         this.log = log;
+        this.compressor = compressor;
     }
 
     /** The name of the copy of the image at {@code level} (0 = top) of disk {@code target}'s chain. */
@@ -38,6 +50,9 @@ public final class ChainCopy {
     }
 
     public List<BackedUpFile> copy(Disk disk, BackingChain chain, BackupDirectory directory) throws IOException {
+        if (compressor != null) {
+            return copyCompressed(disk, chain, directory);
+        }
         List<BackedUpFile> files = new ArrayList<>();
         List<BackingChain.Image> images = chain.images();
         for (int level = 0; level < images.size(); level++) {
@@ -65,6 +80,38 @@ public final class ChainCopy {
                 digest.chunks().dataChunks(), digest.chunks().chunks()));
         return new BackedUpFile(name, level == 0 ? BackedUpFile.DISK : BackedUpFile.BACKING, digest, disk.target(),
                 image.path().toString(), image.format(), below);
+    }
+
+    /** Each image as a compressed qcow2 over the copy below it, the bottom one first; listed top first. */
+    private List<BackedUpFile> copyCompressed(Disk disk, BackingChain chain, BackupDirectory directory)
+            throws IOException {
+        List<BackedUpFile> files = new ArrayList<>();
+        List<BackingChain.Image> images = chain.images();
+        for (int level = images.size() - 1; level >= 0; level--) {
+            String name = fileName(disk.target(), level, "qcow2");
+            String below = level + 1 < images.size() ? fileName(disk.target(), level + 1, "qcow2") : null;
+            files.add(0, compressImage(disk, images.get(level), name, below, level, directory));
+        }
+        return files;
+    }
+
+    private BackedUpFile compressImage(Disk disk, BackingChain.Image image, String name, String below, int level,
+                                       BackupDirectory directory) throws IOException {
+        Path target = directory.file(name);
+        String what = level == 0 ? "disk " + disk.target() : "disk " + disk.target() + " backing image " + level;
+        log.detail("copying " + what + " from " + image.path() + " to " + target + ", " + compressor.compression()
+                + "-compressed" + (below == null ? "" : " over " + below));
+        Progress progress = new Progress(log, what);
+        long started = System.nanoTime();
+        compressor.copyImage(image.path(), image.format(), target, below, copier.cancelled(),
+                percent -> progress.update(percent, 100));
+        progress.done();
+        FileDigest digest = copier.index(target);
+        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        log.detail(String.format(Locale.ROOT, "copied %s: a %s-compressed qcow2 of %s in %.1f s", what,
+                compressor.compression(), Sizes.human(digest.size()), seconds));
+        return new BackedUpFile(name, level == 0 ? BackedUpFile.DISK : BackedUpFile.BACKING, digest, disk.target(),
+                image.path().toString(), "qcow2", below, compressor.compression());
     }
 
     /** Rewrites the backing file name in the copy's header, before the block is written and hashed. */

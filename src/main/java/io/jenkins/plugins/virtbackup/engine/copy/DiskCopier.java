@@ -17,6 +17,7 @@ import java.util.function.BooleanSupplier;
  */
 public final class DiskCopier {
     private final ChunkPipeline pipeline;
+    private final BooleanSupplier cancelled;
     private final FileExtents extents;
     private final Set<PosixFilePermission> mode;
 
@@ -27,8 +28,14 @@ public final class DiskCopier {
      */
     public DiskCopier(BooleanSupplier cancelled, FileExtents extents, Set<PosixFilePermission> mode) {
         this.pipeline = new ChunkPipeline(cancelled);
+        this.cancelled = cancelled;
         this.extents = extents;
         this.mode = mode;
+    }
+
+    /** What the copies poll to learn that the run is stopped: for copies other tools make. */
+    public BooleanSupplier cancelled() {
+        return cancelled;
     }
 
     /**

@@ -29,7 +29,9 @@ import java.util.function.BooleanSupplier;
  * <p>Several workers copy at once, each reading through its own connection and writing through
  * the sink (which must take writes from several threads): one NBD request at a time leaves both
  * servers idle half the time; {@code bench/run} measured the difference (docs/benchmark.md).
- * Pieces never overlap, so their order does not matter.
+ * Pieces never overlap, so their order does not matter. A sink that takes whole clusters only
+ * (a compressing one, {@link ImageSink#granularity}) gets pieces of whole clusters, never two
+ * pieces of one cluster.
  */
 public final class ExtentCopy {
     /** Large enough that the round trips of NBD cost little, small enough to stay within its limits. */
@@ -54,7 +56,7 @@ public final class ExtentCopy {
     public Totals copy(List<? extends BlockSource> sources, ImageSink sink, boolean zerosMatter, Progress progress)
             throws IOException {
         BlockSource first = sources.get(0);
-        List<Extent> extents = first.extents(0, first.size());
+        List<Extent> extents = widen(first.extents(0, first.size()), sink.granularity(), first.size());
         long holes = extents.stream().filter(e -> !e.data()).mapToLong(Extent::length).sum();
         long total = first.size() - holes;
         Pieces pieces = new Pieces(extents);
@@ -153,6 +155,55 @@ public final class ExtentCopy {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The extents with every data extent widened to whole units of {@code granularity} (bounded
+     * by {@code size}), and data extents that then touch or overlap merged: a sink that writes
+     * whole clusters, each once, must never get two pieces of one cluster. Widening reads a little
+     * more than the source calls data; what it reads there is what the source holds, so writing it
+     * changes nothing.
+     */
+    static List<Extent> widen(List<Extent> extents, int granularity, long size) {
+        if (granularity <= 1) {
+            return extents;
+        }
+        List<Extent> widened = new ArrayList<>();
+        long at = 0;
+        long dataStart = -1;
+        long dataEnd = -1;
+        for (Extent extent : extents) {
+            if (!extent.data()) {
+                continue;
+            }
+            long start = extent.offset() / granularity * granularity;
+            long end = Math.min(size, (extent.end() + granularity - 1) / granularity * granularity);
+            if (dataStart >= 0 && start <= dataEnd) {
+                dataEnd = Math.max(dataEnd, end);
+                continue;
+            }
+            if (dataStart >= 0) {
+                at = addData(widened, at, dataStart, dataEnd);
+            }
+            dataStart = start;
+            dataEnd = end;
+        }
+        if (dataStart >= 0) {
+            at = addData(widened, at, dataStart, dataEnd);
+        }
+        if (at < size) {
+            widened.add(new Extent(at, size - at, false));
+        }
+        return widened;
+    }
+
+    /** Adds the hole before {@code [start, end)}, if any, and that data extent; returns its end. */
+    private static long addData(List<Extent> extents, long at, long start, long end) {
+        if (start > at) {
+            extents.add(new Extent(at, start - at, false));
+        }
+        extents.add(new Extent(start, end - start, true));
+        return end;
     }
 
     /** The data extents cut into pieces of at most {@link #PIECE}, handed out one by one: {offset, length}. */

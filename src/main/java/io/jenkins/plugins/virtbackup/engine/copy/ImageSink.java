@@ -24,6 +24,15 @@ public interface ImageSink extends AutoCloseable {
         }
     }
 
+    /**
+     * The least unit the sink takes writes in, in bytes: every write and every range made zeros
+     * starts at a multiple of it and is a multiple of it long, except where the image ends. A sink
+     * that compresses writes whole clusters, each once, so the copy widens what it reads to them.
+     */
+    default int granularity() {
+        return 1;
+    }
+
     /** Gives the image its final size (trailing holes included) and makes it durable. */
     void finish(long size) throws IOException;
 

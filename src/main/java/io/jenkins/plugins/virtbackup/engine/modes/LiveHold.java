@@ -177,7 +177,8 @@ public final class LiveHold implements GuestHold {
         boolean whole = request.incrementalFrom() == null || request.wholeDisks().contains(target);
         String backing = whole ? null : plan.backingFile(target);
         log.detail("copying disk " + target + " from the job's NBD export to " + file.getFileName()
-                + (whole ? " (allocated extents, qemu-img convert)" : " (changed extents, over " + backing + ")"));
+                + (whole ? " (allocated extents, qemu-img convert)" : " (changed extents, over " + backing + ")")
+                + (writer.compression() == null ? "" : ", " + writer.compression() + "-compressed"));
         if (whole) {
             Progress progress = new Progress(log, "disk " + target);
             writer.convert(export.uri(target), file, cancelled, percent -> progress.update(percent, 100));
@@ -191,7 +192,8 @@ public final class LiveHold implements GuestHold {
         String name = file.getFileName().toString();
         diskChains.put(target, whole ? new Increment.DiskChain(size, List.of(name))
                 : plan.diskChain(target, name, size));
-        return new BackedUpFile(name, "disk", indexer.index(file), target, disk.source(), "qcow2");
+        return new BackedUpFile(name, "disk", indexer.index(file), target, disk.source(), "qcow2", null,
+                writer.compression());
     }
 
     /** The extents the checkpoint's bitmap marks, into a qcow2 over the parent's, through qemu-nbd. */

@@ -20,9 +20,11 @@ import java.util.Objects;
  *                 the RAM
  * @param format   the disk image format, null for other kinds
  * @param backing  the file of this backup the image reads through (its backing file), null for none
+ * @param compression how the image's data clusters are compressed ({@code zstd}, which QEMU reads
+ *                 directly), null when they are not; the chunk index covers the file as written
  */
 public record BackedUpFile(String name, String kind, long size, Checksum checksum, String target, String source,
-                           String format, String backing) {
+                           String format, String backing, String compression) {
     public static final String DISK = "disk";
     public static final String BACKING = "backing";
 
@@ -44,10 +46,22 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
         }
     }
 
+    /** A file that is not compressed. */
+    public BackedUpFile(String name, String kind, long size, Checksum checksum, String target, String source,
+                        String format, String backing) {
+        this(name, kind, size, checksum, target, source, format, backing, null);
+    }
+
     /** A file the engine has just written and indexed. */
     public BackedUpFile(String name, String kind, FileDigest digest, String target, String source, String format,
+                        String backing, String compression) {
+        this(name, kind, digest.size(), new Chunked(digest.chunks()), target, source, format, backing, compression);
+    }
+
+    /** A file the engine has just written and indexed, not compressed. */
+    public BackedUpFile(String name, String kind, FileDigest digest, String target, String source, String format,
                         String backing) {
-        this(name, kind, digest.size(), new Chunked(digest.chunks()), target, source, format, backing);
+        this(name, kind, digest, target, source, format, backing, null);
     }
 
     public BackedUpFile(String name, String kind, FileDigest digest, String target, String source, String format) {
@@ -81,6 +95,9 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
         json.put("format", format);
         if (backing != null) {
             json.put("backing", backing);
+        }
+        if (compression != null) {
+            json.put("compression", compression);
         }
         return json;
     }

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * Turns a manifest's JSON into a {@link Manifest}, field by field, refusing what this version cannot
  * stand behind: a format newer than it knows, a backup that does not say it is complete, a file
  * named anywhere but directly in the backup's folder. Fields added after format 1 (who measured the
- * downtime, the source chains) may be missing from old manifests and read as unknown or empty.
+ * downtime, the source chains, a file's compression) may be missing from old manifests and read as
+ * unknown, empty or none.
  */
 final class ManifestReader {
     private static final String TOOL = "virt-backup";
@@ -120,7 +121,8 @@ final class ManifestReader {
             requirePlainName(file, "backing", backing);
         }
         return new BackedUpFile(file.fileName("name"), file.string("kind"), size, checksum,
-                file.optionalString("target"), file.optionalString("source"), file.optionalString("format"), backing);
+                file.optionalString("target"), file.optionalString("source"), file.optionalString("format"), backing,
+                file.optionalString("compression"));
     }
 
     private static ChunkIndex.Ref chunkIndex(Fields chunks) throws InvalidManifestException {

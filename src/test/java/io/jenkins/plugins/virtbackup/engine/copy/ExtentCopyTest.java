@@ -151,6 +151,52 @@ class ExtentCopyTest {
         assertThat(Files.mismatch(copy, source)).as("copy against source").isEqualTo(-1);
     }
 
+    /**
+     * A sink that compresses takes whole clusters, each once: the source's extents, which start
+     * and end anywhere (a 20 KiB one at 1 MiB + 12 KiB, a file ending 3000 bytes into a cluster),
+     * are widened to clusters, and the copy is still the source exactly.
+     */
+    @Test
+    void aSinkOfWholeClustersGetsEachClusterOnceAndTheCopyIsTheSource() throws IOException {
+        int cluster = 64 * KIB;
+        Path source = sparseSource();
+        Path copy = dir.resolve("copy.raw");
+        List<Extent> all = new ArrayList<>();
+
+        try (RecordingSink sink = RecordingSink.create(copy, cluster)) {
+            runCopy(sources(source, 4), sink, true, () -> false);
+            all.addAll(sink.writes());
+            all.addAll(sink.zeroWrites());
+        }
+
+        assertThat(all).as("writes and zero writes").isNotEmpty().allSatisfy(write -> {
+            assertThat(write.offset() % cluster).as("start of " + write).isZero();
+            assertThat(write.end() == SIZE || write.end() % cluster == 0).as("end of " + write).isTrue();
+        });
+        List<Long> clusters = new ArrayList<>();
+        for (Extent write : all) {
+            for (long at = write.offset(); at < write.end(); at += cluster) {
+                clusters.add(at / cluster);
+            }
+        }
+        assertThat(clusters).as("clusters written").doesNotHaveDuplicates()
+                .contains((MIB + 12L * KIB) / cluster, (SIZE - 1) / cluster);
+        assertThat(Files.mismatch(copy, source)).as("copy against source").isEqualTo(-1);
+    }
+
+    @Test
+    void widenedExtentsCoverTheSizeAndMergeWhereTheyMeet() {
+        List<Extent> extents = List.of(new Extent(0, 100, false), new Extent(100, 10, true),
+                new Extent(110, 20, false), new Extent(130, 10, true), new Extent(140, 200, false),
+                new Extent(340, 5, true));
+
+        assertThat(ExtentCopy.widen(extents, 64, 345)).containsExactly(new Extent(0, 64, false),
+                new Extent(64, 128, true), new Extent(192, 128, false), new Extent(320, 25, true));
+        assertThat(ExtentCopy.widen(extents, 1, 345)).as("a sink of bytes").isSameAs(extents);
+        assertThat(ExtentCopy.widen(List.of(new Extent(0, 345, false)), 64, 345)).as("no data")
+                .containsExactly(new Extent(0, 345, false));
+    }
+
     @Test
     void oneAndFourSourcesGiveTheSameCopy() throws IOException {
         Path source = sparseSource();
@@ -266,14 +312,27 @@ class ExtentCopyTest {
         private final List<Extent> zeroWrites = Collections.synchronizedList(new ArrayList<>());
         private final List<Long> finishes = Collections.synchronizedList(new ArrayList<>());
         private final List<String> callsAfterClose = Collections.synchronizedList(new ArrayList<>());
+        private final int granularity;
         private volatile boolean closed;
 
-        private RecordingSink(SparseFileSink file) {
+        private RecordingSink(SparseFileSink file, int granularity) {
             this.file = file;
+            this.granularity = granularity;
         }
 
         static RecordingSink create(Path target) throws IOException {
-            return new RecordingSink(SparseFileSink.create(target, PosixFilePermissions.fromString("rw-------")));
+            return create(target, 1);
+        }
+
+        /** A sink that says it takes whole units of {@code granularity}, as a compressing one does. */
+        static RecordingSink create(Path target, int granularity) throws IOException {
+            return new RecordingSink(SparseFileSink.create(target, PosixFilePermissions.fromString("rw-------")),
+                    granularity);
+        }
+
+        @Override
+        public int granularity() {
+            return granularity;
         }
 
         @Override

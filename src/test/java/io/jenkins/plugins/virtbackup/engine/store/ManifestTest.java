@@ -73,6 +73,29 @@ class ManifestTest {
         assertThat(read.downtime().isKnown()).isFalse();
     }
 
+    /** A compressed file says so; the field is new in format 2 and absent everywhere else. */
+    @Test
+    void aCompressedFileReadsBackCompressedAndOthersWithoutTheField() throws Exception {
+        BackedUpFile plain = file("vda.backing-1.qcow2", BackedUpFile.BACKING, null);
+        BackedUpFile compressed = new BackedUpFile("vda.qcow2", BackedUpFile.DISK, plain.digest(), "vda",
+                "/img/vda.qcow2", "qcow2", "vda.backing-1.qcow2", "zstd");
+        Manifest written = new Manifest("1.0-test", "web", "uuid-1", "qemu:///system", BackupMode.SUSPEND,
+                DomainState.RUNNING, Instant.parse("2026-12-03T10:15:00Z"), Instant.parse("2026-12-03T10:16:00Z"),
+                new Downtime(3, Downtime.HOST), List.of(compressed, plain), Map.of(), Map.of());
+
+        String json = written.toJson();
+        Manifest read = Manifest.parse(json);
+
+        assertThat(read).isEqualTo(written);
+        assertThat(read.format()).as("a new field keeps the format").isEqualTo(2);
+        assertThat(read.files()).extracting(BackedUpFile::compression).containsExactly("zstd", null);
+        assertThat(json).containsOnlyOnce("\"compression\": \"zstd\"");
+        assertThat(Manifest.read(TestBackups.format2(dir).dir()).files()).extracting(BackedUpFile::compression)
+                .as("a manifest written before --compress").containsOnlyNulls();
+        assertRefused(json.replace("\"compression\": \"zstd\"", "\"compression\": 3"),
+                "files[0].compression is not a string");
+    }
+
     @Test
     void aFormat1ManifestReadsWithAWholeFileDigestPerFile() throws Exception {
         Path backup = TestBackups.format1(dir);
