@@ -64,7 +64,7 @@ public record BackupRequest(String domain, List<String> disks, BackupMode mode, 
     /** The same request for another domain, every disk of it ({@code --all} asks this of each domain). */
     public BackupRequest forDomain(String otherDomain) {
         return new BackupRequest(otherDomain, List.of(), mode, backupRoot, shutdownTimeout, forceOff, quiesce,
-                overlayDir, readBack, level);
+                overlayDir, readBack, level, compress);
     }
 
     /** A request without read-back. */
