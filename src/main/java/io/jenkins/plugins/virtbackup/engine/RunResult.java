@@ -62,10 +62,8 @@ public record RunResult(int status, String backup, String domain, String level, 
             return null;
         }
         Map<?, ?> result = Json.object(json);
-        if (!(result.get(STATUS) instanceof Long status)) {
-            throw new IllegalArgumentException("no status number");
-        }
-        return new RunResult(status.intValue(), Json.text(result, BACKUP), Json.text(result, DOMAIN),
+        int status = Json.status(result);
+        return new RunResult(status, Json.text(result, BACKUP), Json.text(result, DOMAIN),
                 Json.text(result, LEVEL), Json.text(result, PARENT));
     }
 }

@@ -123,14 +123,12 @@ public record BatchResult(int status, List<DomainResult> domains) {
             return null;
         }
         Map<?, ?> result = Json.object(json);
-        if (!(result.get(STATUS) instanceof Long status)) {
-            throw new IllegalArgumentException("no status number");
-        }
+        int status = Json.status(result);
         if (!(result.get(DOMAINS) instanceof List<?> entries)) {
             throw new IllegalArgumentException("no list of domains");
         }
         List<DomainResult> domains = new ArrayList<>();
         entries.forEach(entry -> domains.add(DomainResult.fromMap(entry)));
-        return new BatchResult(status.intValue(), domains);
+        return new BatchResult(status, domains);
     }
 }

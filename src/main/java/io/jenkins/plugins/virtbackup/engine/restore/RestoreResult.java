@@ -84,16 +84,14 @@ public record RestoreResult(int status, String backup, String domain, String uui
             return null;
         }
         Map<?, ?> result = Json.object(json);
-        if (!(result.get(STATUS) instanceof Long status)) {
-            throw new IllegalArgumentException("no status number");
-        }
+        int status = Json.status(result);
         Map<String, String> disks = new LinkedHashMap<>();
         if (result.get(DISKS) instanceof Map<?, ?> written) {
             written.forEach((target, path) -> disks.put(String.valueOf(target), String.valueOf(path)));
         } else if (result.get(DISKS) != null) {
             throw new IllegalArgumentException("disks is not an object");
         }
-        return new RestoreResult(status.intValue(), Json.text(result, BACKUP), Json.text(result, DOMAIN), Json.text(result, UUID),
+        return new RestoreResult(status, Json.text(result, BACKUP), Json.text(result, DOMAIN), Json.text(result, UUID),
                 disks, Json.text(result, STARTED), testOutcome(result.get(TEST)));
     }
 

@@ -34,6 +34,18 @@ public final class Json {
         return object;
     }
 
+    /**
+     * The exit status of a run's result ({@code "status": N}), which every result file has.
+     *
+     * @throws IllegalArgumentException when there is no such number
+     */
+    public static int status(Map<?, ?> result) {
+        if (!(result.get("status") instanceof Long status)) {
+            throw new IllegalArgumentException("no status number");
+        }
+        return status.intValue();
+    }
+
     /** The string under {@code key}, or null when the key is missing or null. */
     public static String text(Map<?, ?> object, String key) {
         Object value = object.get(key);
