@@ -41,6 +41,18 @@ public final class FilePath implements SerializableOnlyOverRemoting {
         throw new UnsupportedOperationException();
     }
 
+    public FilePath createTempDir(String prefix, String suffix) throws IOException, InterruptedException {
+        throw new UnsupportedOperationException();
+    }
+
+    public boolean exists() throws IOException, InterruptedException {
+        throw new UnsupportedOperationException();
+    }
+
+    public void deleteRecursive() throws IOException, InterruptedException {
+        throw new UnsupportedOperationException();
+    }
+
     public FilePath createTempFile(String prefix, String suffix) throws IOException, InterruptedException {
         throw new UnsupportedOperationException();
     }

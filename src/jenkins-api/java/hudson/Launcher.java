@@ -32,6 +32,10 @@ public abstract class Launcher {
             throw new UnsupportedOperationException();
         }
 
+        public ProcStarter quiet(boolean quiet) {
+            throw new UnsupportedOperationException();
+        }
+
         public ProcStarter pwd(FilePath workDir) {
             throw new UnsupportedOperationException();
         }

@@ -10,6 +10,10 @@ public abstract class StepExecution implements Serializable {
         throw new UnsupportedOperationException();
     }
 
+    public void onResume() {
+        throw new UnsupportedOperationException();
+    }
+
     public void stop(Throwable cause) throws Exception {
         throw new UnsupportedOperationException();
     }

@@ -8,6 +8,11 @@ public abstract class SynchronousNonBlockingStepExecution<T> extends StepExecuti
     protected abstract T run() throws Exception;
 
     @Override
+    public void onResume() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void stop(Throwable cause) throws Exception {
         throw new UnsupportedOperationException();
     }

@@ -16,8 +16,8 @@ import java.util.HexFormat;
 public final class BundledCli {
     /** Where the jar is inside the {@code .hpi} (and so in the exploded plugin directory). */
     public static final String PATH_IN_PLUGIN = "WEB-INF/engine/virt-backup-cli.jar";
-    /** The folder below the node's root directory that holds the cached copies. */
-    public static final String NODE_CACHE_DIR = "virt-backup";
+    /** The folder in a workspace's temporary folder ({@code WORKSPACE@tmp}) that holds the cached copies. */
+    public static final String CACHE_DIR = "virt-backup";
 
     private BundledCli() {
     }

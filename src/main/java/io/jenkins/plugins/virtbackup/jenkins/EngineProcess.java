@@ -5,32 +5,35 @@ import hudson.EnvVars;
 import hudson.FilePath;
 import hudson.Launcher;
 import hudson.Proc;
-import hudson.model.Computer;
-import hudson.model.Node;
 import hudson.model.TaskListener;
+import hudson.remoting.VirtualChannel;
 import hudson.remoting.Which;
 import hudson.slaves.WorkspaceList;
+import io.jenkins.plugins.virtbackup.cli.EngineSupervisor;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The one way every step runs the engine: put the engine's jar on the node, run it there as a
- * process of the node's own Java with a result file of its own, wait for it (also when the build is
- * aborted), fail the build on a nonzero exit with the engine's last error line, and read the result
- * file. The engine never runs inside a Jenkins JVM. What a result means is the caller's business
+ * The one way every step runs the engine: put the engine's jar in the workspace's temporary folder
+ * on the node, run it there with the node's Java under {@link EngineSupervisor} (which keeps the engine
+ * out of reach of Jenkins' process killing and of a lost agent connection) with a run folder of its
+ * own, wait for it (also when the build is aborted), fail the build on a nonzero exit with the engine's
+ * last error line, and read the result file. The engine never runs inside a Jenkins JVM. What a result means is the caller's business
  * ({@link BackupRunner}, {@link RestoreRunner}).
  */
 final class EngineProcess {
     /** How long an aborted build waits for the engine to undo what it did. */
     static final long STOP_WAIT_MINUTES = 10;
     private static final long STOP_POLL_MILLIS = 200;
+    /** The engine's result file, in the run's folder. */
+    static final String RESULT_FILE = "result.json";
     /** Checksum of the bundled jar, computed once per controller start. */
     private static volatile String bundledSha256;
 
@@ -78,26 +81,44 @@ final class EngineProcess {
      */
     static <T> Finished<T> finish(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
                                   Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
+        return finish(task, readResult, workspace, env, launcher, listener, runDir -> { });
+    }
+
+    /**
+     * The same, telling {@code started} the run's folder on the node ({@link EngineSupervisor}'s
+     * {@code RUN_DIR}: the engine's log and exit code) before the engine starts.
+     */
+    static <T> Finished<T> finish(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
+                                  Launcher launcher, TaskListener listener, Consumer<String> started)
+            throws IOException, InterruptedException {
         List<String> problems = task.problems();
         if (!problems.isEmpty()) {
             throw new AbortException(Messages.EngineProcess_invalid(String.join("; ", problems)));
         }
-        FilePath jar = installCli(workspace, listener);
-        // A pipeline's node {} does not create its workspace; the engine's process starts in it.
+        VirtualChannel channel = requireOnline(workspace, launcher);
+        // Below the workspace, which container wrappers (docker.inside, container()) share with the
+        // agent; a pipeline's node {} does not create its workspace.
         workspace.mkdirs();
-        FilePath resultFile = newResultFile(workspace);
-        String text;
+        FilePath temp = tempDir(workspace);
+        FilePath jar = installCli(temp, listener);
+        FilePath runDir = temp.createTempDir("virt-backup-run", "");
+        started.accept(runDir.getRemote());
+        FilePath resultFile = runDir.child(RESULT_FILE);
+        List<String> engineArgs = task.cliArguments(resultFile.getRemote());
+        listener.getLogger().println(Messages.EngineProcess_starting(jar.getRemote(), String.join(" ", engineArgs),
+                runDir.child(EngineSupervisor.LOG_FILE).getRemote()));
+        List<String> command = EngineCommand.of(channel.call(new AgentCalls.JavaCommand()), jar.getRemote(),
+                runDir.getRemote(), engineArgs);
         Finished<Void> exit;
+        String text;
         try {
-            List<String> command = new ArrayList<>();
-            command.add(launcher.getChannel().call(new AgentCalls.JavaCommand()));
-            command.add("-jar");
-            command.add(jar.getRemote());
-            command.addAll(task.cliArguments(resultFile.getRemote()));
             exit = runToTheEnd(task, command, workspace, env, launcher, listener);
-            text = resultFile.readToString();
+            text = resultFile.exists() ? resultFile.readToString() : "";
         } finally {
-            delete(resultFile, listener);
+            removeRunDir(runDir, listener);
+        }
+        if (exit.code() == EngineCommand.NO_JAVA && text.isEmpty()) {
+            throw new AbortException(Messages.EngineProcess_noJava(workspace.getRemote()));
         }
         try {
             return new Finished<>(exit.code(), exit.lastProblem(), readResult.apply(text));
@@ -110,13 +131,27 @@ final class EngineProcess {
         }
     }
 
+    /**
+     * The node's connection: null when its agent is not connected (it went offline before the step,
+     * or between two steps of a Pipeline), which would otherwise surface as a NullPointerException.
+     */
+    private static VirtualChannel requireOnline(FilePath workspace, Launcher launcher) throws AbortException {
+        VirtualChannel channel = launcher.getChannel();
+        if (channel == null || workspace.getChannel() == null) {
+            throw new AbortException(Messages.EngineProcess_offline(workspace.getRemote()));
+        }
+        return channel;
+    }
+
     /** Runs the engine until it ends; returns its exit code and last error line. */
     private static Finished<Void> runToTheEnd(EngineTask task, List<String> command, FilePath workspace, EnvVars env,
                                               Launcher launcher, TaskListener listener)
             throws IOException, InterruptedException {
         EngineConsole console = new EngineConsole(listener.getLogger());
         int code;
-        Proc proc = launcher.launch().cmds(command).envs(unexpanded(env)).stdout(console).pwd(workspace).start();
+        // quiet: the line above says what runs; the shell that picks the node's java says nothing useful.
+        Proc proc = launcher.launch().cmds(command).envs(unexpanded(env)).stdout(console).pwd(workspace)
+                .quiet(true).start();
         try {
             code = proc.join();
         } catch (InterruptedException aborted) {
@@ -129,31 +164,40 @@ final class EngineProcess {
     }
 
     /**
-     * An empty file in the workspace's temporary folder on the node, for the engine to replace with
-     * its result: a name of this build's own, outside the workspace's contents.
+     * The workspace's temporary folder on the node ({@code WORKSPACE@tmp}): a place of this build's
+     * own, outside the workspace's contents, that container wrappers mount like the workspace.
      */
-    private static FilePath newResultFile(FilePath workspace) throws IOException, InterruptedException {
+    private static FilePath tempDir(FilePath workspace) throws IOException, InterruptedException {
         FilePath temp = WorkspaceList.tempDir(workspace);
         if (temp == null) {
             temp = workspace;  // a workspace at the root of the file system has no sibling folder
         }
         temp.mkdirs();
-        return temp.createTempFile("virt-backup-result", ".json");
+        return temp;
     }
 
-    /** Removes the result file; a file left behind is only reported: it holds nothing secret. */
-    private static void delete(FilePath file, TaskListener listener) throws InterruptedException {
+    /**
+     * Removes the run's folder once the engine has ended (its exit code is there); a run still going
+     * after the build stopped waiting keeps it: the engine's log is in it. A folder left behind is
+     * only reported: it holds nothing secret.
+     */
+    private static void removeRunDir(FilePath runDir, TaskListener listener) throws InterruptedException {
         try {
-            file.delete();
+            if (runDir.child(EngineSupervisor.EXIT_FILE).exists()) {
+                runDir.deleteRecursive();
+            }
         } catch (IOException e) {
-            listener.getLogger().println(Messages.EngineProcess_resultNotDeleted(file.getRemote(), e.getMessage()));
+            listener.getLogger().println(Messages.EngineProcess_runDirNotDeleted(runDir.getRemote(), e.getMessage()));
         }
     }
 
     /**
-     * The build was aborted. Jenkins' kill sends SIGTERM (to the engine's children first), waits its
-     * grace period and returns, whether the engine has ended or not; on SIGTERM the engine undoes what
-     * it did (puts the domain back, removes what it restored), which can take longer. The build waits
+     * The build was aborted. Jenkins' kill sends SIGTERM to the process it started (children first, then
+     * every process with its cookie variable), waits about 5 s and returns, whether it has ended or not.
+     * That process is the {@link EngineSupervisor}: it passes the SIGTERM on to the engine alone (whose
+     * children, such as libvirt's {@code ssh}, are left alone) and ends when the engine does. On SIGTERM
+     * the engine undoes what it did (puts the domain back, removes what it restored), which can take
+     * longer. The build waits
      * for that, so that it is final only once the node is as it was, at most {@link #STOP_WAIT_MINUTES};
      * a second abort stops waiting.
      */
@@ -193,8 +237,11 @@ final class EngineProcess {
         return escaped;
     }
 
-    /** The bundled jar on the node, copied there the first time this version runs on it. */
-    private static FilePath installCli(FilePath workspace, TaskListener listener)
+    /**
+     * The bundled jar on the node, in the workspace's temporary folder (where a container wrapper sees
+     * it too), copied there the first time this version runs in that workspace.
+     */
+    private static FilePath installCli(FilePath temp, TaskListener listener)
             throws IOException, InterruptedException {
         File local = BundledCli.locate(Which.jarFile(EngineProcess.class));
         String sha256 = bundledSha256;
@@ -202,29 +249,19 @@ final class EngineProcess {
             sha256 = BundledCli.sha256(local);
             bundledSha256 = sha256;
         }
-        FilePath cacheDir = nodeRoot(workspace).child(BundledCli.NODE_CACHE_DIR);
+        FilePath cacheDir = temp.child(BundledCli.CACHE_DIR);
         String name = BundledCli.cachedFileName(sha256);
         if (!cacheDir.act(new AgentCalls.CheckCachedJar(name, sha256))) {
             listener.getLogger().println(Messages.EngineProcess_copyingCli(cacheDir.getRemote()));
             cacheDir.mkdirs();
-            FilePath temp = cacheDir.createTempFile("virt-backup-cli", ".part");
+            FilePath copy = cacheDir.createTempFile("virt-backup-cli", ".part");
             try {
-                temp.copyFrom(new FilePath(local));
-                cacheDir.act(new AgentCalls.CommitCachedJar(temp.getName(), name, sha256));
+                copy.copyFrom(new FilePath(local));
+                cacheDir.act(new AgentCalls.CommitCachedJar(copy.getName(), name, sha256));
             } finally {
-                temp.delete();
+                copy.delete();
             }
         }
         return cacheDir.child(name);
-    }
-
-    private static FilePath nodeRoot(FilePath workspace) throws AbortException {
-        Computer computer = workspace.toComputer();
-        Node node = computer == null ? null : computer.getNode();
-        FilePath root = node == null ? null : node.getRootPath();
-        if (root == null) {
-            throw new AbortException(Messages.EngineProcess_noNodeRoot(workspace.getRemote()));
-        }
-        return root;
     }
 }

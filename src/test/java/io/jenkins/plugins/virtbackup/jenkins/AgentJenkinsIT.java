@@ -73,7 +73,7 @@ class AgentJenkinsIT {
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("Building remotely on kvm1",
                 "in workspace " + kvm1.resolve("workspace").resolve(job));
-        assertEngineRanUnder(kvm1, build);
+        assertEngineRanUnder(kvm1.resolve("workspace").resolve(job), build);
         assertArtifactsReachedTheController(build, "web");
     }
 
@@ -88,7 +88,7 @@ class AgentJenkinsIT {
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("Running on kvm2 in " + kvm2.resolve("workspace").resolve(job),
                 "bytes=");
-        assertEngineRanUnder(kvm2, build);
+        assertEngineRanUnder(kvm2.resolve("workspace").resolve(job), build);
         assertArtifactsReachedTheController(build, "mail");
     }
 
@@ -145,7 +145,8 @@ class AgentJenkinsIT {
                     "restore test of " + backup + " as transient domain '" + domain + "-restore-test-");
         }
         assertThat(build.console()).as("the engine ran on the agent")
-                .contains(" -jar " + kvm1.resolve(BundledCli.NODE_CACHE_DIR) + "/");
+                .contains(" -jar " + kvm1.resolve("workspace").resolve("nightly-restore-test@tmp")
+                        .resolve(BundledCli.CACHE_DIR) + "/");
         Path scratch = work.resolve("state").resolve("restore-test");
         assertThat(!Files.exists(scratch) || files(scratch).isEmpty())
                 .as("nothing left in the default scratch folder %s", scratch).isTrue();
@@ -153,13 +154,21 @@ class AgentJenkinsIT {
 
     // ------------------------------------------------------------------ helpers
 
-    /** The engine's jar was copied under the agent's root and run from there; never to the controller. */
-    private static void assertEngineRanUnder(Path agentRoot, Build build) throws Exception {
-        Path cache = agentRoot.resolve(BundledCli.NODE_CACHE_DIR);
+    /**
+     * The engine's jar was copied into the workspace's temporary folder on the agent (which container
+     * wrappers mount too) and run from there; never on the controller. Its run folder is gone.
+     */
+    private static void assertEngineRanUnder(Path workspace, Build build) throws Exception {
+        Path temp = workspace.resolveSibling(workspace.getFileName() + "@tmp");
+        Path cache = temp.resolve(BundledCli.CACHE_DIR);
         assertThat(build.console()).containsPattern(Pattern.quote(" -jar " + cache + "/") + "virt-backup-cli-\\w+\\.jar ");
         assertThat(files(cache)).singleElement().asString().matches("virt-backup-cli-\\w+\\.jar");
-        assertThat(jenkins.home().resolve(BundledCli.NODE_CACHE_DIR)).as("no engine on the controller")
-                .doesNotExist();
+        assertThat(files(temp)).as("the run folder is removed once the engine ended")
+                .noneMatch(name -> name.startsWith("virt-backup-run"));
+        try (Stream<Path> controllerFiles = Files.walk(jenkins.home())) {
+            assertThat(controllerFiles).as("no engine copied on the controller")
+                    .noneMatch(file -> file.getFileName().toString().matches("virt-backup-cli-\\w+\\.jar"));
+        }
     }
 
     private static void assertArtifactsReachedTheController(Build build, String domain) throws Exception {
