@@ -1,16 +1,20 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
-import io.jenkins.plugins.virtbackup.cli.EngineSupervisor;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The command a step starts on the node: {@link EngineSupervisor} under the first Java that exists
+ * The command a step starts on the node: the engine's {@code EngineSupervisor} under the first Java that exists
  * where the command runs. That is the agent's own Java on a plain node; inside a container wrapper
  * ({@code docker.inside}, Kubernetes' {@code container()}) the agent's path usually does not exist, and
  * the container's {@code $JAVA_HOME/bin/java} or {@code java} on its {@code PATH} is used instead.
  */
 final class EngineCommand {
+    /**
+     * {@code io.jenkins.plugins.virtbackup.cli.EngineSupervisor}, named, not loaded: the command line's
+     * classes ship in the engine's jar, not in the plugin's class path.
+     */
+    static final String SUPERVISOR_CLASS = "io.jenkins.plugins.virtbackup.cli.EngineSupervisor";
     /** The shell's exit code when no Java was found. */
     static final int NO_JAVA = 127;
     private static final String PICK_JAVA = String.join("\n",
@@ -30,7 +34,7 @@ final class EngineCommand {
      */
     static List<String> of(String agentJava, String jar, String runDir, List<String> engineArgs) {
         List<String> command = new ArrayList<>(List.of("sh", "-c", PICK_JAVA, "sh", agentJava, "-cp", jar,
-                EngineSupervisor.class.getName(), runDir));
+                SUPERVISOR_CLASS, runDir));
         command.addAll(engineArgs);
         return command;
     }

@@ -52,7 +52,10 @@ class AgentJenkinsIT {
         backups = work.resolve("backups");
         jenkins = JenkinsController.start("AgentJenkinsIT", work, Map.of());
         kvm1 = jenkins.startAgent("kvm1", "kvm kvm1");
-        kvm2 = jenkins.startAgent("kvm2", "kvm kvm2");
+        // Both agents reach the same test-driver hypervisor: a state directory each, as on two hosts,
+        // so that their engines' domain locks do not meet.
+        kvm2 = jenkins.startAgent("kvm2", "kvm kvm2", Map.of("VIRT_BACKUP_STATE_DIR",
+                work.resolve("state-kvm2").toString()));
     }
 
     @AfterAll
@@ -150,6 +153,35 @@ class AgentJenkinsIT {
         Path scratch = work.resolve("state").resolve("restore-test");
         assertThat(!Files.exists(scratch) || files(scratch).isEmpty())
                 .as("nothing left in the default scratch folder %s", scratch).isTrue();
+    }
+
+    /**
+     * The whole-night pipeline of docs/jenkins.md, as written but for its four values: on both agents
+     * at once every domain is backed up, each domain's folder pruned, and one new backup per agent
+     * proven to boot.
+     */
+    @Test
+    void documentedWholeNightRunsAsWritten() throws Exception {
+        String header = "def uri = 'qemu:///system'\ndef backupDir = '/srv/backup'\n"
+                + "def hypervisors = ['kvm1', 'kvm2']\ndef bootTimeout = 600\n";
+        String documented = documentedBlock("## The whole night: every domain of every hypervisor");
+        assertThat(documented).as("the example names its four values first").startsWith(header);
+        Path root = backups.resolve("whole-night");
+        String script = "def uri = '" + uri + "'\ndef backupDir = '" + root + "'\n"
+                + "def hypervisors = ['kvm1', 'kvm2']\ndef bootTimeout = 2\n" + documented.substring(header.length());
+        jenkins.createJob("whole-night", pipelineJob(script));
+
+        Build build = jenkins.waitForBuild("whole-night", jenkins.build("whole-night"));
+
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        for (String hypervisor : List.of("kvm1", "kvm2")) {
+            assertThat(build.console()).contains("Running on " + hypervisor)
+                    .containsPattern(hypervisor + ": 3 of 3 domain\\(s\\) backed up; (web|db|mail) boots \\(running, ");
+            for (String domain : List.of("web", "db", "mail")) {
+                onlyBackup(root.resolve(hypervisor).resolve(domain));
+            }
+        }
+        assertThat(build.console()).contains("prune of " + root.resolve("kvm1").resolve("web"));
     }
 
     // ------------------------------------------------------------------ helpers

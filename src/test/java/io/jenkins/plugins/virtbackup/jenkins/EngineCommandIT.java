@@ -26,6 +26,11 @@ class EngineCommandIT {
     Path workspaceTemp;
 
     @Test
+    void theCommandNamesTheSupervisorClassOfTheEnginesJar() {
+        assertThat(EngineCommand.SUPERVISOR_CLASS).isEqualTo(EngineSupervisor.class.getName());
+    }
+
+    @Test
     void theAgentsOwnJavaRunsTheEngineWhenItExists() throws Exception {
         CliProcess.Result run = run(OWN_JAVA.toString(), Map.of());
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jenkins.plugins.virtbackup.qemu.GuestPattern.Verdict;
 import io.jenkins.plugins.virtbackup.qemu.TestGuest.DiskSpec;
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.Host;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.Trees;
@@ -16,6 +17,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -92,6 +94,70 @@ class JenkinsAbortIT {
     void pipelineAbortPutsTheDomainBackBeforeTheBuildEnds() throws Exception {
         abortMidCopy("pipeline-abort", pipelineJob("node {\n  virtBackup domain: '" + guest.name + "', uri: '"
                 + QemuTestBed.URI + "', backupDir: '" + backups + "', verbose: true\n}\necho 'not reached'"));
+    }
+
+    /**
+     * Over a connection that is a child process of the engine, as libvirt's {@code ssh} is for
+     * {@code qemu+ssh://} (here {@code qemu+ext://}, with libvirt's own {@code virt-ssh-helper}, the
+     * program ssh runs on the far side): Jenkins' kill must not reach that child, or the engine loses
+     * the connection it puts the domain back through. The child logs whether a SIGTERM reached it and
+     * how it ended.
+     */
+    @Test
+    void pipelineAbortOverAnSshLikeConnectionLeavesTheConnectionToTheEngine() throws Exception {
+        Path connectionLog = work.resolve("connection.log");
+        Path helper = work.resolve("libvirt-connection");
+        Files.writeString(helper, "#!/bin/sh\ntrap 'echo TERM >> " + connectionLog + "' TERM\n"
+                + "/usr/bin/virt-ssh-helper " + QemuTestBed.URI + "\necho \"exit $?\" >> " + connectionLog + "\n");
+        Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String uri = QemuTestBed.URI.replace("qemu://", "qemu+ext://") + "?command=" + helper;
+
+        abortMidCopy("pipeline-abort-ext", pipelineJob("node {\n  virtBackup domain: '" + guest.name + "', uri: '"
+                + uri + "', backupDir: '" + backups + "', verbose: true\n}\necho 'not reached'"));
+
+        List<String> connections = JenkinsController.waitFor("the connections to end", Duration.ofSeconds(30),
+                () -> Files.exists(connectionLog) && Files.readAllLines(connectionLog).stream()
+                        .anyMatch(line -> line.startsWith("exit")) ? Files.readAllLines(connectionLog) : null);
+        assertThat(connections).as("no SIGTERM reached the engine's connection; it ended when the engine closed it")
+                .doesNotContain("TERM").allMatch(line -> line.startsWith("exit ")).doesNotContain("exit 143");
+    }
+
+    /**
+     * The controller restarts in the middle of a Pipeline backup (SIGTERM to its JVM, as a service
+     * manager stops it). The engine, detached from Jenkins, goes on by itself and completes the backup
+     * with the domain running again; after the restart the step fails saying so, where the engine's log
+     * is, and the build is final.
+     */
+    @Test
+    void controllerRestartMidBackupLeavesACompleteBackupAndAClearFailure() throws Exception {
+        String job = "pipeline-restart";
+        jenkins.createJob(job, pipelineJob("node {\n  virtBackup domain: '" + guest.name + "', uri: '"
+                + QemuTestBed.URI + "', backupDir: '" + backups + "', verbose: true\n}\necho 'not reached'"));
+        int number = jenkins.build(job);
+        jenkins.waitForConsole(job, number, "copying disk vda");
+
+        jenkins.restart();
+        String result = JenkinsController.waitFor(job + " to end after the restart", Duration.ofMinutes(5),
+                () -> jenkins.finalResult(job, number));
+        String console = jenkins.console(job, number);
+        JenkinsController.waitFor("the engine to end", Duration.ofMinutes(5), () -> JenkinsController.processes(
+                c -> c.contains("virt-backup-cli-") && c.endsWith("-- " + guest.name)).isEmpty() ? true : null);
+
+        try {
+            assertThat(result).as(console).isEqualTo("FAILURE");
+            assertThat(console).contains("Jenkins restarted while virt-backup of domain '" + guest.name + "' ran",
+                    "engine.log").doesNotContain("not reached");
+            assertThat(guest.state()).isEqualTo("running");
+            List<Path> complete;
+            try (var dirs = Files.list(backups.resolve(guest.name))) {
+                complete = dirs.filter(dir -> Files.exists(dir.resolve("manifest.json"))).toList();
+            }
+            assertThat(complete).as("the engine completed the backup by itself").hasSize(1);
+            CliProcess.Result verify = CliProcess.run(List.of("verify", complete.get(0).toString()), Map.of());
+            assertThat(verify.code()).as(verify.text()).isZero();
+        } finally {
+            Host.run("rm", "-rf", backups.resolve(guest.name).toString());
+        }
     }
 
     private static void abortMidCopy(String job, String config) throws Exception {

@@ -250,9 +250,16 @@ public final class JenkinsController implements AutoCloseable {
      * the given labels, the controller's environment. Stopped by {@link #close()}.
      */
     public Path startAgent(String agent, String labels) throws IOException, InterruptedException {
+        return startAgent(agent, labels, Map.of());
+    }
+
+    /** An agent whose environment (and so its builds') has {@code environment} over the controller's. */
+    public Path startAgent(String agent, String labels, Map<String, String> environment)
+            throws IOException, InterruptedException {
         Path root = work.resolve("agent-" + agent);
         agents.add(agent);
-        script(List.of(runtime().resolve("run-agent").toString(), "start", url, agent, root.toString(), labels));
+        script(List.of(runtime().resolve("run-agent").toString(), "start", url, agent, root.toString(), labels),
+                environment);
         return root;
     }
 
@@ -287,6 +294,20 @@ public final class JenkinsController implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ stopping
+
+    /**
+     * Stops the controller as a service manager does (SIGTERM to its JVM: Pipeline builds are kept to
+     * resume) and starts it again on the same home and port. The first run's log is kept beside.
+     */
+    public void restart() throws IOException, InterruptedException {
+        script(List.of(runtime().resolve("run-jenkins").toString(), "stop", home.toString()));
+        Path log = home.resolve("jenkins.log");
+        if (Files.exists(log)) {
+            Files.move(log, home.resolve("jenkins-before-restart.log"), StandardCopyOption.REPLACE_EXISTING);
+        }
+        script(List.of(runtime().resolve("run-jenkins").toString(), "start", home.toString(),
+                url.substring(url.lastIndexOf(':') + 1)));
+    }
 
     @Override
     public synchronized void close() throws IOException, InterruptedException {
@@ -337,9 +358,15 @@ public final class JenkinsController implements AutoCloseable {
 
     /** Runs one of the runtime's scripts with this controller's environment; fails with its output. */
     private String script(List<String> command) throws IOException, InterruptedException {
+        return script(command, Map.of());
+    }
+
+    private String script(List<String> command, Map<String, String> extraEnvironment)
+            throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove("LIBVIRT_DEFAULT_URI");
         builder.environment().putAll(environment);
+        builder.environment().putAll(extraEnvironment);
         builder.environment().put("AGENT_STATE_DIR", work.resolve("run-agent").toString());
         // Loopback only: no update-site lookups, and no usage statistics (its pages would make a
         // browser fetch a script from the Internet).
