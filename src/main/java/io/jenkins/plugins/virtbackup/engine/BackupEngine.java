@@ -438,8 +438,7 @@ public final class BackupEngine {
         if (!request.quiesce()) {
             return false;
         }
-        boolean live = request.mode() == BackupMode.SNAPSHOT_LIBVIRT || request.mode() == BackupMode.LIVE;
-        if (!live || found != DomainState.RUNNING) {
+        if (!request.mode().canQuiesce() || found != DomainState.RUNNING) {
             log.notice("--quiesce applies to a running domain in the live modes only: ignored");
             return false;
         }

@@ -45,6 +45,12 @@ public final class BackupOptions implements EngineTask {
     private final boolean unstableOnFailure;
     /** The {@code --keep-*} arguments: prune the domain's backups after each successful backup. */
     private final List<String> keep;
+    /** {@code --quiesce}: freeze the guest's file systems for the point in time (the live modes). */
+    private final boolean quiesce;
+    /** {@code --overlay-dir}, {@code --state-dir}, {@code --error-log}: null for the engine's defaults. */
+    private final String overlayDir;
+    private final String stateDir;
+    private final String errorLog;
 
     /**
      * @param uri       null for libvirt's default (which honours {@code LIBVIRT_DEFAULT_URI})
@@ -89,10 +95,20 @@ public final class BackupOptions implements EngineTask {
         this.compress = compress;
         this.verbose = verbose;
         this.keep = new ArrayList<>();
+        this.quiesce = false;
+        this.overlayDir = null;
+        this.stateDir = null;
+        this.errorLog = null;
     }
 
     /** {@code base} with {@code keep} for its {@code --keep-*} arguments. */
     private BackupOptions(BackupOptions base, List<String> keep) {
+        this(base, keep, base.quiesce, base.overlayDir, base.stateDir, base.errorLog);
+    }
+
+    /** {@code base} with these retention arguments, quiesce and places on the node. */
+    private BackupOptions(BackupOptions base, List<String> keep, boolean quiesce, String overlayDir, String stateDir,
+                          String errorLog) {
         this.domain = base.domain;
         this.uri = base.uri;
         this.disks = base.disks;
@@ -110,6 +126,10 @@ public final class BackupOptions implements EngineTask {
         this.parallel = base.parallel;
         this.unstableOnFailure = base.unstableOnFailure;
         this.keep = new ArrayList<>(keep);
+        this.quiesce = quiesce;
+        this.overlayDir = Fields.trimmedPath(overlayDir);
+        this.stateDir = Fields.trimmedPath(stateDir);
+        this.errorLog = Fields.trimmedPath(errorLog);
     }
 
     /**
@@ -123,6 +143,29 @@ public final class BackupOptions implements EngineTask {
     }
 
     /**
+     * The same options with the guest's file systems frozen for the point in time ({@code --quiesce});
+     * the engine does so in the live modes, for a running domain with a guest agent, and ignores it
+     * elsewhere with a notice.
+     */
+    public BackupOptions withQuiesce(boolean freeze) {
+        return new BackupOptions(this, keep, freeze, overlayDir, stateDir, errorLog);
+    }
+
+    /**
+     * The same options with the engine's places on the node other than the backup root.
+     *
+     * @param overlays where snapshot-libvirt puts its temporary overlays ({@code --overlay-dir}); null
+     *                 for {@code overlays/} in the state directory
+     * @param state    the engine's locks and recovery journals ({@code --state-dir}); null for
+     *                 {@code $VIRT_BACKUP_STATE_DIR} on the node, else {@code /var/lib/virt-backup}
+     * @param errors   the file of libvirt's and the tools' error reports ({@code --error-log}); null for
+     *                 {@code virt-backup-errors.log} in the backup root
+     */
+    public BackupOptions withNodePaths(String overlays, String state, String errors) {
+        return new BackupOptions(this, keep, quiesce, overlays, state, errors);
+    }
+
+    /**
      * The same options for several domains, or all.
      *
      * @param several           domain names, split at blanks and commas like disks; empty for none
@@ -133,8 +176,8 @@ public final class BackupOptions implements EngineTask {
      */
     public BackupOptions withDomains(List<String> several, boolean all, List<String> exclude, int atOnce,
                                      boolean unstableWhenSome) {
-        return new BackupOptions(new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout,
-                forceOff, verify, compress, verbose, several, all, exclude, atOnce, unstableWhenSome), keep);
+        return carryingOver(new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout,
+                forceOff, verify, compress, verbose, several, all, exclude, atOnce, unstableWhenSome));
     }
 
     /**
@@ -154,8 +197,13 @@ public final class BackupOptions implements EngineTask {
 
     /** The options of one domain of a list: what a single-domain step with these fields would run. */
     public BackupOptions forDomain(String name) {
-        return new BackupOptions(new BackupOptions(name, uri, List.of(), mode, level, backupDir, shutdownTimeout,
-                forceOff, verify, compress, verbose), keep);
+        return carryingOver(new BackupOptions(name, uri, List.of(), mode, level, backupDir, shutdownTimeout,
+                forceOff, verify, compress, verbose));
+    }
+
+    /** {@code fresh} with this one's retention, quiesce and places on the node. */
+    private BackupOptions carryingOver(BackupOptions fresh) {
+        return new BackupOptions(fresh, keep, quiesce, overlayDir, stateDir, errorLog);
     }
 
     public String domain() {
@@ -210,7 +258,8 @@ public final class BackupOptions implements EngineTask {
         return new BackupOptions(new BackupOptions(expand(expander, domain), expand(expander, uri), expandedDisks,
                 expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
                 forceOff, verify, compress, verbose, expandEach(expander, domains), allDomains,
-                expandEach(expander, excludes), parallel, unstableOnFailure), keep);
+                expandEach(expander, excludes), parallel, unstableOnFailure), keep, quiesce,
+                expand(expander, overlayDir), expand(expander, stateDir), expand(expander, errorLog));
     }
 
     private static List<String> expandEach(UnaryOperator<String> expander, List<String> values) {
@@ -249,6 +298,9 @@ public final class BackupOptions implements EngineTask {
         Fields.addIfPresent(problems, Fields.levelProblem(level));
         Fields.addIfPresent(problems, Fields.backupDirProblem(backupDir));
         Fields.addIfPresent(problems, Fields.shutdownTimeoutProblem(shutdownTimeout));
+        Fields.addIfPresent(problems, Fields.overlayDirProblem(overlayDir));
+        Fields.addIfPresent(problems, Fields.stateDirProblem(stateDir));
+        Fields.addIfPresent(problems, Fields.errorLogProblem(errorLog));
         return problems;
     }
 
@@ -290,12 +342,18 @@ public final class BackupOptions implements EngineTask {
         if (forceOff) {
             args.add("--force-off");
         }
+        if (quiesce) {
+            args.add("--quiesce");
+        }
         if (verify) {
             args.add("--verify");
         }
         if (compress) {
             args.add("--compress");
         }
+        addPath(args, "--overlay-dir", overlayDir);
+        addPath(args, "--state-dir", stateDir);
+        addPath(args, "--error-log", errorLog);
         if (verbose) {
             args.add("--verbose");
         }
@@ -314,6 +372,13 @@ public final class BackupOptions implements EngineTask {
         args.add(domain);
         args.addAll(disks);
         return args;
+    }
+
+    private static void addPath(List<String> args, String option, String path) {
+        if (path != null) {
+            args.add(option);
+            args.add(path);
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.restore.LifeProof;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -50,6 +51,12 @@ public final class Fields {
             }
         }
         return names;
+    }
+
+    /** A path field: trimmed, empty as null, and slashes as {@link #unixPath} leaves them. */
+    static String trimmedPath(String path) {
+        String value = trimToNull(path);
+        return value == null ? null : unixPath(value);
     }
 
     /** Removes repeated and trailing slashes, as the engine's paths print; leaves everything else alone. */
@@ -214,6 +221,65 @@ public final class Fields {
             return null;
         }
         return value.startsWith("/") ? null : Messages.Fields_backupDirNotAbsolute(value);
+    }
+
+    /** The overlay folder of snapshot-libvirt mode ({@code --overlay-dir}): empty or an absolute path. */
+    public static String overlayDirProblem(String overlayDir) {
+        return notAbsolute(overlayDir) ? Messages.Fields_overlayDirNotAbsolute(overlayDir.trim()) : null;
+    }
+
+    /** The engine's state directory, its locks and journals ({@code --state-dir}): empty or absolute. */
+    public static String stateDirProblem(String stateDir) {
+        return notAbsolute(stateDir) ? Messages.Fields_stateDirNotAbsolute(stateDir.trim()) : null;
+    }
+
+    /** The file of libvirt's and the tools' error reports ({@code --error-log}): empty or absolute. */
+    public static String errorLogProblem(String errorLog) {
+        return notAbsolute(errorLog) ? Messages.Fields_errorLogNotAbsolute(errorLog.trim()) : null;
+    }
+
+    /**
+     * Options the engine accepts in any mode but uses in some only: {@code --quiesce} in the live
+     * modes, {@code --overlay-dir} in snapshot-libvirt. The engine ignores them elsewhere (with a
+     * notice, for quiesce), so this is a warning for the form, not a reason to refuse the run.
+     */
+    public static String unusedInModeProblem(String mode, boolean quiesce, String overlayDir) {
+        String value = trimToNull(mode);
+        BackupMode known = value == null ? BackupMode.SUSPEND : BackupMode.fromCliName(value).orElse(null);
+        if (known == null) {
+            return null;  // a variable, or a mode modeProblem already names
+        }
+        if (quiesce && !known.canQuiesce()) {
+            return Messages.Fields_quiesceUnused(known.cliName());
+        }
+        if (trimToNull(overlayDir) != null && !known.usesOverlays()) {
+            return Messages.Fields_overlayDirUnused(known.cliName());
+        }
+        return null;
+    }
+
+    /** The names the proof list offers, strongest first: the engine's {@code --proof} values. */
+    public static List<String> lifeProofs() {
+        List<String> proofs = new ArrayList<>();
+        for (LifeProof proof : LifeProof.values()) {
+            proofs.add(proof.cliName());
+        }
+        return proofs;
+    }
+
+    /** A restore test's proof: empty (the strongest the clone allows) or one of {@link #lifeProofs}. */
+    public static String proofProblem(String proof) {
+        String value = trimToNull(proof);
+        if (value == null || hasVariable(value) || lifeProofs().contains(value)) {
+            return null;
+        }
+        return Messages.Fields_proofUnknown(value, String.join(", ", lifeProofs()));
+    }
+
+    /** A path given, without a build variable, that does not start at the root. */
+    private static boolean notAbsolute(String path) {
+        String value = trimToNull(path);
+        return value != null && !hasVariable(value) && !value.startsWith("/");
     }
 
     /** For the form's text box. */

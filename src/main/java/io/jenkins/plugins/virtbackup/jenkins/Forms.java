@@ -23,6 +23,29 @@ final class Forms {
         return several.isEmpty() && !allDomains ? check(Fields.domainProblem(domain)) : FormValidation.ok();
     }
 
+    /**
+     * The mode: an unknown one is an error; options the mode does not use (quiesce, an overlay
+     * directory) are a warning under it, as the engine runs anyway and ignores them.
+     */
+    static FormValidation checkMode(String mode, boolean quiesce, String overlayDir) {
+        String problem = Fields.modeProblem(mode);
+        if (problem != null) {
+            return FormValidation.error(problem);
+        }
+        String unused = Fields.unusedInModeProblem(mode, quiesce, overlayDir);
+        return unused == null ? FormValidation.ok() : FormValidation.warning(unused);
+    }
+
+    /** The restore test's proofs, after an empty choice: the strongest the clone allows, as the engine picks. */
+    static ListBoxModel proofItems() {
+        ListBoxModel items = new ListBoxModel();
+        items.add(Messages.Forms_strongestProof(), "");
+        for (String proof : Fields.lifeProofs()) {
+            items.add(proof, proof);
+        }
+        return items;
+    }
+
     static ListBoxModel modeItems() {
         ListBoxModel items = new ListBoxModel();
         for (String mode : Fields.availableModes()) {

@@ -25,19 +25,33 @@ public final class RestoreOptions implements EngineTask {
     private final int timeout;
     private final String consolePattern;
     private final boolean verbose;
+    /** {@code --proof} of a restore test: null for the strongest the clone allows. */
+    private final String proof;
+    /** {@code --state-dir} and {@code --error-log}: null for the engine's defaults. */
+    private final String stateDir;
+    private final String errorLog;
 
     private RestoreOptions(boolean test, String backup, String uri, String name, String diskDir, boolean start,
                            int timeout, String consolePattern, boolean verbose) {
+        this(test, backup, uri, name, diskDir, start, timeout, consolePattern, verbose, null, null, null);
+    }
+
+    private RestoreOptions(boolean test, String backup, String uri, String name, String diskDir, boolean start,
+                           int timeout, String consolePattern, boolean verbose, String proof, String stateDir,
+                           String errorLog) {
         this.test = test;
-        this.backup = trimmedPath(backup);
+        this.backup = Fields.trimmedPath(backup);
         this.uri = Fields.trimToNull(uri);
         this.name = Fields.trimToNull(name);
-        this.diskDir = trimmedPath(diskDir);
+        this.diskDir = Fields.trimmedPath(diskDir);
         this.start = start;
         this.timeout = timeout;
         // Blanks can be what a pattern looks for, so only an empty pattern counts as none.
         this.consolePattern = consolePattern == null || consolePattern.isEmpty() ? null : consolePattern;
         this.verbose = verbose;
+        this.proof = Fields.trimToNull(proof);
+        this.stateDir = Fields.trimmedPath(stateDir);
+        this.errorLog = Fields.trimmedPath(errorLog);
     }
 
     /**
@@ -65,9 +79,32 @@ public final class RestoreOptions implements EngineTask {
         return new RestoreOptions(true, backup, uri, null, diskDir, false, timeout, consolePattern, verbose);
     }
 
-    private static String trimmedPath(String path) {
-        String value = Fields.trimToNull(path);
-        return value == null ? null : Fields.unixPath(value);
+    /**
+     * The same restore test holding the clone to this proof of life ({@code --proof}: agent, console or
+     * running); a restore has no proof, so it is refused there.
+     *
+     * @param lifeProof null for the strongest the clone's definition allows
+     */
+    public RestoreOptions withProof(String lifeProof) {
+        if (!test && Fields.trimToNull(lifeProof) != null) {
+            throw new IllegalArgumentException("a proof of life goes with a restore test only");
+        }
+        return new RestoreOptions(test, backup, uri, name, diskDir, start, timeout, consolePattern, verbose,
+                lifeProof, stateDir, errorLog);
+    }
+
+    /**
+     * The same options with the engine's places on the node.
+     *
+     * @param state  the engine's state directory ({@code --state-dir}; a restore test's scratch folder is
+     *               in it unless a disk directory is given); null for {@code $VIRT_BACKUP_STATE_DIR} on the
+     *               node, else {@code /var/lib/virt-backup}
+     * @param errors the file of libvirt's and qemu-img's error reports ({@code --error-log}); null for
+     *               {@code virt-backup-errors.log} in the backup root the backup is in
+     */
+    public RestoreOptions withNodePaths(String state, String errors) {
+        return new RestoreOptions(test, backup, uri, name, diskDir, start, timeout, consolePattern, verbose, proof,
+                state, errors);
     }
 
     public boolean isTest() {
@@ -91,7 +128,8 @@ public final class RestoreOptions implements EngineTask {
     /** Every text field passed through {@code expander} (the freestyle builders expand build variables). */
     public RestoreOptions expand(UnaryOperator<String> expander) {
         return new RestoreOptions(test, expand(expander, backup), expand(expander, uri), expand(expander, name),
-                expand(expander, diskDir), start, timeout, expand(expander, consolePattern), verbose);
+                expand(expander, diskDir), start, timeout, expand(expander, consolePattern), verbose,
+                expand(expander, proof), expand(expander, stateDir), expand(expander, errorLog));
     }
 
     private static String expand(UnaryOperator<String> expander, String value) {
@@ -105,9 +143,12 @@ public final class RestoreOptions implements EngineTask {
         Fields.addIfPresent(problems, Fields.uriProblem(uri));
         Fields.addIfPresent(problems, Fields.nameProblem(name));
         Fields.addIfPresent(problems, Fields.diskDirProblem(diskDir));
+        Fields.addIfPresent(problems, Fields.stateDirProblem(stateDir));
+        Fields.addIfPresent(problems, Fields.errorLogProblem(errorLog));
         if (test) {
             Fields.addIfPresent(problems, Fields.timeoutProblem(timeout));
             Fields.addIfPresent(problems, Fields.consolePatternProblem(consolePattern));
+            Fields.addIfPresent(problems, Fields.proofProblem(proof));
         }
         return problems;
     }
@@ -143,7 +184,10 @@ public final class RestoreOptions implements EngineTask {
             args.add("--timeout");
             args.add(Integer.toString(timeout));
             addOption(args, "--console-pattern", consolePattern);
+            addOption(args, "--proof", proof);
         }
+        addOption(args, "--state-dir", stateDir);
+        addOption(args, "--error-log", errorLog);
         if (verbose) {
             args.add("--verbose");
         }

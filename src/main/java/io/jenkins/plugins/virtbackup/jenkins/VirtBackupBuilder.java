@@ -44,6 +44,10 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private int parallel = 1;
     private boolean unstableOnFailure;
     private BackupRetention retention;
+    private boolean quiesce;
+    private String overlayDir;
+    private String stateDir;
+    private String errorLog;
 
     @DataBoundConstructor
     public VirtBackupBuilder(String domain) {
@@ -124,6 +128,46 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     @DataBoundSetter
     public void setForceOff(boolean forceOff) {
         this.forceOff = forceOff;
+    }
+
+    public boolean isQuiesce() {
+        return quiesce;
+    }
+
+    /** Freeze the guest's file systems through its agent for the point in time; the live modes only. */
+    @DataBoundSetter
+    public void setQuiesce(boolean quiesce) {
+        this.quiesce = quiesce;
+    }
+
+    public String getOverlayDir() {
+        return overlayDir;
+    }
+
+    /** Where snapshot-libvirt mode puts its temporary overlays; empty for the engine's state directory. */
+    @DataBoundSetter
+    public void setOverlayDir(String overlayDir) {
+        this.overlayDir = Fields.trimToNull(overlayDir);
+    }
+
+    public String getStateDir() {
+        return stateDir;
+    }
+
+    /** The engine's locks and recovery journals; empty for the node's {@code VIRT_BACKUP_STATE_DIR} or default. */
+    @DataBoundSetter
+    public void setStateDir(String stateDir) {
+        this.stateDir = Fields.trimToNull(stateDir);
+    }
+
+    public String getErrorLog() {
+        return errorLog;
+    }
+
+    /** Where libvirt's and the tools' error reports go; empty for a file in the backup directory. */
+    @DataBoundSetter
+    public void setErrorLog(String errorLog) {
+        this.errorLog = Fields.trimToNull(errorLog);
     }
 
     public boolean isVerify() {
@@ -251,7 +295,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
                 compress, verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure)
-                .withRetention(retention);
+                .withRetention(retention).withQuiesce(quiesce).withNodePaths(overlayDir, stateDir, errorLog);
     }
 
     @Override
@@ -265,8 +309,12 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         }
     }
 
+    /**
+     * Its own symbol: {@code virtBackup} is the pipeline step's function name, and a symbol equal to
+     * it would make {@code virtBackup(...)} ambiguous between the two.
+     */
     @Extension
-    @Symbol("virtBackup")
+    @Symbol("virtBackupBuilder")
     public static final class DescriptorImpl extends BuildStepDescriptor<Builder> {
         /** Every kind of project; raw type as in the real signature's erasure (AbstractProject is not declared). */
         @Override
@@ -289,6 +337,24 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         }
 
         /** The domain is required unless a list of domains or all domains are asked for instead. */
+        /** An unknown mode; quiesce or an overlay directory the mode does not use (a warning). */
+        public FormValidation doCheckMode(@QueryParameter String value, @QueryParameter boolean quiesce,
+                                          @QueryParameter String overlayDir) {
+            return Forms.checkMode(value, quiesce, overlayDir);
+        }
+
+        public FormValidation doCheckOverlayDir(@QueryParameter String value) {
+            return Forms.check(Fields.overlayDirProblem(value));
+        }
+
+        public FormValidation doCheckStateDir(@QueryParameter String value) {
+            return Forms.check(Fields.stateDirProblem(value));
+        }
+
+        public FormValidation doCheckErrorLog(@QueryParameter String value) {
+            return Forms.check(Fields.errorLogProblem(value));
+        }
+
         public FormValidation doCheckDomain(@QueryParameter String value, @QueryParameter String domains,
                                             @QueryParameter boolean allDomains) {
             return Forms.checkDomain(value, domains, allDomains);

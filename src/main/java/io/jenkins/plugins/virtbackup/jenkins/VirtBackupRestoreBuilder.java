@@ -29,6 +29,8 @@ public class VirtBackupRestoreBuilder extends Builder implements SimpleBuildStep
     private String diskDir;
     private boolean start;
     private boolean verbose;
+    private String stateDir;
+    private String errorLog;
 
     @DataBoundConstructor
     public VirtBackupRestoreBuilder(String backup) {
@@ -76,6 +78,26 @@ public class VirtBackupRestoreBuilder extends Builder implements SimpleBuildStep
         this.start = start;
     }
 
+    public String getStateDir() {
+        return stateDir;
+    }
+
+    /** The engine's state directory; empty for the node's {@code VIRT_BACKUP_STATE_DIR} or default. */
+    @DataBoundSetter
+    public void setStateDir(String stateDir) {
+        this.stateDir = Fields.trimToNull(stateDir);
+    }
+
+    public String getErrorLog() {
+        return errorLog;
+    }
+
+    /** Where libvirt's and qemu-img's error reports go; empty for a file in the backup's root. */
+    @DataBoundSetter
+    public void setErrorLog(String errorLog) {
+        this.errorLog = Fields.trimToNull(errorLog);
+    }
+
     public boolean isVerbose() {
         return verbose;
     }
@@ -86,7 +108,7 @@ public class VirtBackupRestoreBuilder extends Builder implements SimpleBuildStep
     }
 
     RestoreOptions options() {
-        return RestoreOptions.restore(backup, uri, name, diskDir, start, verbose);
+        return RestoreOptions.restore(backup, uri, name, diskDir, start, verbose).withNodePaths(stateDir, errorLog);
     }
 
     @Override
@@ -113,6 +135,14 @@ public class VirtBackupRestoreBuilder extends Builder implements SimpleBuildStep
 
         public FormValidation doCheckBackup(@QueryParameter String value) {
             return Forms.check(Fields.backupProblem(value));
+        }
+
+        public FormValidation doCheckStateDir(@QueryParameter String value) {
+            return Forms.check(Fields.stateDirProblem(value));
+        }
+
+        public FormValidation doCheckErrorLog(@QueryParameter String value) {
+            return Forms.check(Fields.errorLogProblem(value));
         }
 
         public FormValidation doCheckUri(@QueryParameter String value) {

@@ -6,6 +6,7 @@ import hudson.FilePath;
 import hudson.Launcher;
 import hudson.model.TaskListener;
 import hudson.util.FormValidation;
+import hudson.util.ListBoxModel;
 import java.util.Set;
 import org.jenkinsci.plugins.workflow.steps.Step;
 import org.jenkinsci.plugins.workflow.steps.StepContext;
@@ -28,6 +29,9 @@ public class VirtBackupRestoreTestStep extends Step {
     private int timeout = RestoreOptions.DEFAULT_TIMEOUT;
     private String consolePattern;
     private boolean verbose;
+    private String stateDir;
+    private String errorLog;
+    private String proof;
 
     @DataBoundConstructor
     public VirtBackupRestoreTestStep(String backup) {
@@ -76,6 +80,36 @@ public class VirtBackupRestoreTestStep extends Step {
         this.consolePattern = consolePattern == null || consolePattern.isEmpty() ? null : consolePattern;
     }
 
+    public String getProof() {
+        return proof;
+    }
+
+    /** agent, console or running; empty for the strongest the clone's definition allows. */
+    @DataBoundSetter
+    public void setProof(String proof) {
+        this.proof = Fields.trimToNull(proof);
+    }
+
+    public String getStateDir() {
+        return stateDir;
+    }
+
+    /** The engine's state directory; empty for the node's {@code VIRT_BACKUP_STATE_DIR} or default. */
+    @DataBoundSetter
+    public void setStateDir(String stateDir) {
+        this.stateDir = Fields.trimToNull(stateDir);
+    }
+
+    public String getErrorLog() {
+        return errorLog;
+    }
+
+    /** Where libvirt's and qemu-img's error reports go; empty for a file in the backup's root. */
+    @DataBoundSetter
+    public void setErrorLog(String errorLog) {
+        this.errorLog = Fields.trimToNull(errorLog);
+    }
+
     public boolean isVerbose() {
         return verbose;
     }
@@ -86,7 +120,8 @@ public class VirtBackupRestoreTestStep extends Step {
     }
 
     RestoreOptions options() {
-        return RestoreOptions.test(backup, uri, diskDir, timeout, consolePattern, verbose);
+        return RestoreOptions.test(backup, uri, diskDir, timeout, consolePattern, verbose).withProof(proof)
+                .withNodePaths(stateDir, errorLog);
     }
 
     @Override
@@ -114,6 +149,18 @@ public class VirtBackupRestoreTestStep extends Step {
 
         public FormValidation doCheckBackup(@QueryParameter String value) {
             return Forms.check(Fields.backupProblem(value));
+        }
+
+        public FormValidation doCheckStateDir(@QueryParameter String value) {
+            return Forms.check(Fields.stateDirProblem(value));
+        }
+
+        public FormValidation doCheckErrorLog(@QueryParameter String value) {
+            return Forms.check(Fields.errorLogProblem(value));
+        }
+
+        public ListBoxModel doFillProofItems() {
+            return Forms.proofItems();
         }
 
         public FormValidation doCheckUri(@QueryParameter String value) {

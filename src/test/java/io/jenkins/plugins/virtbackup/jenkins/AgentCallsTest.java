@@ -65,10 +65,11 @@ class AgentCallsTest {
     @Test
     void whatCrossesToTheAgentSurvivesSerializationAndCarriesOnlyPlainValues() throws Exception {
         BackupOptions options = new BackupOptions("web", "qemu:///system", List.of("vda"), "live", "inc", "/b", 9,
-                true, true, true);
+                true, true, true).withQuiesce(true).withNodePaths("/o", "/state", "/e.log");
         RestoreOptions restore = RestoreOptions.restore("/b/web/20261203T021500Z", "qemu:///system", "web-2", "/r",
-                true, true);
-        RestoreOptions test = RestoreOptions.test("/b/web/20261203T021500Z", null, "/s", 2, "login:", false);
+                true, true).withNodePaths("/state", null);
+        RestoreOptions test = RestoreOptions.test("/b/web/20261203T021500Z", null, "/s", 2, "login:", false)
+                .withProof("console").withNodePaths(null, "/e.log");
         List<Serializable> crossing = List.of(options, restore, test, new AgentCalls.JavaCommand(),
                 new AgentCalls.CheckCachedJar("n.jar", "abc"), new AgentCalls.CommitCachedJar("t", "n.jar", "abc"),
                 new VirtBackupStep.Execution(null, options), new RestoreStepExecution(null, restore),
@@ -88,7 +89,7 @@ class AgentCallsTest {
         assertThat(((VirtBackupStep.Execution) roundTrip(new VirtBackupStep.Execution(null, options))).options()
                 .cliArguments()).isEqualTo(options.cliArguments());
         assertThat(((RestoreStepExecution) roundTrip(new RestoreStepExecution(null, test))).options().cliArguments())
-                .isEqualTo(test.cliArguments()).contains("--test");
+                .isEqualTo(test.cliArguments()).contains("--test", "--proof", "--error-log");
     }
 
     static Object roundTrip(Serializable object) throws IOException, ClassNotFoundException {

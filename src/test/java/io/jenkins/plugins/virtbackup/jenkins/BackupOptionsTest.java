@@ -34,6 +34,78 @@ class BackupOptionsTest {
         assertThat(options.domainDir()).isEqualTo("/srv/backup/db");
     }
 
+    /**
+     * Quiesce and the engine's places on the node, in the engine's own words, normalized like the
+     * backup directory; off and empty, nothing of them is written.
+     */
+    @Test
+    void quiesceAndThePlacesOnTheNodeReachTheCommandLine() {
+        BackupOptions plain = new BackupOptions("web", null, null, "live", null, "/b", 300, false, false, false);
+        BackupOptions options = plain.withQuiesce(true)
+                .withNodePaths(" /srv//overlays/ ", "/var/lib/vb-state", "/var/log/vb-errors.log");
+
+        assertThat(options.cliArguments()).containsExactly("--mode", "live", "--level", "full", "--dir", "/b",
+                "--shutdown-timeout", "300", "--quiesce", "--overlay-dir", "/srv/overlays",
+                "--state-dir", "/var/lib/vb-state", "--error-log", "/var/log/vb-errors.log", "--", "web");
+        assertThat(options.problems()).isEmpty();
+        assertThat(plain.withQuiesce(false).withNodePaths(" ", "", null).cliArguments())
+                .isEqualTo(plain.cliArguments()).doesNotContain("--quiesce", "--overlay-dir", "--state-dir",
+                        "--error-log");
+        assertThat(options.withQuiesce(false).cliArguments()).as("each wither changes its own options only")
+                .doesNotContain("--quiesce").contains("--overlay-dir", "--state-dir", "--error-log");
+    }
+
+    /** A list of domains, all domains, a retention and expansion keep quiesce and the places on the node. */
+    @Test
+    void quiesceAndThePlacesOnTheNodeGoWithEveryDomainAndThroughExpansion() {
+        BackupOptions options = new BackupOptions(null, null, null, "snapshot-libvirt", null, "/b", 300, false, false,
+                false).withQuiesce(true).withNodePaths("${OVERLAYS}", "${STATE}", "${LOGS}/errors.log")
+                .withDomains(List.of("web db"), false, List.of(), 1, false).withRetention(null);
+        assertThat(options.problems()).as("unexpanded variables are not judged").isEmpty();
+        BackupOptions expanded = options.expand(s -> s.replace("${OVERLAYS}", "/o").replace("${STATE}", "/s")
+                .replace("${LOGS}", "/l"));
+
+        assertThat(expanded.forDomain("db").cliArguments()).containsSubsequence("--quiesce", "--overlay-dir", "/o",
+                "--state-dir", "/s", "--error-log", "/l/errors.log", "--", "db");
+        assertThat(expanded.withDomains(List.of(), true, List.of(), 1, false).cliArguments())
+                .containsSubsequence("--quiesce", "--overlay-dir", "/o", "--state-dir", "/s", "--all");
+    }
+
+    @Test
+    void placesOnTheNodeMustBeAbsolute() {
+        BackupOptions options = new BackupOptions("web", null, null, null, null, null, 300, false, false, false)
+                .withNodePaths("overlays", "state/", "errors.log");
+
+        assertThat(options.problems()).containsExactly(Messages.Fields_overlayDirNotAbsolute("overlays"),
+                Messages.Fields_stateDirNotAbsolute("state"), Messages.Fields_errorLogNotAbsolute("errors.log"));
+        assertThat(Fields.overlayDirProblem(" ")).isNull();
+        assertThat(Fields.stateDirProblem("${WORKSPACE}/state")).as("a build variable is judged once expanded")
+                .isNull();
+        assertThat(Fields.errorLogProblem(" logs/e.log ")).isEqualTo(Messages.Fields_errorLogNotAbsolute("logs/e.log"));
+    }
+
+    /**
+     * Quiesce and the overlay directory in a mode that does not use them: the engine runs and ignores
+     * them, so the form warns (the run is not refused). The modes that can freeze are the engine's.
+     */
+    @Test
+    void optionsTheModeDoesNotUseAreNamedNotRefused() {
+        assertThat(Fields.unusedInModeProblem("shutdown", true, null)).isEqualTo(Messages.Fields_quiesceUnused("shutdown"));
+        assertThat(Fields.unusedInModeProblem("", true, null)).as("the default mode, suspend, cannot freeze")
+                .isEqualTo(Messages.Fields_quiesceUnused("suspend"));
+        assertThat(Fields.unusedInModeProblem("live", true, "/o"))
+                .isEqualTo(Messages.Fields_overlayDirUnused("live"));
+        assertThat(Fields.unusedInModeProblem("snapshot-libvirt", true, "/o")).isNull();
+        assertThat(Fields.unusedInModeProblem("live", true, " ")).isNull();
+        assertThat(Fields.unusedInModeProblem("${MODE}", true, "/o")).as("judged by the engine once expanded")
+                .isNull();
+        assertThat(Fields.unusedInModeProblem("sideways", true, "/o")).as("modeProblem names it").isNull();
+        assertThat(Arrays.stream(BackupMode.values()).filter(BackupMode::canQuiesce).map(BackupMode::cliName))
+                .containsExactly("snapshot-libvirt", "live");
+        assertThat(new BackupOptions("web", null, null, "shutdown", null, null, 300, false, false, false)
+                .withQuiesce(true).withNodePaths("/o", null, null).problems()).isEmpty();
+    }
+
     /** The step's own option, first: the user's options stay together as the form shows them. */
     @Test
     void theResultFileComesFirstAndOnlyWhenGiven() {

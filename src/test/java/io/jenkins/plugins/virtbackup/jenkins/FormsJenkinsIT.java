@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
 import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.engine.store.Json;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController;
 import io.jenkins.plugins.virtbackup.testing.JenkinsController.Build;
 import java.io.File;
 import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URL;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,9 +126,12 @@ class FormsJenkinsIT {
     }
 
     @AfterEach
-    void closeBrowser() {
+    void closeBrowser() throws IOException {
         browser.close();
         assertThat(scriptErrors).as("script errors on Jenkins' pages").isEmpty();
+        // A view that fails to render logs Jelly's exception, while the page may still show something.
+        assertThat(Files.readString(jenkins.home().resolve("jenkins.log"))).as("Jelly errors in the Jenkins log")
+                .doesNotContain("org.apache.commons.jelly");
     }
 
     /** Records what went wrong in the pages' scripts, leaving out the bundles this runtime lacks. */
@@ -178,6 +184,10 @@ class FormsJenkinsIT {
         entered.put("allDomains", "false");
         entered.put("parallel", "1");
         entered.put("unstableOnFailure", "false");
+        entered.put("quiesce", "true");
+        entered.put("overlayDir", work.resolve("form-overlays").toString());
+        entered.put("stateDir", work.resolve("form-state").toString());
+        entered.put("errorLog", work.resolve("form-errors.log").toString());
         Set<String> bound = new TreeSet<>(entered.keySet());
         bound.addAll(List.of("domains", "excludes"));   // empty: one domain; tried by the next test
         bound.add("retention");                          // off; its counts are tried by the next test
@@ -191,6 +201,8 @@ class FormsJenkinsIT {
         assertThat(levels.getSelectedOptions()).as("the level the job has").extracting(HtmlOption::getValueAttribute)
                 .containsExactly("full");
         fill(page, entered);
+        assertThat(validationOf(page, "mode")).as("quiesce in a mode that cannot freeze: a warning")
+                .isEqualTo(Messages.Fields_quiesceUnused("shutdown"));
         HtmlPage saved = save(page);
 
         assertThat(saved.getUrl().getPath()).isEqualTo("/job/" + job + "/");
@@ -199,8 +211,12 @@ class FormsJenkinsIT {
         Build build = jenkins.waitForBuild(job, jenkins.build(job));
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("--mode shutdown --level auto --dir " + backups
-                + " --shutdown-timeout 42 --force-off --verify --compress --verbose -- web vdb",
+                + " --shutdown-timeout 42 --force-off --quiesce --verify --compress --overlay-dir "
+                + entered.get("overlayDir") + " --state-dir " + entered.get("stateDir") + " --error-log "
+                + entered.get("errorLog") + " --verbose -- web vdb",
+                "--quiesce applies to a running domain in the live modes only: ignored",
                 "virt-backup: backup of domain 'web' complete: 2 file(s)");
+        assertThat(work.resolve("form-state")).as("the engine's locks and journals went there").isDirectory();
     }
 
     /** The fields of several domains and of all, through the page: saved, shown again, and built. */
@@ -273,6 +289,28 @@ class FormsJenkinsIT {
                 .isEqualTo("Do not put a password in the URI: the command line is shown in the build log.");
         assertThat(validate(page, "domain", "")).isEqualTo("The domain to back up is required.");
         assertThat(validate(page, "domain", "web")).as("a good value clears the message").isEmpty();
+
+        assertThat(validate(page, "overlayDir", "overlays"))
+                .isEqualTo("The overlay directory must be an absolute path on the node, not 'overlays'.");
+        assertThat(validate(page, "stateDir", "state"))
+                .isEqualTo("The state directory must be an absolute path on the node, not 'state'.");
+        assertThat(validate(page, "errorLog", "errors.log"))
+                .isEqualTo("The error log must be an absolute path on the node, not 'errors.log'.");
+        assertThat(validate(page, "stateDir", "${WORKSPACE}/state")).as("a build variable, checked once expanded")
+                .isEmpty();
+        // The mode's check depends on the overlay directory and quiesce: it runs again when they change.
+        assertThat(validate(page, "overlayDir", "/srv/overlays")).isEmpty();
+        assertThat(validationOf(page, "mode"))
+                .isEqualTo("The overlay directory is used by snapshot-libvirt mode only: mode suspend ignores it.");
+        ((HtmlSelect) page.getElementByName("_.mode")).setSelectedAttribute("snapshot-libvirt", true);
+        browser.waitForBackgroundJavaScript(5_000);
+        ((HtmlCheckBoxInput) page.getElementByName("_.quiesce")).setChecked(true);
+        browser.waitForBackgroundJavaScript(5_000);
+        assertThat(validationOf(page, "mode")).as("snapshot-libvirt freezes and uses overlays").isEmpty();
+        ((HtmlSelect) page.getElementByName("_.mode")).setSelectedAttribute("suspend", true);
+        browser.waitForBackgroundJavaScript(5_000);
+        assertThat(validationOf(page, "mode")).isEqualTo("Quiesce applies to the live modes only "
+                + "(snapshot-libvirt, live): in mode suspend the engine ignores it.");
     }
 
     /** Both restore builders: every field filled in through the page, saved with its button, read back. */
@@ -285,6 +323,8 @@ class FormsJenkinsIT {
         restore.put("diskDir", work.resolve("restored").toString());
         restore.put("start", "true");
         restore.put("verbose", "true");
+        restore.put("stateDir", work.resolve("restore-state").toString());
+        restore.put("errorLog", work.resolve("restore-errors.log").toString());
         Map<String, String> test = new LinkedHashMap<>();
         test.put("backup", "${BACKUP}");
         test.put("uri", uri);
@@ -292,6 +332,9 @@ class FormsJenkinsIT {
         test.put("diskDir", work.resolve("scratch").toString());
         test.put("consolePattern", "^web login: $");
         test.put("verbose", "true");
+        test.put("proof", "console");
+        test.put("stateDir", "${STATE}");
+        test.put("errorLog", work.resolve("test-errors.log").toString());
 
         Map<Class<?>, Map<String, String>> forms = Map.of(VirtBackupRestoreBuilder.class, restore,
                 VirtBackupRestoreTestBuilder.class, test);
@@ -333,6 +376,8 @@ class FormsJenkinsIT {
         assertThat(validate(restore, "uri", "kvm1"))
                 .isEqualTo("'kvm1' is not a libvirt URI (like qemu:///system or qemu+ssh://host/system).");
         assertThat(validate(restore, "name", "web-copy")).as("a good value clears the message").isEmpty();
+        assertThat(validate(restore, "errorLog", "errors.log"))
+                .isEqualTo("The error log must be an absolute path on the node, not 'errors.log'.");
 
         String testJob = "form-restore-test-bad-values";
         jenkins.createJob(testJob, freestyleJob(null, FreestyleJenkinsIT.builderXml(
@@ -343,6 +388,62 @@ class FormsJenkinsIT {
         assertThat(validate(test, "diskDir", "scratch"))
                 .isEqualTo("The disk directory must be an absolute path on the node, not 'scratch'.");
         assertThat(validate(test, "consolePattern", "login: $")).as("a good value clears the message").isEmpty();
+        assertThat(options((HtmlSelect) test.getElementByName("_.proof"))).as("filled from doFillProofItems")
+                .containsExactly("", "agent", "console", "running");
+        assertThat(validate(test, "stateDir", "state"))
+                .isEqualTo("The state directory must be an absolute path on the node, not 'state'.");
+    }
+
+    /**
+     * The pipeline steps' forms through the snippet generator ({@code /pipeline-syntax/generateSnippet},
+     * what its page posts): the new arguments written from the form's fields, defaults left out; then
+     * the generated backup runs as written and its arguments reach the engine.
+     */
+    @Test
+    void snippetsOfTheStepsCarryTheEngineOptions() throws Exception {
+        Path state = work.resolve("snippet-state");
+        Path errors = work.resolve("snippet-errors.log");
+        Map<String, Object> form = new LinkedHashMap<>();
+        form.put("stapler-class", VirtBackupStep.class.getName());
+        form.put("domain", "web");
+        form.put("uri", uri);
+        form.put("backupDir", backups.toString());
+        form.put("quiesce", true);
+        form.put("overlayDir", "");
+        form.put("stateDir", state.toString());
+        form.put("errorLog", errors.toString());
+        String backup = snippet(form);
+        assertThat(backup).startsWith("virtBackup ").contains("quiesce: true", "stateDir: '" + state + "'",
+                "errorLog: '" + errors + "'").doesNotContain("overlayDir");
+        form.put("overlayDir", "/srv/overlays");
+        assertThat(snippet(form)).contains("overlayDir: '/srv/overlays'");
+        assertThat(snippet(Map.of("stapler-class", VirtBackupStep.class.getName(), "domain", "web", "quiesce", false,
+                "overlayDir", " ", "stateDir", "", "errorLog", ""))).as("defaults left out")
+                .isEqualTo("virtBackup 'web'");
+
+        assertThat(snippet(Map.of("stapler-class", VirtBackupRestoreTestStep.class.getName(), "backup", "/b/w/s",
+                "timeout", "300", "proof", "agent", "stateDir", "/var/lib/vb", "errorLog", "")))
+                .isEqualTo("virtBackupRestoreTest backup: '/b/w/s', proof: 'agent', stateDir: '/var/lib/vb'");
+        assertThat(snippet(Map.of("stapler-class", VirtBackupRestoreTestStep.class.getName(), "backup", "/b/w/s",
+                "timeout", "300", "proof", "", "stateDir", "", "errorLog", "")))
+                .as("the strongest proof, the default, left out").isEqualTo("virtBackupRestoreTest '/b/w/s'");
+        assertThat(snippet(Map.of("stapler-class", VirtBackupRestoreStep.class.getName(), "backup", "/b/w/s",
+                "stateDir", "", "errorLog", "/var/log/vb.log")))
+                .isEqualTo("virtBackupRestore backup: '/b/w/s', errorLog: '/var/log/vb.log'");
+
+        String job = "snippet-backup";
+        jenkins.createJob(job, JenkinsController.pipelineJob("node {\n  " + backup + "\n}"));
+        Build build = jenkins.waitForBuild(job, jenkins.build(job));
+        assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
+        assertThat(build.console()).contains("--quiesce --state-dir " + state + " --error-log " + errors + " -- web",
+                "--quiesce applies to a running domain in the live modes only: ignored");
+        assertThat(state).as("the engine's locks and journals went there").isDirectory();
+    }
+
+    /** {@code POST /pipeline-syntax/generateSnippet}: what the snippet generator's page asks for. */
+    private static String snippet(Map<String, Object> form) throws Exception {
+        return jenkins.postForText("/pipeline-syntax/generateSnippet",
+                "json=" + URLEncoder.encode(Json.write(form), StandardCharsets.UTF_8)).strip();
     }
 
     /** One real browser: change a field, save with the button, then open the build's page. */
@@ -439,6 +540,15 @@ class FormsJenkinsIT {
             values.add(option.getValueAttribute());
         }
         return values;
+    }
+
+    /** The text of a field's validation area once the checks in flight have answered. */
+    private String validationOf(HtmlPage page, String field) {
+        browser.waitForBackgroundJavaScript(5_000);
+        DomElement element = page.getElementByName("_." + field);
+        DomElement area = element.getFirstByXPath("ancestor::div[contains(@class,'jenkins-form-item')][1]"
+                + "/div[contains(@class,'validation-error-area')]");
+        return area.asNormalizedText();
     }
 
     /** Sets a field, lets it change, and returns the text of its validation area once checked. */

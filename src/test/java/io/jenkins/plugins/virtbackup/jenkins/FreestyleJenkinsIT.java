@@ -87,13 +87,18 @@ class FreestyleJenkinsIT {
         changed.put("parallel", "3");
         changed.put("unstableOnFailure", "true");
         changed.put("retention", "keepLast=0 keepHourly=0 keepDaily=7 keepWeekly=4 keepMonthly=6 keepYearly=1");
+        changed.put("quiesce", "true");
+        changed.put("overlayDir", "/srv/overlays");
+        changed.put("stateDir", "/var/lib/vb-state");
+        changed.put("errorLog", "${WORKSPACE}/virt-backup-errors.log");
         assertThat(changed.keySet()).as("every field the builder binds").isEqualTo(boundFields());
 
         assertThat(roundTrip("config-changed", changed)).isEqualTo(changed);
         Map<String, String> defaults = new LinkedHashMap<>(Map.of("domain", "web", "mode", "suspend", "level", "full",
                 "shutdownTimeout", "300", "forceOff", "false", "verify", "false", "compress", "false", "verbose",
                 "false"));
-        defaults.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false"));
+        defaults.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false",
+                "quiesce", "false"));
         assertThat(roundTrip("config-defaults", defaults)).isEqualTo(defaults);
         assertThat(roundTrip("config-domain-only", Map.of("domain", "web")))
                 .as("fields left out load with the form's defaults").isEqualTo(defaults);
@@ -102,7 +107,7 @@ class FreestyleJenkinsIT {
                 "false", "verify", "false", "verbose", "false"));
         Map<String, String> loaded = roundTrip("config-before-many-domains", beforeManyDomains);
         beforeManyDomains.putAll(Map.of("allDomains", "false", "parallel", "1", "unstableOnFailure", "false",
-                "compress", "false"));
+                "compress", "false", "quiesce", "false"));
         assertThat(loaded).as("a job saved before several domains and compression loads as one domain's")
                 .isEqualTo(beforeManyDomains);
         Build build = jenkins.waitForBuild("config-before-many-domains", jenkins.build("config-before-many-domains"));
@@ -163,6 +168,8 @@ class FreestyleJenkinsIT {
         changed.put("diskDir", "/srv/restore");
         changed.put("start", "true");
         changed.put("verbose", "true");
+        changed.put("stateDir", "/var/lib/vb-state");
+        changed.put("errorLog", "/var/log/vb-errors.log");
         assertThat(changed.keySet()).as("every field the builder binds")
                 .isEqualTo(boundFields(VirtBackupRestoreBuilder.class));
 
@@ -182,6 +189,9 @@ class FreestyleJenkinsIT {
         changed.put("timeout", "900");
         changed.put("consolePattern", "^web login: $");
         changed.put("verbose", "true");
+        changed.put("proof", "agent");
+        changed.put("stateDir", "${STATE}");
+        changed.put("errorLog", "/var/log/vb-errors.log");
         assertThat(changed.keySet()).as("every field the builder binds")
                 .isEqualTo(boundFields(VirtBackupRestoreTestBuilder.class));
 

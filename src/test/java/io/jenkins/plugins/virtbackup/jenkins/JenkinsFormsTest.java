@@ -94,9 +94,15 @@ class JenkinsFormsTest {
         if (bound.contains("mode")) {
             assertThat(descriptor.getMethod("doFillModeItems")).isNotNull();
             assertThat(descriptor.getMethod("doFillLevelItems")).isNotNull();
+            // Quiesce and the overlay directory are checked against the mode, under the mode.
+            assertThat(descriptor.getMethod("doCheckMode", String.class, boolean.class, String.class)).isNotNull();
+        }
+        if (bound.contains("proof")) {
+            assertThat(descriptor.getMethod("doFillProofItems")).isNotNull();
         }
         // Every text field that can be wrong gets its message as soon as it changes.
-        for (String field : List.of("backup", "uri", "name", "diskDir", "timeout", "consolePattern")) {
+        for (String field : List.of("backup", "uri", "name", "diskDir", "timeout", "consolePattern", "overlayDir",
+                "stateDir", "errorLog")) {
             if (bound.contains(field)) {
                 assertThat(descriptor.getMethod("doCheck" + Character.toUpperCase(field.charAt(0))
                         + field.substring(1), String.class)).as("check of %s", field).isNotNull();
@@ -230,7 +236,7 @@ class JenkinsFormsTest {
         return bound;
     }
 
-    private static Method getter(Class<?> type, String property) {
+    static Method getter(Class<?> type, String property) {
         String suffix = Character.toUpperCase(property.charAt(0)) + property.substring(1);
         for (String name : List.of("get" + suffix, "is" + suffix)) {
             try {

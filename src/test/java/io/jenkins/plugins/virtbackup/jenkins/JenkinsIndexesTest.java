@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import net.java.sezpoz.Index;
 import net.java.sezpoz.IndexItem;
 import org.jenkinsci.Symbol;
+import org.jenkinsci.plugins.workflow.steps.StepDescriptor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,24 +46,49 @@ class JenkinsIndexesTest {
             index = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         }
         assertThat(index).isEqualTo(annotatedGlueClasses(Symbol.class).stream().sorted().toList());
-        assertThat(VirtBackupBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
-                .containsExactly(new VirtBackupStep.DescriptorImpl().getFunctionName());
     }
 
     /**
-     * The restore builders' symbols are not the steps' function names: a pipeline that calls
-     * {@code virtBackupRestore} must get the step, never the builder through {@code step(...)}.
+     * The builders' symbols are not the steps' function names: a pipeline that calls
+     * {@code virtBackup} must get the step, never the builder through {@code step(...)}.
      */
     @Test
-    void restoreBuildersHaveSymbolsOfTheirOwn() {
+    void buildersHaveSymbolsOfTheirOwn() {
         List<String> functions = List.of(new VirtBackupStep.DescriptorImpl().getFunctionName(),
                 new VirtBackupRestoreStep.DescriptorImpl().getFunctionName(),
                 new VirtBackupRestoreTestStep.DescriptorImpl().getFunctionName());
         assertThat(functions).containsExactly("virtBackup", "virtBackupRestore", "virtBackupRestoreTest");
+        assertThat(VirtBackupBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
+                .containsExactly("virtBackupBuilder").doesNotContainAnyElementsOf(functions);
         assertThat(VirtBackupRestoreBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
                 .containsExactly("virtBackupRestoreBuilder").doesNotContainAnyElementsOf(functions);
         assertThat(VirtBackupRestoreTestBuilder.DescriptorImpl.class.getAnnotation(Symbol.class).value())
                 .containsExactly("virtBackupRestoreTestBuilder").doesNotContainAnyElementsOf(functions);
+    }
+
+    /**
+     * Every name a pipeline can call something of ours by, the symbols of the classes that have one
+     * and the function names of every step, found in the compiled classes: each names one thing
+     * only. Two alike would make the call mean the step or the builder depending on the Jenkins
+     * version's lookup order.
+     */
+    @Test
+    void noTwoSymbolsOrFunctionNamesAreAlike() throws Exception {
+        List<String> names = new ArrayList<>();
+        for (String className : annotatedGlueClasses(Symbol.class)) {
+            names.addAll(List.of(Class.forName(className).getAnnotation(Symbol.class).value()));
+        }
+        List<String> steps = new ArrayList<>();
+        for (String className : annotatedGlueClasses(Extension.class)) {
+            Object descriptor = Class.forName(className).getConstructor().newInstance();
+            if (descriptor instanceof StepDescriptor step) {
+                steps.add(step.getFunctionName());
+            }
+        }
+        names.addAll(steps);
+
+        assertThat(steps).as("every step found").hasSize(3);
+        assertThat(names).as("symbols and step names").hasSize(6).doesNotHaveDuplicates();
     }
 
     /** Classes of the compiled glue package carrying {@code annotation}. */

@@ -1,8 +1,11 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jenkins.plugins.virtbackup.engine.restore.LifeProof;
 import io.jenkins.plugins.virtbackup.jenkins.EngineTask.Kind;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +48,43 @@ class RestoreOptionsTest {
                 "--connect", "test:///default", "--disk-dir", "/scratch", "--timeout", "2",
                 "--console-pattern", " login: ", "--verbose", "--", BACKUP)
                 .doesNotContain("--name", "--start");
+    }
+
+    /** The proof, the state directory and the error log, in the engine's words; none when not given. */
+    @Test
+    void theProofAndThePlacesOnTheNodeReachTheCommandLine() {
+        RestoreOptions test = RestoreOptions.test(BACKUP, null, null, 60, null, false).withProof(" console ")
+                .withNodePaths("/var/lib//vb-state/", "/var/log/vb-errors.log");
+        assertThat(test.cliArguments()).containsExactly("restore", "--test", "--timeout", "60", "--proof", "console",
+                "--state-dir", "/var/lib/vb-state", "--error-log", "/var/log/vb-errors.log", "--", BACKUP);
+        assertThat(test.problems()).isEmpty();
+        assertThat(test.withProof("").cliArguments()).as("the strongest the clone allows: the engine's choice")
+                .doesNotContain("--proof").contains("--state-dir");
+
+        RestoreOptions restore = RestoreOptions.restore(BACKUP, null, "web-2", null, false, false)
+                .withNodePaths("/s", " ");
+        assertThat(restore.cliArguments()).containsExactly("restore", "--name", "web-2", "--state-dir", "/s", "--",
+                BACKUP);
+        assertThat(restore.withProof(null).cliArguments()).isEqualTo(restore.cliArguments());
+        assertThatThrownBy(() -> restore.withProof("agent")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theProofIsOneOfTheEnginesAndThePlacesAreAbsolute() {
+        RestoreOptions test = RestoreOptions.test(BACKUP, null, null, 60, null, false).withProof("ping")
+                .withNodePaths("state", "errors.log");
+        assertThat(test.problems()).containsExactly(Messages.Fields_stateDirNotAbsolute("state"),
+                Messages.Fields_errorLogNotAbsolute("errors.log"),
+                Messages.Fields_proofUnknown("ping", "agent, console, running"));
+        assertThat(Fields.lifeProofs()).isEqualTo(Arrays.stream(LifeProof.values()).map(LifeProof::cliName).toList());
+        assertThat(Fields.proofProblem("${PROOF}")).isNull();
+        assertThat(Fields.proofProblem(" ")).isNull();
+
+        Map<String, String> variables = Map.of("${PROOF}", "agent", "${STATE}", "/s", "${LOGS}", "/l");
+        RestoreOptions expanded = RestoreOptions.test(BACKUP, null, null, 60, null, false).withProof("${PROOF}")
+                .withNodePaths("${STATE}", "${LOGS}/e.log").expand(s -> replace(s, variables));
+        assertThat(expanded.cliArguments()).containsSubsequence("--proof", "agent", "--state-dir", "/s",
+                "--error-log", "/l/e.log");
     }
 
     /** Without the {@code --} the step puts before it, this path would be read as an option. */

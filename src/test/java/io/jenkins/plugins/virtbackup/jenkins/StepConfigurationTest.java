@@ -2,8 +2,20 @@ package io.jenkins.plugins.virtbackup.jenkins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.beans.Introspector;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.kohsuke.stapler.DataBoundConstructor;
+import org.kohsuke.stapler.DataBoundSetter;
 
 /**
  * The builder and the step as Stapler and the snippet generator see them: normalized setters,
@@ -17,7 +29,7 @@ class StepConfigurationTest {
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
                         "forceOff", "verify", "compress", "verbose", "domains", "allDomains", "excludes", "parallel",
-                        "unstableOnFailure", "retention");
+                        "unstableOnFailure", "retention", "quiesce", "overlayDir", "stateDir", "errorLog");
     }
 
     @Test
@@ -40,6 +52,10 @@ class StepConfigurationTest {
         submitted.setExcludes(List.of(""));
         submitted.setParallel(1);
         submitted.setUnstableOnFailure(false);
+        submitted.setQuiesce(false);
+        submitted.setOverlayDir("");
+        submitted.setStateDir(" ");
+        submitted.setErrorLog("");
 
         assertThat(submitted).usingRecursiveComparison().isEqualTo(fresh);
         assertThat(fresh.getDomains()).isEmpty();
@@ -55,6 +71,10 @@ class StepConfigurationTest {
         assertThat(new VirtBackupStep("web").isVerify()).isFalse();
         assertThat(fresh.isCompress()).as("compression is opt-in").isFalse();
         assertThat(new VirtBackupStep("web").isCompress()).isFalse();
+        assertThat(fresh.isQuiesce()).as("quiesce is opt-in, as in the engine").isFalse();
+        assertThat(fresh.getOverlayDir()).isNull();
+        assertThat(fresh.getStateDir()).isNull();
+        assertThat(fresh.getErrorLog()).isNull();
         assertThat(fresh.options().cliArguments())
                 .isEqualTo(new BackupOptions("web", null, null, null, null, null, 300, false, false, false)
                         .cliArguments());
@@ -65,6 +85,8 @@ class StepConfigurationTest {
         step.setDisks(null);
         step.setDomains(null);
         step.setExcludes(List.of(" "));
+        step.setStateDir("");
+        step.setErrorLog(" ");
         assertThat(step).usingRecursiveComparison().isEqualTo(new VirtBackupStep("web"));
     }
 
@@ -117,15 +139,109 @@ class StepConfigurationTest {
         step.setCompress(true);
         builder.setVerbose(true);
         step.setVerbose(true);
+        builder.setQuiesce(true);
+        step.setQuiesce(true);
+        builder.setOverlayDir("/srv/overlays");
+        step.setOverlayDir("/srv/overlays");
+        builder.setStateDir(" /var/lib/vb ");
+        step.setStateDir("/var/lib/vb");
+        builder.setErrorLog("/var/log/vb.log");
+        step.setErrorLog("/var/log/vb.log");
 
         assertThat(builder.getDisks()).containsExactly("vda", "vdb");
         assertThat(builder.getDisksText()).isEqualTo("vda vdb");
         assertThat(step.getDisksText()).isEqualTo("vda vdb");
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
                 .containsExactly("--connect", "qemu:///system", "--mode", "live", "--level", "diff",
-                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify", "--compress",
-                        "--verbose",
+                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--quiesce", "--verify",
+                        "--compress", "--overlay-dir", "/srv/overlays", "--state-dir", "/var/lib/vb",
+                        "--error-log", "/var/log/vb.log", "--verbose",
                         "--", "db", "vda", "vdb");
+    }
+
+    /**
+     * The configuration round trip of every form, as the snippet generator and Pipeline's
+     * describable model make it: every bound property set to a value a fresh instance does not
+     * have, read back through its getter and bound again (the constructor's parameters by name, then
+     * each setter) gives an equal configuration, nested retention included. A property without a
+     * matching getter, or a setter that changes what it is given back, fails here. (Saved through
+     * Jenkins' XStream into {@code config.xml} and back: {@code FreestyleJenkinsIT}, {@code FormsJenkinsIT}.)
+     */
+    @ParameterizedTest
+    @MethodSource("forms")
+    void everyFieldSurvivesARoundTripThroughItsGettersAndSetters(Class<?> form) throws Exception {
+        Object configured = everyFieldChanged(form);
+        Object fresh = bound(form, property -> null);
+        for (String property : JenkinsFormsTest.boundProperties(form).keySet()) {
+            if (!isConstructorParameter(form, property)) {
+                assertThat(read(configured, property)).as("%s.%s set", form.getSimpleName(), property)
+                        .isNotEqualTo(read(fresh, property));
+            }
+        }
+
+        Object again = bound(form, property -> read(configured, property));
+
+        assertThat(again).usingRecursiveComparison().isEqualTo(configured);
+    }
+
+    static List<Class<?>> forms() {
+        return JenkinsFormsTest.DESCRIBABLES;
+    }
+
+    /** An instance of {@code form} whose every bound property differs from a fresh instance's. */
+    private static Object everyFieldChanged(Class<?> form) throws Exception {
+        Object fresh = bound(form, property -> null);
+        return bound(form, property -> {
+            Type type = JenkinsFormsTest.boundProperties(form).get(property);
+            Object current = read(fresh, property);
+            if (type == boolean.class) {
+                return !(Boolean) current;
+            }
+            if (type == int.class) {
+                return (Integer) current + 7;
+            }
+            if (type == String.class) {
+                return "/changed/" + property;
+            }
+            if (type instanceof ParameterizedType list && list.getRawType() == List.class) {
+                return List.of(property + "-1", property + "-2");
+            }
+            return everyFieldChanged((Class<?>) type);   // a nested describable: the retention
+        });
+    }
+
+    /** Binds {@code form} as Stapler does: the constructor's parameters by name, then every setter. */
+    private static Object bound(Class<?> form, ValueOf valueOf) throws Exception {
+        Constructor<?> constructor = Arrays.stream(form.getConstructors())
+                .filter(c -> c.isAnnotationPresent(DataBoundConstructor.class)).findFirst().orElseThrow();
+        List<Object> arguments = new ArrayList<>();
+        for (Parameter parameter : constructor.getParameters()) {
+            arguments.add(valueOf.of(parameter.getName()));
+        }
+        Object instance = constructor.newInstance(arguments.toArray());
+        for (Method setter : form.getMethods()) {
+            if (setter.isAnnotationPresent(DataBoundSetter.class)) {
+                Object value = valueOf.of(Introspector.decapitalize(setter.getName().substring(3)));
+                if (value != null) {
+                    setter.invoke(instance, value);
+                }
+            }
+        }
+        return instance;
+    }
+
+    @FunctionalInterface
+    private interface ValueOf {
+        Object of(String property) throws Exception;
+    }
+
+    private static Object read(Object instance, String property) throws Exception {
+        return JenkinsFormsTest.getter(instance.getClass(), property).invoke(instance);
+    }
+
+    private static boolean isConstructorParameter(Class<?> form, String property) {
+        return Arrays.stream(form.getConstructors()).filter(c -> c.isAnnotationPresent(DataBoundConstructor.class))
+                .flatMap(c -> Arrays.stream(c.getParameters())).anyMatch(p -> p.getName().equals(property));
     }
 
     @Test
@@ -141,10 +257,11 @@ class StepConfigurationTest {
     void restoreBuildersAndStepsHaveTheSameBoundProperties() {
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupRestoreStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupRestoreBuilder.class))
-                .containsOnlyKeys("backup", "uri", "name", "diskDir", "start", "verbose");
+                .containsOnlyKeys("backup", "uri", "name", "diskDir", "start", "verbose", "stateDir", "errorLog");
         assertThat(JenkinsFormsTest.boundProperties(VirtBackupRestoreTestStep.class))
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupRestoreTestBuilder.class))
-                .containsOnlyKeys("backup", "uri", "diskDir", "timeout", "consolePattern", "verbose");
+                .containsOnlyKeys("backup", "uri", "diskDir", "timeout", "consolePattern", "verbose", "proof",
+                        "stateDir", "errorLog");
     }
 
     @Test
@@ -156,6 +273,8 @@ class StepConfigurationTest {
         restore.setDiskDir("");
         restore.setStart(false);
         restore.setVerbose(false);
+        restore.setStateDir(" ");
+        restore.setErrorLog("");
         assertThat(restore).usingRecursiveComparison().isEqualTo(new VirtBackupRestoreBuilder(backup));
         assertThat(restore.getName()).isNull();
         assertThat(restore.isStart()).as("a restore defines; starting is asked for").isFalse();
@@ -166,8 +285,12 @@ class StepConfigurationTest {
         test.setTimeout(300);
         test.setConsolePattern("");
         test.setVerbose(false);
+        test.setProof("");
+        test.setStateDir("");
+        test.setErrorLog(" ");
         assertThat(test).usingRecursiveComparison().isEqualTo(new VirtBackupRestoreTestBuilder(backup));
         assertThat(test.getConsolePattern()).isNull();
+        assertThat(test.getProof()).as("the strongest the clone allows").isNull();
         assertThat(test.getTimeout()).isEqualTo(RestoreOptions.DEFAULT_TIMEOUT)
                 .isEqualTo(new VirtBackupRestoreTestStep(backup).getTimeout());
 
@@ -192,10 +315,15 @@ class StepConfigurationTest {
         step.setStart(true);
         builder.setVerbose(true);
         step.setVerbose(true);
+        builder.setStateDir("/var/lib/vb");
+        step.setStateDir("/var/lib/vb");
+        builder.setErrorLog("/var/log/vb.log");
+        step.setErrorLog(" /var/log/vb.log");
 
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
                 .containsExactly("restore", "--connect", "qemu:///system", "--name", "web-copy",
-                        "--disk-dir", "/srv/restore", "--start", "--verbose", "--", backup);
+                        "--disk-dir", "/srv/restore", "--start", "--state-dir", "/var/lib/vb",
+                        "--error-log", "/var/log/vb.log", "--verbose", "--", backup);
     }
 
     @Test
@@ -213,10 +341,17 @@ class StepConfigurationTest {
         step.setConsolePattern("login: $");
         builder.setVerbose(true);
         step.setVerbose(true);
+        builder.setProof("agent");
+        step.setProof(" agent ");
+        builder.setStateDir("/var/lib/vb");
+        step.setStateDir("/var/lib/vb");
+        builder.setErrorLog("/var/log/vb.log");
+        step.setErrorLog("/var/log/vb.log");
 
         assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
                 .containsExactly("restore", "--test", "--connect", "qemu:///system", "--disk-dir", "/scratch",
-                        "--timeout", "600", "--console-pattern", "login: $", "--verbose", "--", backup);
+                        "--timeout", "600", "--console-pattern", "login: $", "--proof", "agent",
+                        "--state-dir", "/var/lib/vb", "--error-log", "/var/log/vb.log", "--verbose", "--", backup);
     }
 
     @Test

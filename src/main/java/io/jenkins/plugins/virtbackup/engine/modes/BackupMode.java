@@ -31,6 +31,19 @@ public enum BackupMode {
         return available;
     }
 
+    /**
+     * Whether {@code --quiesce} means something in this mode: only the live modes take their point in
+     * time while the guest runs, so only they can freeze its file systems for that moment.
+     */
+    public boolean canQuiesce() {
+        return this == SNAPSHOT_LIBVIRT || this == LIVE;
+    }
+
+    /** Whether this mode puts temporary overlays into the overlay folder ({@code --overlay-dir}). */
+    public boolean usesOverlays() {
+        return this == SNAPSHOT_LIBVIRT;
+    }
+
     public static Optional<BackupMode> fromCliName(String name) {
         return Arrays.stream(values()).filter(m -> m.cliName.equals(name)).findFirst();
     }
