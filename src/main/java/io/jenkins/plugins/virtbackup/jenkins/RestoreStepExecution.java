@@ -20,6 +20,7 @@ final class RestoreStepExecution extends EngineStepExecution {
         this.options = options;
     }
 
+    @Override
     RestoreOptions options() {
         return options;
     }

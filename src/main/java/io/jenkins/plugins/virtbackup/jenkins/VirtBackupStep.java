@@ -289,6 +289,7 @@ public class VirtBackupStep extends Step {
             this.options = options;
         }
 
+        @Override
         BackupOptions options() {
             return options;
         }
