@@ -184,6 +184,29 @@ class AgentJenkinsIT {
         assertThat(build.console()).contains("prune of " + root.resolve("kvm1").resolve("web"));
     }
 
+    /**
+     * The agent goes offline inside {@code node {}}, before the step: the build fails naming the
+     * offline agent (Pipeline itself refuses the step, which requires a live workspace), never with a
+     * NullPointerException, and nothing is started.
+     */
+    @Test
+    void anAgentGoneOfflineBeforeTheStepGetsAClearError() throws Exception {
+        jenkins.startAgent("kvm3", "kvm3");
+        String job = "offline-agent";
+        jenkins.createJob(job, pipelineJob("node('kvm3') {\n  echo 'on kvm3'\n  sleep 10\n"
+                + "  virtBackup domain: 'web', uri: '" + uri + "', backupDir: '" + backups.resolve("offline") + "'\n}"));
+        int number = jenkins.build(job);
+        jenkins.waitForConsole(job, number, "on kvm3");
+
+        jenkins.stopAgent("kvm3");
+        Build build = jenkins.waitForBuild(job, number);
+
+        assertThat(build.result()).as(build.console()).isEqualTo("FAILURE");
+        assertThat(build.console()).doesNotContain("NullPointerException", "virt-backup: running")
+                .contains("kvm3 was marked offline");
+        assertThat(backups.resolve("offline")).doesNotExist();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /**

@@ -263,6 +263,12 @@ public final class JenkinsController implements AutoCloseable {
         return root;
     }
 
+    /** Stops the agent's process: the node stays, offline. */
+    public void stopAgent(String agent) throws IOException, InterruptedException {
+        script(List.of(runtime().resolve("run-agent").toString(), "stop", agent));
+        agents.remove(agent);
+    }
+
     // ------------------------------------------------------------------ job definitions
 
     /** A Pipeline job running {@code script} (not sandboxed: anonymous is administrator here). */
