@@ -336,7 +336,6 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
             return Forms.levelItems();
         }
 
-        /** The domain is required unless a list of domains or all domains are asked for instead. */
         /** An unknown mode; quiesce or an overlay directory the mode does not use (a warning). */
         public FormValidation doCheckMode(@QueryParameter String value, @QueryParameter boolean quiesce,
                                           @QueryParameter String overlayDir) {
@@ -355,6 +354,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
             return Forms.check(Fields.errorLogProblem(value));
         }
 
+        /** The domain is required unless a list of domains or all domains are asked for instead. */
         public FormValidation doCheckDomain(@QueryParameter String value, @QueryParameter String domains,
                                             @QueryParameter boolean allDomains) {
             return Forms.checkDomain(value, domains, allDomains);

@@ -331,7 +331,6 @@ public class VirtBackupStep extends Step {
             return Forms.levelItems();
         }
 
-        /** The domain is required unless a list of domains or all domains are asked for instead. */
         /** An unknown mode; quiesce or an overlay directory the mode does not use (a warning). */
         public FormValidation doCheckMode(@QueryParameter String value, @QueryParameter boolean quiesce,
                                           @QueryParameter String overlayDir) {
@@ -350,6 +349,7 @@ public class VirtBackupStep extends Step {
             return Forms.check(Fields.errorLogProblem(value));
         }
 
+        /** The domain is required unless a list of domains or all domains are asked for instead. */
         public FormValidation doCheckDomain(@QueryParameter String value, @QueryParameter String domains,
                                             @QueryParameter boolean allDomains) {
             return Forms.checkDomain(value, domains, allDomains);
