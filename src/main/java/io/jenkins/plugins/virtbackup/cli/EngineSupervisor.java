@@ -52,13 +52,15 @@ public final class EngineSupervisor {
 
     /**
      * Started in the background by a shell that exits at once, so the engine is reparented away from
-     * this process: {@code RUN_DIR COMMAND...}. The inner shell waits for the engine and writes its
-     * exit code; SIGINT/SIGQUIT, which a shell ignores in background jobs, do not matter here.
+     * this process, and in a session of its own where {@code setsid} exists: a hangup or a Ctrl-C for
+     * the agent's process group does not reach it. The inner shell waits for the engine and writes its
+     * exit code. Arguments: {@code RUN_DIR COMMAND...}.
      */
     private static final String DETACH_SCRIPT = String.join("\n",
             "run=$1; shift",
+            "session=$(command -v setsid || true)",
             "(",
-            "  \"$@\" </dev/null >\"$run/" + LOG_FILE + "\" 2>&1 &",
+            "  $session \"$@\" </dev/null >\"$run/" + LOG_FILE + "\" 2>&1 &",
             "  echo $! >\"$run/" + PID_FILE + ".tmp\" && mv \"$run/" + PID_FILE + ".tmp\" \"$run/" + PID_FILE + "\"",
             "  wait $!",
             "  echo $? >\"$run/" + EXIT_FILE + ".tmp\" && mv \"$run/" + EXIT_FILE + ".tmp\" \"$run/" + EXIT_FILE + "\"",
@@ -90,14 +92,16 @@ public final class EngineSupervisor {
     }
 
     /**
-     * Runs {@code command} detached, relaying its output to ours, and returns its exit code. A SIGTERM,
-     * SIGINT or SIGHUP for this process is passed on to the command as SIGTERM.
+     * Runs {@code command} detached, relaying its output to ours, and returns its exit code. A SIGTERM
+     * or SIGINT for this process is passed on to the command as SIGTERM. A SIGHUP is not: it means the
+     * agent's terminal went, and the engine finishes as it does when the agent goes.
      */
     static int supervise(Path runDir, List<String> command) {
         EngineSupervisor supervisor = new EngineSupervisor(runDir, System.out);
-        for (String name : List.of("TERM", "INT", "HUP")) {
+        for (String name : List.of("TERM", "INT")) {
             Signal.handle(new Signal(name), signal -> supervisor.stop());
         }
+        Signal.handle(new Signal("HUP"), signal -> { });
         return supervisor.run(command);
     }
 
@@ -134,7 +138,7 @@ public final class EngineSupervisor {
         }
     }
 
-    /** A SIGTERM (or SIGINT, SIGHUP) for this process: the engine gets a SIGTERM, and we wait for it. */
+    /** A SIGTERM (or SIGINT) for this process: the engine gets a SIGTERM, and we wait for it. */
     void stop() {
         stopRequested = true;
         signalEngine();

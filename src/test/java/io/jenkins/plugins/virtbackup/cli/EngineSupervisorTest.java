@@ -66,6 +66,8 @@ class EngineSupervisorTest {
                 .as("Jenkins kills the started process's descendants, children first: the engine is none")
                 .doesNotContain(enginePid);
         assertThat(ProcessHandle.of(enginePid)).as("the engine runs").isPresent();
+        assertThat(session(enginePid)).as("a session of its own: the agent's hangup or Ctrl-C does not reach it")
+                .isEqualTo(enginePid).isNotEqualTo(session(supervisor.pid()));
         assertThat(Files.readAllLines(env)).contains("VIRT_BACKUP_STATE_DIR=/kept/as/$IS")
                 .noneMatch(line -> line.matches("(HUDSON|JENKINS_SERVER|JENKINS_NODE)_COOKIE=.*"));
         assertThat(supervisor.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -162,6 +164,13 @@ class EngineSupervisorTest {
         Process process = builder.start();
         started.add(process);
         return process;
+    }
+
+    /** The session id, field 6 of {@code /proc/PID/stat} (after the command name in parentheses). */
+    private static long session(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[3]);
     }
 
     private static BufferedReader reader(Process process) {
