@@ -46,7 +46,7 @@ public final class ImageRecord {
     }
 
     /** The file's length, holes included. */
-    public String getSize() {
+    public String getFileSize() {
         return Figures.bytes(size);
     }
 

@@ -70,7 +70,7 @@ class BuildPageRecordsTest {
         assertThat(record.getBackupDir()).isEqualTo(backup.directory().toString());
         // The raw disk's data is its two 2 MiB runs; the qcow2 file's is its 3 MiB and its metadata.
         assertThat(record.getImages()).extracting(ImageRecord::getTarget, ImageRecord::getFile,
-                ImageRecord::getFormat, ImageRecord::getSize, ImageRecord::getDataMoved).containsExactly(
+                ImageRecord::getFormat, ImageRecord::getFileSize, ImageRecord::getDataMoved).containsExactly(
                 tuple("vda", "vda.raw", "raw", "64.0 MiB", "4.0 MiB"),
                 tuple("vdb", "vdb.qcow2", "qcow2", Figures.bytes(Files.size(backup.directory().resolve("vdb.qcow2"))),
                         Figures.bytes(backup.manifest().files().get(2).dataBytes())));

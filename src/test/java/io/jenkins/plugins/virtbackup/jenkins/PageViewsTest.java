@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -35,6 +36,12 @@ class PageViewsTest {
     private static final Pattern PATH = Pattern.compile("(?<![\\w.%'\"])([a-zA-Z_]\\w*)((?:\\.[a-zA-Z_]\\w*(?:\\(\\))?)+)");
     private static final Pattern EXPRESSION = Pattern.compile("\\$\\{([^}]*)}");
     private static final String JELLY_CORE = "jelly:core";
+    /**
+     * Words Jenkins' JEXL (1.1) parses as operators or functions: a property step named so makes the
+     * whole view fail to load ({@code image.size}: "Unable to create expression").
+     */
+    private static final Set<String> JEXL_WORDS = Set.of("size", "empty", "not", "and", "or", "div", "mod", "eq",
+            "ne", "lt", "gt", "le", "ge", "null", "true", "false", "new");
 
     @ParameterizedTest
     @CsvSource({
@@ -69,6 +76,8 @@ class PageViewsTest {
         assertThat(resolve("record.images", loop)).isNotNull();
         assertThatThrownBy(() -> resolve("record.dataMovd", loop)).hasMessageContaining("dataMovd");
         assertThatThrownBy(() -> resolve("image.size", loop)).hasMessageContaining("image");
+        loop.put("image", elementType(resolve("record.images", loop)));
+        assertThatThrownBy(() -> resolve("image.size", loop)).hasMessageContaining("a word of JEXL");
     }
 
     /** Checks {@code element}'s expressions, then its children's; a forEach adds its variable for its body. */
@@ -119,6 +128,9 @@ class PageViewsTest {
             throw new AssertionError("'" + steps[0] + "' in " + path + " is no variable of the view: " + scope.keySet());
         }
         for (int i = 1; i < steps.length; i++) {
+            if (JEXL_WORDS.contains(steps[i])) {
+                throw new AssertionError(path + ": '" + steps[i] + "' is a word of JEXL, not a property to it");
+            }
             Method getter = getter(raw(type), steps[i]);
             if (getter == null) {
                 throw new AssertionError(path + ": " + raw(type).getSimpleName() + " has no getter for '" + steps[i]
