@@ -207,7 +207,7 @@ public final class BackupEngine {
                     : Increment.STANDALONE;
             Manifest manifest = new Manifest(ToolVersion.get(), name, inspect(vm::uuid, name), hypervisor.uri(),
                     request.mode(), found, start, Instant.now(), downtime, files, selection.skipped(), chains,
-                    increment);
+                    increment, request.readBack());
             writeSynced(directory.file(Manifest.FILE_NAME), manifest.toJson());
             log.milestone(String.format(Locale.ROOT,
                     "backup of domain '%s' complete: %d file(s), %s, guest downtime %s, in %s",

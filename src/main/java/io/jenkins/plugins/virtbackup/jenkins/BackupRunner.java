@@ -11,6 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupEngine;
 import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.batch.BatchResult;
 import io.jenkins.plugins.virtbackup.engine.batch.BatchResult.DomainResult;
+import io.jenkins.plugins.virtbackup.engine.store.InvalidManifestException;
 import io.jenkins.plugins.virtbackup.engine.store.Manifest;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -65,6 +66,8 @@ final class BackupRunner {
                 listener.getLogger().println("virt-backup: " + line);
                 failed.add(line);
                 byDomain.put(result.domain(), failedMap(result));
+                BackupBuildAction.of(run).add(BackupRecord.failed(result.domain(), result.status(), result.error(),
+                        result.durationMs()));
             }
         }
         if (!failed.isEmpty()) {
@@ -132,22 +135,27 @@ final class BackupRunner {
         return map;
     }
 
-    /** Reads the manifest of a complete backup and archives its log and manifest with the build. */
+    /**
+     * Reads the manifest of a complete backup, archives its log and manifest with the build, and adds
+     * the backup to the build page ({@link BackupBuildAction}).
+     */
     private static BackupSummary archive(String domain, String dir, Run<?, ?> run, FilePath workspace,
                                          Launcher launcher, TaskListener listener)
             throws IOException, InterruptedException {
         FilePath backup = new FilePath(workspace.getChannel(), dir);
-        BackupSummary summary;
+        Manifest manifest;
         try {
-            summary = BackupSummary.fromManifest(backup.child(Manifest.FILE_NAME).readToString(), dir);
-        } catch (RuntimeException e) {
+            manifest = Manifest.parse(backup.child(Manifest.FILE_NAME).readToString());
+        } catch (InvalidManifestException | RuntimeException e) {
             throw new AbortException(Messages.BackupRunner_badManifest(dir, e.getMessage()));
         }
+        BackupSummary summary = BackupSummary.of(manifest, dir);
         if (!domain.equals(summary.domain())) {
             throw new AbortException(Messages.BackupRunner_otherDomain(dir, summary.domain(), domain));
         }
-        run.pickArtifactManager().archive(backup, launcher, BuildListenerAdapter.wrap(listener),
-                artifacts(domain, backup.getName()));
+        Map<String, String> files = artifacts(domain, backup.getName());
+        run.pickArtifactManager().archive(backup, launcher, BuildListenerAdapter.wrap(listener), files);
+        BackupBuildAction.of(run).add(BackupRecord.complete(manifest, dir, files));
         return summary;
     }
 

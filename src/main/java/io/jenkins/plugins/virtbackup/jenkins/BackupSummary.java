@@ -34,12 +34,15 @@ public record BackupSummary(String domain, String mode, String level, String bac
      *         backup
      */
     public static BackupSummary fromManifest(String json, String backupDir) {
-        Manifest manifest;
         try {
-            manifest = Manifest.parse(json);
+            return of(Manifest.parse(json), backupDir);
         } catch (InvalidManifestException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+    }
+
+    /** What {@code manifest}, read from the backup in {@code backupDir}, says. */
+    public static BackupSummary of(Manifest manifest, String backupDir) {
         List<String> names = manifest.files().stream().map(BackedUpFile::name).toList();
         Long downtimeMs = manifest.downtime().isKnown() ? manifest.downtime().millis() : null;
         Increment increment = manifest.increment();

@@ -54,6 +54,7 @@ class BackupOnTestDriverTest {
         assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
         assertThat(manifest.downtimeMillis()).isPositive();
         assertThat(manifest.skipped()).containsOnlyKeys("hdc", "vdc");
+        assertThat(manifest.verified()).as("read back only with --verify").isFalse();
 
         assertManifestMatchesFiles(backup);
         assertThat(Trees.sha256(backup.resolve("vda.raw"))).isEqualTo(Trees.sha256(bed.images.resolve("web-root.raw")));
@@ -132,12 +133,16 @@ class BackupOnTestDriverTest {
 
     @Test
     void aSparseDiskStaysSparse() throws Exception {
-        bed.backUp(request("web", BackupMode.SUSPEND, bed.backups, "vda"));
+        Manifest manifest = bed.backUp(request("web", BackupMode.SUSPEND, bed.backups, "vda"));
 
         Path copy = onlyBackupOf("web").resolve("vda.raw");
         assertThat(Files.size(copy)).isEqualTo(64 * MIB);
         // 2 MiB of data at the start and 2 MiB in the middle; the other 60 MiB are holes.
         assertThat(Host.allocatedBytes(copy)).isLessThanOrEqualTo(5 * MIB);
+        assertThat(manifest.files().get(1).dataBytes()).as("the data moved: the source's data extents only")
+                .isEqualTo(4 * MIB);
+        assertThat(manifest.files().get(0).dataBytes()).as("the definition, all data")
+                .isEqualTo(manifest.files().get(0).size());
     }
 
     @Test
@@ -213,6 +218,7 @@ class BackupOnTestDriverTest {
         assertThat(Files.readString(onlyBackupOf("web").resolve("virt-backup.log")))
                 .contains("read back 4 file(s): every chunk matches what was written");
         assertManifestMatchesFiles(onlyBackupOf("web"));
+        assertThat(Manifest.read(onlyBackupOf("web")).verified()).as("the manifest says so").isTrue();
     }
 
     @SuppressWarnings("unchecked")

@@ -53,7 +53,7 @@ public final class DiskCopier {
             ChunkPipeline.Totals totals = pipeline.run(in, out, index, firstChunk, progress);
             in.checkSizeUnchanged();
             out.finish(totals.size());
-            return new FileDigest(totals.size(), index.finish(ChunkIndex.CHUNK_SIZE));
+            return new FileDigest(totals.size(), index.finish(ChunkIndex.CHUNK_SIZE), totals.dataBytes());
         }
     }
 
@@ -66,7 +66,7 @@ public final class DiskCopier {
              ChunkIndex.Writer index = ChunkIndex.Writer.create(indexOf(file), mode)) {
             ChunkPipeline.Totals totals = pipeline.run(in, null, index, null, null);
             in.checkSizeUnchanged();
-            return new FileDigest(totals.size(), index.finish(ChunkIndex.CHUNK_SIZE));
+            return new FileDigest(totals.size(), index.finish(ChunkIndex.CHUNK_SIZE), totals.dataBytes());
         }
     }
 

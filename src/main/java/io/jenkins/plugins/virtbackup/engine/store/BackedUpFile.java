@@ -22,9 +22,13 @@ import java.util.Objects;
  * @param backing  the file of this backup the image reads through (its backing file), null for none
  * @param compression how the image's data clusters are compressed ({@code zstd}, which QEMU reads
  *                 directly), null when they are not; the chunk index covers the file as written
+ * @param dataBytes the data the run moved for this file: for an image virt-backup copied itself, the bytes
+ *                  of its source's data extents (holes are never read); for a file another program wrote
+ *                  (QEMU's images in live mode and compressed ones, the RAM state) and the definition, the
+ *                  bytes of the written file's data extents. Null in manifests written before it was recorded
  */
 public record BackedUpFile(String name, String kind, long size, Checksum checksum, String target, String source,
-                           String format, String backing, String compression) {
+                           String format, String backing, String compression, Long dataBytes) {
     public static final String DISK = "disk";
     public static final String BACKING = "backing";
 
@@ -46,6 +50,12 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
         }
     }
 
+    /** A file whose moved data nobody recorded, as manifests before {@code dataBytes} list it. */
+    public BackedUpFile(String name, String kind, long size, Checksum checksum, String target, String source,
+                        String format, String backing, String compression) {
+        this(name, kind, size, checksum, target, source, format, backing, compression, null);
+    }
+
     /** A file that is not compressed. */
     public BackedUpFile(String name, String kind, long size, Checksum checksum, String target, String source,
                         String format, String backing) {
@@ -55,7 +65,8 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
     /** A file the engine has just written and indexed. */
     public BackedUpFile(String name, String kind, FileDigest digest, String target, String source, String format,
                         String backing, String compression) {
-        this(name, kind, digest.size(), new Chunked(digest.chunks()), target, source, format, backing, compression);
+        this(name, kind, digest.size(), new Chunked(digest.chunks()), target, source, format, backing, compression,
+                digest.dataBytes() < 0 ? null : digest.dataBytes());
     }
 
     /** A file the engine has just written and indexed, not compressed. */
@@ -75,7 +86,7 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
      */
     public FileDigest digest() {
         if (checksum instanceof Chunked chunked) {
-            return new FileDigest(size, chunked.index());
+            return new FileDigest(size, chunked.index(), dataBytes == null ? -1 : dataBytes);
         }
         throw new IllegalStateException(name + " has no chunk index: its backup is of manifest format 1");
     }
@@ -98,6 +109,9 @@ public record BackedUpFile(String name, String kind, long size, Checksum checksu
         }
         if (compression != null) {
             json.put("compression", compression);
+        }
+        if (dataBytes != null) {
+            json.put("dataBytes", dataBytes);
         }
         return json;
     }

@@ -27,11 +27,13 @@ import java.util.Map;
  * @param chains   each copied disk's image chain on the hypervisor, top first, by target
  * @param increment where the backup sits in a chain of incremental backups; {@link Increment#STANDALONE}
  *                  for one that needs no other
+ * @param verified whether the run read every file back and checked it against its chunk index before the
+ *                 backup was complete ({@code --verify}); null in manifests written before it was recorded
  */
 public record Manifest(int format, String toolVersion, String domainName, String domainUuid, String hypervisorUri,
                        BackupMode mode, DomainState stateFound, Instant start, Instant end,
                        Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
-                       Map<String, BackingChain> chains, Increment increment) {
+                       Map<String, BackingChain> chains, Increment increment, Boolean verified) {
 
     public static final String FILE_NAME = "manifest.json";
     /** Bumped only when a field changes meaning or goes away; new fields keep the version. */
@@ -55,13 +57,31 @@ public record Manifest(int format, String toolVersion, String domainName, String
         chains = Collections.unmodifiableMap(new LinkedHashMap<>(chains));
     }
 
+    /** A manifest that does not say whether its files were read back, as older versions wrote them. */
+    public Manifest(int format, String toolVersion, String domainName, String domainUuid, String hypervisorUri,
+                    BackupMode mode, DomainState stateFound, Instant start, Instant end,
+                    Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
+                    Map<String, BackingChain> chains, Increment increment) {
+        this(format, toolVersion, domainName, domainUuid, hypervisorUri, mode, stateFound, start, end, downtime,
+                files, skipped, chains, increment, null);
+    }
+
     /** A manifest of the current format, as a backup writes it. */
     public Manifest(String toolVersion, String domainName, String domainUuid, String hypervisorUri,
                     BackupMode mode, DomainState stateFound, Instant start, Instant end,
                     Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
-                    Map<String, BackingChain> chains, Increment increment) {
+                    Map<String, BackingChain> chains, Increment increment, boolean verified) {
         this(FORMAT_VERSION, toolVersion, domainName, domainUuid, hypervisorUri, mode, stateFound, start, end,
-                downtime, files, skipped, chains, increment);
+                downtime, files, skipped, chains, increment, verified);
+    }
+
+    /** A manifest of the current format whose files were not read back. */
+    public Manifest(String toolVersion, String domainName, String domainUuid, String hypervisorUri,
+                    BackupMode mode, DomainState stateFound, Instant start, Instant end,
+                    Downtime downtime, List<BackedUpFile> files, Map<String, String> skipped,
+                    Map<String, BackingChain> chains, Increment increment) {
+        this(toolVersion, domainName, domainUuid, hypervisorUri, mode, stateFound, start, end, downtime, files,
+                skipped, chains, increment, false);
     }
 
     /** A manifest of the current format of a backup that stands alone. */
@@ -107,6 +127,9 @@ public record Manifest(int format, String toolVersion, String domainName, String
         json.put("downtimeMs", downtime.isKnown() ? downtime.millis() : null);
         json.put("downtimeMeasuredBy", downtime.measuredBy());
         json.put("result", "complete");
+        if (verified != null) {
+            json.put("verified", verified);
+        }
         json.put("files", files.stream().map(BackedUpFile::toJson).toList());
         json.put("skipped", skipped);
         Map<String, Object> sources = new LinkedHashMap<>();
@@ -123,5 +146,17 @@ public record Manifest(int format, String toolVersion, String domainName, String
 
     public long totalBytes() {
         return files.stream().mapToLong(BackedUpFile::size).sum();
+    }
+
+    /** The data the run moved for all its files; -1 when a file does not say (older manifests). */
+    public long dataBytes() {
+        long sum = 0;
+        for (BackedUpFile file : files) {
+            if (file.dataBytes() == null) {
+                return -1;
+            }
+            sum += file.dataBytes();
+        }
+        return sum;
     }
 }

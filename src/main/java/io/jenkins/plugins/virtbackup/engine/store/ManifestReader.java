@@ -56,7 +56,8 @@ final class ManifestReader {
         return new Manifest(format, manifest.optionalString("version"), domain.string("name"),
                 domain.optionalString("uuid"), manifest.optionalString("hypervisor"), mode(manifest),
                 stateFound(manifest), manifest.instant("start"), manifest.instant("end"), downtime(manifest),
-                files(manifest, format), skipped(manifest), sourceChains(manifest), increment(manifest));
+                files(manifest, format), skipped(manifest), sourceChains(manifest), increment(manifest),
+                manifest.optionalBoolean("verified"));
     }
 
     /** Read first, since a newer format may have changed everything else. */
@@ -120,9 +121,13 @@ final class ManifestReader {
         if (backing != null) {
             requirePlainName(file, "backing", backing);
         }
+        Long dataBytes = file.optionalNumber("dataBytes");
+        if (dataBytes != null && dataBytes < 0) {
+            throw new InvalidManifestException(file.where("dataBytes") + " is negative");
+        }
         return new BackedUpFile(file.fileName("name"), file.string("kind"), size, checksum,
                 file.optionalString("target"), file.optionalString("source"), file.optionalString("format"), backing,
-                file.optionalString("compression"));
+                file.optionalString("compression"), dataBytes);
     }
 
     private static ChunkIndex.Ref chunkIndex(Fields chunks) throws InvalidManifestException {
@@ -291,6 +296,11 @@ final class ManifestReader {
         Long optionalNumber(String key) throws InvalidManifestException {
             Object value = map.get(key);
             return value == null ? null : typed(key, value, Long.class, "a whole number");
+        }
+
+        Boolean optionalBoolean(String key) throws InvalidManifestException {
+            Object value = map.get(key);
+            return value == null ? null : typed(key, value, Boolean.class, "true or false");
         }
 
         Fields object(String key) throws InvalidManifestException {

@@ -70,7 +70,7 @@ class DiskCopierTest {
                 .hasSize(4).isEqualTo(IndependentIndex.of(copy));
         assertThat(Files.readString(index)).endsWith("\n");
         assertThat(digest).isEqualTo(new FileDigest(data.length, new ChunkIndex.Ref("copy.img.chunks",
-                ChunkIndex.CHUNK_SIZE, 4, 4, IndependentIndex.sha256(Files.readAllBytes(index)))));
+                ChunkIndex.CHUNK_SIZE, 4, 4, IndependentIndex.sha256(Files.readAllBytes(index))), data.length));
     }
 
     @Test
@@ -236,7 +236,9 @@ class DiskCopierTest {
         assertThat(indexed.chunks().file()).isEqualTo("saved.state.chunks");
         assertThat(indexed.chunks().sha256()).isEqualTo(copied.chunks().sha256());
         assertThat(indexed).isEqualTo(new FileDigest(copied.size(), new ChunkIndex.Ref("saved.state.chunks",
-                ChunkIndex.CHUNK_SIZE, 10, 4, copied.chunks().sha256())));
+                ChunkIndex.CHUNK_SIZE, 10, 4, copied.chunks().sha256()), copied.dataBytes()));
+        assertThat(copied.dataBytes()).as("the data extents: 2 MiB and two file system blocks, holes not read")
+                .isBetween(2L * MIB + 177, 2L * MIB + 2 * 65536);
         assertThat(Files.readAllLines(dir.resolve("saved.state.chunks"))).isEqualTo(IndependentIndex.of(source));
         assertThatThrownBy(() -> copier().index(source)).as("an index is never overwritten")
                 .isInstanceOf(FileAlreadyExistsException.class);
@@ -266,7 +268,7 @@ class DiskCopierTest {
         assertThat(Files.size(copy)).isZero();
         assertThat(Files.readAllBytes(dir.resolve("copy.raw.chunks"))).isEmpty();
         assertThat(digest).isEqualTo(new FileDigest(0, new ChunkIndex.Ref("copy.raw.chunks", ChunkIndex.CHUNK_SIZE,
-                0, 0, IndependentIndex.sha256(new byte[0]))));
+                0, 0, IndependentIndex.sha256(new byte[0])), 0));
         assertThat(copier().readBack(copy, digest)).isEmpty();
     }
 

@@ -2,6 +2,7 @@ package io.jenkins.plugins.virtbackup.engine.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.copy.ChunkIndex;
@@ -94,6 +95,40 @@ class ManifestTest {
                 .as("a manifest written before --compress").containsOnlyNulls();
         assertRefused(json.replace("\"compression\": \"zstd\"", "\"compression\": 3"),
                 "files[0].compression is not a string");
+    }
+
+    /**
+     * The data each file moved and whether the run read its files back: new fields of format 2, written
+     * by the copier from what it read, absent (null) in manifests written before them.
+     */
+    @Test
+    void theDataMovedAndTheReadBackAreRecordedAndAbsentInOlderManifests() throws Exception {
+        TestBackups.Written written = TestBackups.format2(dir);
+        Manifest read = Manifest.read(written.dir());
+
+        assertThat(read).isEqualTo(written.manifest());
+        assertThat(read.format()).as("new fields keep the format").isEqualTo(2);
+        assertThat(read.files()).extracting(BackedUpFile::name, BackedUpFile::dataBytes).containsExactly(
+                tuple("domain.xml", (long) TestBackups.DEFINITION.length()),
+                tuple("vda.raw", 3L * (64 << 10)),
+                tuple("memory.state", (long) (5 * TestBackups.MIB / 2 + 123)));
+        assertThat(read.dataBytes()).isEqualTo(TestBackups.DEFINITION.length() + 3L * (64 << 10)
+                + 5 * TestBackups.MIB / 2 + 123);
+        assertThat(read.verified()).isFalse();
+        String json = read.toJson();
+        assertThat(json).contains("\"dataBytes\": 196608", "\"verified\": false");
+        Manifest verified = Manifest.parse(json.replace("\"verified\": false", "\"verified\": true"));
+        assertThat(verified.verified()).isTrue();
+
+        Manifest older = Manifest.parse(json.replaceAll(",\\s*\"dataBytes\": \\d+", "")
+                .replaceAll("\\s*\"verified\": false,", ""));
+        assertThat(older.files()).extracting(BackedUpFile::dataBytes).containsOnlyNulls();
+        assertThat(older.dataBytes()).as("unknown, not zero").isEqualTo(-1);
+        assertThat(older.verified()).isNull();
+        assertThat(Manifest.parse(older.toJson())).as("written back without them").isEqualTo(older);
+        assertRefused(json.replace("\"dataBytes\": 196608", "\"dataBytes\": -1"), "files[1].dataBytes is negative");
+        assertRefused(json.replace("\"verified\": false", "\"verified\": \"yes\""),
+                "verified is not true or false");
     }
 
     @Test
