@@ -32,8 +32,15 @@ final class BackupRunner {
 
     static BackupSummary run(BackupOptions options, Run<?, ?> run, FilePath workspace, EnvVars env,
                              Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
-        RunResult result = EngineProcess.run(options, RunResult::parse, workspace, env, launcher, listener);
-        String dir = result.backup();
+        long start = System.nanoTime();
+        EngineProcess.Finished<RunResult> finished = EngineProcess.finish(options, RunResult::parse, workspace, env,
+                launcher, listener);
+        if (!finished.succeeded()) {
+            // On the build page too: a failed backup is a row of its own, with the engine's reason.
+            BackupBuildAction.of(run).add(BackupRecord.failed(options.domain(), finished.code(),
+                    finished.lastProblem(), (System.nanoTime() - start) / 1_000_000));
+        }
+        String dir = EngineProcess.resultOf(options, finished).backup();
         if (dir == null) {
             throw new AbortException(Messages.BackupRunner_noBackupDir(options.domain()));
         }

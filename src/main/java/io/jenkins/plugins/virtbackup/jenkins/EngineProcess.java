@@ -60,7 +60,15 @@ final class EngineProcess {
      */
     static <T> T run(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
                      Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
-        Finished<T> finished = finish(task, readResult, workspace, env, launcher, listener);
+        return resultOf(task, finish(task, readResult, workspace, env, launcher, listener));
+    }
+
+    /**
+     * The result of a finished run.
+     *
+     * @throws AbortException when the engine failed (with its last error line) or left no result
+     */
+    static <T> T resultOf(EngineTask task, Finished<T> finished) throws AbortException {
         if (!finished.succeeded()) {
             throw new AbortException(EngineExit.failure(task.kind(), task.subject(), finished.code(),
                     finished.lastProblem()));

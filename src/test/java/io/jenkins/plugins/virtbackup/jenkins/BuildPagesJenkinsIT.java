@@ -113,6 +113,21 @@ class BuildPagesJenkinsIT {
         assertNoViewErrorsInTheLog();
     }
 
+    /** One domain that fails: the build fails, and its page says which domain, with the engine's exit code and error. */
+    @Test
+    void aFailedSingleBackupIsShownWithItsError() throws Exception {
+        jenkins.createJob("pages-failed", pipelineJob("node { virtBackup domain: 'no-such', uri: '" + uri
+                + "', backupDir: '" + backups + "' }"));
+        Build build = jenkins.waitForBuild("pages-failed", jenkins.build("pages-failed"));
+        assertThat(build.result()).as(build.console()).isEqualTo("FAILURE");
+
+        String page = jenkins.get("/job/pages-failed/1/");
+        assertThat(page).containsPattern(record("no-such", "failed"));
+        assertThat(cell(page, "virt-backup-exit")).isEqualTo("3");
+        assertThat(cell(page, "virt-backup-error")).contains("domain 'no-such' not found");
+        assertNoViewErrorsInTheLog();
+    }
+
     private static void assertSummaryOfWeb(String page, String mode) {
         assertThat(page).contains("class=\"virt-backup-summary\"");
         assertThat(cell(page, "virt-backup-domain")).isEqualTo("web");
