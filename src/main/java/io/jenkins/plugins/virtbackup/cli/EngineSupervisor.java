@@ -60,7 +60,7 @@ public final class EngineSupervisor {
             "run=$1; shift",
             "session=$(command -v setsid || true)",
             "(",
-            "  $session \"$@\" </dev/null >\"$run/" + LOG_FILE + "\" 2>&1 &",
+            "  $session \"$@\" </dev/null >>\"$run/" + LOG_FILE + "\" 2>&1 &",
             "  echo $! >\"$run/" + PID_FILE + ".tmp\" && mv \"$run/" + PID_FILE + ".tmp\" \"$run/" + PID_FILE + "\"",
             "  wait $!",
             "  echo $? >\"$run/" + EXIT_FILE + ".tmp\" && mv \"$run/" + EXIT_FILE + ".tmp\" \"$run/" + EXIT_FILE + "\"",
@@ -146,6 +146,8 @@ public final class EngineSupervisor {
 
     private void detach(List<String> engineCommand) throws IOException, InterruptedException {
         Files.createDirectories(runDir);
+        // Here, not by the shell's redirection: that happens in the background, maybe after we read.
+        Files.write(runDir.resolve(LOG_FILE), new byte[0]);
         List<String> shell = new ArrayList<>(List.of("sh", "-c", DETACH_SCRIPT, "sh", runDir.toString()));
         shell.addAll(engineCommand);
         ProcessBuilder builder = new ProcessBuilder(shell).redirectErrorStream(true)

@@ -220,9 +220,11 @@ class FreestyleJenkinsIT {
                 .containsExactlyInAnyOrder(prefix + "virt-backup.log", prefix + "manifest.json");
         Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
         assertThat(build.console()).as("where the engine said where the backup is")
-                .contains(" --result-file " + temp.resolve("virt-backup-result"));
+                .contains(" --result-file " + temp.resolve("virt-backup-run"));
         try (Stream<Path> left = Files.list(temp)) {
-            assertThat(left).as("the result file, read and deleted").isEmpty();
+            assertThat(left.map(file -> file.getFileName().toString()))
+                    .as("the run folder and its result file, read and deleted; the engine's jar kept")
+                    .containsExactly(BundledCli.CACHE_DIR);
         }
         for (String file : List.of("virt-backup.log", "manifest.json")) {
             assertThat(jenkins.artifact(build.job(), build.number(), prefix + file)).as(file)

@@ -73,10 +73,12 @@ class PipelineJenkinsIT {
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
-        assertThat(build.console()).contains(" --result-file " + temp.resolve("virt-backup-result"))
+        assertThat(build.console()).contains(" --result-file " + temp.resolve("virt-backup-run"))
                 .contains(" --mode suspend --level auto ").contains(" --verify -- web");
         try (Stream<Path> left = Files.list(temp)) {
-            assertThat(left).as("the result file, read and deleted").isEmpty();
+            assertThat(left.map(file -> file.getFileName().toString()))
+                    .as("the run folder and its result file, read and deleted; the engine's jar kept")
+                    .containsExactly(BundledCli.CACHE_DIR);
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> result = (Map<String, Object>) Json.parse(build.console().lines().filter(l -> l.startsWith("RESULT "))
@@ -300,7 +302,7 @@ class PipelineJenkinsIT {
 
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         Path temp = jenkins.home().resolve("workspace").resolve(build.job() + "@tmp");
-        assertThat(build.console()).contains(" restore --test --result-file " + temp.resolve("virt-backup-result"))
+        assertThat(build.console()).contains(" restore --test --result-file " + temp.resolve("virt-backup-run"))
                 .contains(" --connect " + uri + " --disk-dir " + scratch + " --timeout 2 -- " + backup);
         Map<String, Object> result = printedMap(build);
         assertThat(result.keySet()).as("the keys docs/jenkins.md lists").containsExactlyInAnyOrder(
@@ -314,7 +316,9 @@ class PipelineJenkinsIT {
             assertThat(left).as("the clone's scratch folder, removed").isEmpty();
         }
         try (Stream<Path> left = Files.list(temp)) {
-            assertThat(left).as("the result file, read and deleted").isEmpty();
+            assertThat(left.map(file -> file.getFileName().toString()))
+                    .as("the run folder and its result file, read and deleted; the engine's jar kept")
+                    .containsExactly(BundledCli.CACHE_DIR);
         }
     }
 
