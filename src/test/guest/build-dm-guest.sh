@@ -71,6 +71,9 @@ debian_sources > "$SOURCES"
 [ -s "$SOURCES" ] || { echo "no Debian $SUITE entry in /etc/apt/sources.list*" >&2; exit 1; }
 echo "== sources:"; cat "$SOURCES"
 
+# No udev runs in the guest: LVM (lvm.conf activation/udev_sync and udev_rules set to 0 below) then
+# makes its device nodes itself instead of waiting for udev's rules to.
+
 # PID 1 of the guest (see the head of this file). Bash, no init system: the guest boots in seconds
 # and does only what run.sh says. The kernel's console is ttyS0, so stdout reaches the host's log.
 cat > "$WORK/init" <<'INIT'
@@ -140,6 +143,9 @@ mmdebstrap --mode=root --variant=essential --format=directory \
     --essential-hook="install -m 755 '$WORK/initramfs-hook' \"\$1/etc/initramfs-tools/hooks/vbtest\"" \
     --customize-hook="install -D -m 755 '$WORK/init' \"\$1/opt/vbtest/init\"" \
     --customize-hook='echo "vbt-dm" > "$1/etc/hostname"' \
+    --customize-hook='sed -i -e "s/^\t# udev_sync = 1$/\tudev_sync = 0/" -e "s/^\t# udev_rules = 1$/\tudev_rules = 0/" \
+        "$1/etc/lvm/lvm.conf" && grep -q "^.udev_sync = 0" "$1/etc/lvm/lvm.conf" \
+        && grep -q "^.udev_rules = 0" "$1/etc/lvm/lvm.conf"' \
     "$SUITE" "$WORK/root" "$SOURCES"
 
 R="$WORK/root"
