@@ -65,11 +65,23 @@ debian_sources() {
 }
 
 t0=$(date +%s.%N)
+STAGE="$OUT.partial.$$"
+# A failed build leaves nothing behind (KEEP_WORK=1 keeps the root tree to look at).
+# (--one-file-system: should mmdebstrap leave its /proc or /dev mounts, rm stays out of them.)
+trap 'rm -rf "$STAGE"; [ "${KEEP_WORK:-0}" = 1 ] || rm -rf --one-file-system "$WORK"' EXIT
 rm -rf "$WORK"; mkdir -p "$WORK" "$(dirname "$OUT")"
 SOURCES="$WORK/sources.list"
 debian_sources > "$SOURCES"
 [ -s "$SOURCES" ] || { echo "no Debian $SUITE entry in /etc/apt/sources.list*" >&2; exit 1; }
 echo "== sources:"; cat "$SOURCES"
+
+# The kernel package's drivers for hardware a QEMU guest without network, sound or display never
+# has: half of the root's size. depmod then forgets them.
+PRUNE_MODULES='for k in "$1"/lib/modules/*; do
+    ( cd "$k/kernel" && rm -rf sound drivers/gpu drivers/media drivers/net drivers/infiniband drivers/iio \
+        drivers/staging drivers/usb drivers/bluetooth net/wireless net/mac80211 net/bluetooth )
+    chroot "$1" depmod "${k##*/}"
+done'
 
 # No udev runs in the guest: LVM (lvm.conf activation/udev_sync and udev_rules set to 0 below) then
 # makes its device nodes itself instead of waiting for udev's rules to.
@@ -132,7 +144,8 @@ cat > "$WORK/initramfs-hook" <<HOOK
 manual_add_modules $ROOT_MODULES
 HOOK
 
-mmdebstrap --mode=root --variant=essential --format=directory \
+# --skip=download/empty keeps the downloaded packages until the last hook has counted them.
+mmdebstrap --mode=root --variant=essential --format=directory --skip=download/empty \
     --aptopt='Apt::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/info/*' \
@@ -143,14 +156,15 @@ mmdebstrap --mode=root --variant=essential --format=directory \
     --essential-hook="install -m 755 '$WORK/initramfs-hook' \"\$1/etc/initramfs-tools/hooks/vbtest\"" \
     --customize-hook="install -D -m 755 '$WORK/init' \"\$1/opt/vbtest/init\"" \
     --customize-hook='echo "vbt-dm" > "$1/etc/hostname"' \
+    --customize-hook="$PRUNE_MODULES" \
     --customize-hook='sed -i -e "s/^\t# udev_sync = 1$/\tudev_sync = 0/" -e "s/^\t# udev_rules = 1$/\tudev_rules = 0/" \
         "$1/etc/lvm/lvm.conf" && grep -q "^.udev_sync = 0" "$1/etc/lvm/lvm.conf" \
         && grep -q "^.udev_rules = 0" "$1/etc/lvm/lvm.conf"' \
+    --customize-hook="cat \"\$1\"/var/cache/apt/archives/*.deb | wc -c > '$WORK/download-bytes'" \
     "$SUITE" "$WORK/root" "$SOURCES"
 
 R="$WORK/root"
 KVER=$(ls "$R/lib/modules")
-STAGE="$OUT.partial.$$"
 rm -rf "$STAGE"; mkdir -p "$STAGE"
 cp "$R/boot/vmlinuz-$KVER" "$STAGE/vmlinuz"
 cp "$R/boot/initrd.img-$KVER" "$STAGE/initrd.img"
@@ -166,6 +180,7 @@ t1=$(date +%s.%N)
     for p in $PACKAGES; do
         echo "package=$p $(chroot "$R" dpkg-query -W -f='${Version}' "$p")"
     done
+    echo "download_bytes=$(cat "$WORK/download-bytes")"
     echo "installed_packages=$(chroot "$R" dpkg-query -W -f='.\n' | wc -l)"
     echo "root_tree_mib=$(du -sm "$R" | cut -f1)"
     echo "root_image_mib=$ROOT_MIB"
@@ -176,6 +191,6 @@ t1=$(date +%s.%N)
     sed 's/^/source=/' "$SOURCES"
     ( cd "$STAGE" && sha256sum vmlinuz initrd.img )
 } > "$STAGE/build-info.txt"
-rm -rf "$OUT"; mv "$STAGE" "$OUT"
+# A build that ran at the same time and finished first wins: its image may be in use already.
+if [ -e "$OUT/build-info.txt" ]; then rm -rf "$STAGE"; else rm -rf "$OUT"; mv "$STAGE" "$OUT"; fi
 cat "$OUT/build-info.txt"
-[ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"

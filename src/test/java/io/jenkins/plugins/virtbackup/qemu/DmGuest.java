@@ -55,6 +55,8 @@ final class DmGuest {
     }
 
     private static Path image;
+    /** A build that failed fails the other tests of this JVM at once, not after a build each. */
+    private static IOException buildFailure;
 
     private DmGuest() {
     }
@@ -67,6 +69,10 @@ final class DmGuest {
         if (image != null) {
             return image;
         }
+        if (buildFailure != null) {
+            throw new IOException("the device-mapper guest did not build (see the first test that failed)",
+                    buildFailure);
+        }
         HostRequirement.requireRoot("the device-mapper guest (mmdebstrap --mode=root, a 9p share as root)");
         HostRequirement.requireCommand("qemu-system-x86_64", "qemu-system-x86");
         HostRequirement.requireCommand("qemu-img", "qemu-utils");
@@ -74,7 +80,15 @@ final class DmGuest {
         if (!Files.exists(out.resolve("build-info.txt"))) {
             HostRequirement.requireCommand("mmdebstrap", "mmdebstrap");
             HostRequirement.requireCommand("mkfs.ext4", "e2fsprogs");
-            build(out);
+            long started = System.nanoTime();
+            try {
+                build(out);
+            } catch (IOException e) {
+                buildFailure = e;
+                throw e;
+            }
+            System.out.printf("built the device-mapper guest %s in %.0f s%n", out,
+                    (System.nanoTime() - started) / 1e9);
         }
         image = out;
         return image;

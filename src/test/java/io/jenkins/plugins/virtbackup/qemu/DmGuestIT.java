@@ -78,7 +78,7 @@ class DmGuestIT {
     @Test
     void aGuestPastItsTimeoutIsKilledAndNothingIsLeft() throws Exception {
         assertThatThrownBy(() -> DmGuest.run("timeout", "echo sleeping; sleep 600\n", Map.of(), 16,
-                Duration.ofSeconds(60), results))
+                Duration.ofSeconds(45), results))
                 .isInstanceOf(TimeoutException.class).hasMessageContaining("did not power off within")
                 .hasMessageContaining("sleeping");
 
