@@ -103,6 +103,8 @@ final class DmGuest {
         builder.environment().put("OUT", out.toString());
         Process build = builder.start();
         if (!build.waitFor(BUILD_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            // The recipe's own children (mmdebstrap, apt, dpkg) first: they would outlive bash.
+            build.descendants().forEach(ProcessHandle::destroyForcibly);
             build.destroyForcibly().waitFor();
             throw new IOException("building the device-mapper guest took over " + BUILD_TIMEOUT + "; log: " + log);
         }
