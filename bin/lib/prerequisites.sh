@@ -8,9 +8,10 @@ VIRT_BACKUP_PACKAGES=(openjdk-17-jdk-headless maven libvirt0 libvirt-clients qem
 # (LinuxFileExtentsTest); strace to see what a run syncs (FsyncTrace); a real
 # browser and its WebDriver for the Jenkins form check (FormsJenkinsIT); xz-utils, unzip, curl and
 # python3 for the Jenkins runtime; jq for the check-backup script of docs/format.md (FormatRecipeTest);
-# nbdkit for an NBD server that answers block status for less than asked (NbdSourceTest).
+# nbdkit for an NBD server that answers block status for less than asked (NbdSourceTest); mmdebstrap
+# to build the guest whose kernel has device-mapper (DmGuestIT, src/test/guest/build-dm-guest.sh).
 VIRT_BACKUP_TEST_PACKAGES=(libvirt-daemon-system qemu-system-x86 util-linux e2fsprogs squashfs-tools strace
-    chromium chromium-driver xz-utils unzip curl python3 jq nbdkit)
+    chromium chromium-driver xz-utils unzip curl python3 jq nbdkit mmdebstrap)
 
 # install_prerequisites PACKAGE...: installs those of the Debian packages that are missing.
 install_prerequisites() {

@@ -1,0 +1,102 @@
+package io.jenkins.plugins.virtbackup.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jenkins.plugins.virtbackup.testing.CliProcess;
+import io.jenkins.plugins.virtbackup.testing.HostRequirement;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The groundwork of the snapshot-dm proof (issue 15): in a guest whose kernel has device-mapper,
+ * real LVM snapshots behave as the mode will rely on, and the packaged command line runs there
+ * against libvirt's test driver with disks on LVM. The checks are made here, on what the guest
+ * recorded ({@code dm-proof.sh}), not by the script alone.
+ */
+class DmGuestIT {
+    @TempDir
+    Path results;
+
+    @Test
+    void lvmSnapshotsAndThePackagedCommandLineWorkInTheGuest() throws Exception {
+        HostRequirement.require(Files.exists(CliProcess.JAR), "no " + CliProcess.JAR + " (mvn package builds it)");
+        DmGuest.Result run = DmGuest.run("proof", resource("dm-proof.sh"),
+                Map.of("virt-backup-cli.jar", CliProcess.JAR), 256, Duration.ofMinutes(8), results);
+        System.out.printf("dm guest: boot %.1f s, whole run %.1f s; %s%n", run.boot().toMillis() / 1e3,
+                run.total().toMillis() / 1e3, run.file("timings.txt").strip().replace('\n', ' '));
+
+        assertThat(run.exitCode()).as("the proof script's exit status; console:%n%s", run.console()).isZero();
+        assertThat(run.file("dm-targets.txt").lines()).anyMatch(line -> line.startsWith("snapshot "));
+
+        // While the snapshot exists: it is a snapshot of images, which is its origin.
+        assertThat(run.file("lvs-with-snapshot.txt").lines())
+                .anyMatch(lv -> lv.matches("images-snap,images,s.*"))
+                .anyMatch(lv -> lv.matches("images,,o.*"));
+        // The origin has both files; the snapshot, mounted read-only, only what was there before it,
+        // with the content of then.
+        assertThat(run.file("origin-files.txt").lines()).contains("before.txt", "after.txt");
+        assertThat(run.file("snapshot-files.txt").lines()).contains("before.txt").doesNotContain("after.txt");
+        assertThat(run.file("snapshot-before.txt")).isEqualTo("written before the snapshot\n");
+        assertThat(run.file("lvs-after.txt").lines()).noneMatch(lv -> lv.startsWith("images-snap,"))
+                .anyMatch(lv -> lv.matches("images,,-.*"));
+
+        // The same jar as on this host, and a complete backup whose disks equal the LVM-held sources.
+        String hostVersion = CliProcess.run(List.of("--version"), Map.of()).text().strip();
+        assertThat(run.file("cli-version.txt").strip()).isEqualTo(hostVersion);
+        assertThat(run.file("result.json")).contains("\"status\": 0").contains("\"domain\": \"web\"");
+        assertThat(run.file("backup-files.txt").lines()).contains("manifest.json", "vda.raw", "vdb.raw");
+        List<String> sums = run.file("sums.txt").lines().toList();
+        assertThat(sums).hasSize(4);
+        assertThat(sum(sums, "backup vda")).isEqualTo(sum(sums, "source vda"));
+        assertThat(sum(sums, "backup vdb")).isEqualTo(sum(sums, "source vdb"));
+        assertThat(sum(sums, "source vda")).isNotEqualTo(sum(sums, "source vdb"));
+    }
+
+    /** The harness reports what the script did, a failure included: not always a success. */
+    @Test
+    void theScriptsOutputAndExitStatusComeBack() throws Exception {
+        DmGuest.Result run = DmGuest.run("status", "echo \"from the guest: $(uname -r)\"\n"
+                + "echo result > /vbt/out/written.txt\nexit 3\n", Map.of(), 16, Duration.ofMinutes(3), results);
+
+        assertThat(run.exitCode()).isEqualTo(3);
+        assertThat(run.file("output.log")).matches("(?s)from the guest: \\d+\\.\\d+\\.\\d+-\\d+-amd64\n");
+        assertThat(run.file("written.txt")).isEqualTo("result\n");
+        assertThat(run.console()).contains("VBT-EXIT 3");
+    }
+
+    /** A guest that does not end in time is killed and everything it used is gone. */
+    @Test
+    void aGuestPastItsTimeoutIsKilledAndNothingIsLeft() throws Exception {
+        assertThatThrownBy(() -> DmGuest.run("timeout", "echo sleeping; sleep 600\n", Map.of(), 16,
+                Duration.ofSeconds(45), results))
+                .isInstanceOf(TimeoutException.class).hasMessageContaining("did not power off within")
+                .hasMessageContaining("sleeping");
+
+        try (Stream<Path> left = Files.list(QemuTestBed.WORK)) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("vbt-dm-timeout-"));
+        }
+        assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse("")))
+                .noneMatch(command -> command.contains("vbt-dm-timeout-"));
+    }
+
+    private static String sum(List<String> sums, String prefix) {
+        return sums.stream().filter(line -> line.startsWith(prefix + " ")).findFirst().orElseThrow()
+                .substring(prefix.length() + 1);
+    }
+
+    private static String resource(String name) throws Exception {
+        try (InputStream in = DmGuestIT.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
