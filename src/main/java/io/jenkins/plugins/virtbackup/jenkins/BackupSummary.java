@@ -23,7 +23,6 @@ public record BackupSummary(String domain, String mode, String level, String bac
                             List<String> files, long bytes, Long downtimeMs, String result, String start,
                             String end) {
 
-    /** The name of a backup directory below {@code DIR/DOMAIN}: the UTC start, made unique by a suffix. */
     /** The one result a manifest can have: the reader refuses any other. */
     private static final String COMPLETE = "complete";
 
