@@ -7,7 +7,6 @@ import java.io.PrintStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -222,10 +221,8 @@ public final class EngineSupervisor {
         try {
             String text = Files.readString(runDir.resolve(fileName), StandardCharsets.US_ASCII).trim();
             return text.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(text));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
         } catch (IOException | NumberFormatException e) {
-            return Optional.empty();  // being written: the next poll reads it
+            return Optional.empty();  // not there yet, or being written: the next poll reads it
         }
     }
 

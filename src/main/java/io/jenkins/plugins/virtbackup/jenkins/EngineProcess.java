@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -89,16 +88,6 @@ final class EngineProcess {
      */
     static <T> Finished<T> finish(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
                                   Launcher launcher, TaskListener listener) throws IOException, InterruptedException {
-        return finish(task, readResult, workspace, env, launcher, listener, runDir -> { });
-    }
-
-    /**
-     * The same, telling {@code started} the run's folder on the node ({@link EngineSupervisor}'s
-     * {@code RUN_DIR}: the engine's log and exit code) before the engine starts.
-     */
-    static <T> Finished<T> finish(EngineTask task, Function<String, T> readResult, FilePath workspace, EnvVars env,
-                                  Launcher launcher, TaskListener listener, Consumer<String> started)
-            throws IOException, InterruptedException {
         List<String> problems = task.problems();
         if (!problems.isEmpty()) {
             throw new AbortException(Messages.EngineProcess_invalid(String.join("; ", problems)));
@@ -110,7 +99,6 @@ final class EngineProcess {
         FilePath temp = tempDir(workspace);
         FilePath jar = installCli(temp, listener);
         FilePath runDir = temp.createTempDir("virt-backup-run", "");
-        started.accept(runDir.getRemote());
         FilePath resultFile = runDir.child(RESULT_FILE);
         List<String> engineArgs = task.cliArguments(resultFile.getRemote());
         listener.getLogger().println(Messages.EngineProcess_starting(jar.getRemote(), String.join(" ", engineArgs),
