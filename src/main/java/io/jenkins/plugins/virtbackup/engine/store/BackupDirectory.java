@@ -232,8 +232,16 @@ public final class BackupDirectory {
             missing.add(0, p);
         }
         for (Path p : missing) {
-            Files.createDirectory(p);
-            created.add(0, p);
+            try {
+                Files.createDirectory(p);
+                created.add(0, p);
+            } catch (FileAlreadyExistsException e) {
+                // A run beside this one (another domain of --all --parallel) made it meanwhile: it is
+                // not ours to remove, and a folder is what we need.
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    throw e;
+                }
+            }
         }
         if (!Files.isDirectory(dir)) {
             throw new FileSystemException(dir.toString(), null, "not a directory");
