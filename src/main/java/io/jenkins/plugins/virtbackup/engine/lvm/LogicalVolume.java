@@ -1,7 +1,5 @@
 package io.jenkins.plugins.virtbackup.engine.lvm;
 
-import java.nio.file.Path;
-
 /**
  * A logical volume as {@code lvs} reports it, with what its volume group has left.
  *
@@ -19,11 +17,6 @@ public record LogicalVolume(String vg, String name, long bytes, String segtype, 
     /** {@code vg/name}, as LVM's commands take it. */
     public String fullName() {
         return vg + "/" + name;
-    }
-
-    /** The device path of volume {@code lvName} in the same group (udev's and LVM's {@code /dev/VG/LV}). */
-    public Path devicePath(String lvName) {
-        return Path.of("/dev", vg, lvName);
     }
 
     /** A thin volume or pool: its snapshots take no size and fill the pool, not the group; not supported. */

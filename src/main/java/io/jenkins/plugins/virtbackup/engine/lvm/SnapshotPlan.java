@@ -29,16 +29,14 @@ public final class SnapshotPlan {
      *
      * @param origin       the volume
      * @param snapshot     the snapshot's name in the same group
+     * @param snapshotDevice the snapshot's device node
      * @param bytes        the snapshot's size: the room for what the guest writes to the origin meanwhile
      * @param fileSystem   the file system on it whose images are copied, or null when the volume is a disk
      * @param mountOptions how its snapshot is mounted (null with no file system)
      * @param mountDir     where its snapshot is mounted (null with no file system)
      */
-    public record Volume(LogicalVolume origin, String snapshot, long bytes, MountedFileSystem fileSystem,
-                        String mountOptions, Path mountDir) {
-        public Path snapshotDevice() {
-            return origin.devicePath(snapshot);
-        }
+    public record Volume(LogicalVolume origin, String snapshot, Path snapshotDevice, long bytes,
+                         MountedFileSystem fileSystem, String mountOptions, Path mountDir) {
     }
 
     private final Map<String, Volume> volumes;
@@ -111,7 +109,8 @@ public final class SnapshotPlan {
         for (LogicalVolume lv : origins.values()) {
             MountedFileSystem fs = fileSystems.get(lv.fullName());
             String snapshot = lv.name() + suffix;
-            volumes.put(lv.fullName(), new Volume(lv, snapshot, sizes.get(lv.fullName()), fs,
+            volumes.put(lv.fullName(), new Volume(lv, snapshot, tools.devicePath(lv.vg(), snapshot),
+                    sizes.get(lv.fullName()), fs,
                     fs == null ? null : ReadOnlyMount.options(fs.fsType()).orElseThrow(),
                     fs == null ? null : mountRoot.resolve(domain + "-" + lv.vg() + "-" + snapshot)));
         }

@@ -18,6 +18,11 @@ public interface VolumeTools {
     /** The mounted file system that holds {@code file}. */
     MountedFileSystem fileSystemOf(Path file) throws IOException;
 
+    /** The device node of volume {@code vg/lv}: {@code /dev/VG/LV}, which LVM makes with or without udev. */
+    default Path devicePath(String vg, String lv) {
+        return Path.of("/dev", vg, lv);
+    }
+
     /** {@code lvcreate -s -L BYTES -n NAME VG/ORIGIN}. */
     void createSnapshot(LogicalVolume origin, String name, long bytes) throws IOException;
 
