@@ -153,7 +153,7 @@ public final class SnapshotDmHold implements GuestHold {
             }
             if (state.isEmpty() || state.get().invalid()) {
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "the snapshot of "
-                        + volume.origin().fullName() + " overflowed during the copy: the guest wrote more than its "
+                        + volume.origin().fullName() + " overflowed before the copy was complete: the guest wrote more than its "
                         + Sizes.human(volume.bytes()) + " meanwhile, so LVM dropped it and the copy is not "
                         + "consistent; the domain runs on, untouched; give the snapshots more room with "
                         + "--snapshot-size", cause);

@@ -135,7 +135,7 @@ class SnapshotDmHoldTest {
             return List.of();
         })).isInstanceOfSatisfying(BackupException.class, e -> {
             assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
-            assertThat(e.getMessage()).contains("the snapshot of vbt/blk overflowed during the copy")
+            assertThat(e.getMessage()).contains("the snapshot of vbt/blk overflowed before the copy was complete")
                     .contains("8.0 MiB").contains("the domain runs on").contains("--snapshot-size");
         });
 
