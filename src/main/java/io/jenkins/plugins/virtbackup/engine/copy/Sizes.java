@@ -35,7 +35,8 @@ public final class Sizes {
         if (!m.matches()) {
             throw new IllegalArgumentException("'" + text + "' is not a size (e.g. 512M, 2G)");
         }
-        int shift = "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+        String unit = m.group(2).toUpperCase(Locale.ROOT);
+        int shift = unit.isEmpty() ? 0 : "KMGT".indexOf(unit) + 1;
         long number = Long.parseLong(m.group(1));
         if (shift > 0 && number > (Long.MAX_VALUE >> (10 * shift))) {
             throw new IllegalArgumentException("'" + text + "' is too large");
