@@ -104,17 +104,23 @@ public final class SnapshotDmHold implements GuestHold {
     @Override
     public List<BackedUpFile> copy(List<Disk> disks, DiskCopy copier) throws BackupException, IOException {
         List<BackedUpFile> files = new ArrayList<>();
+        boolean copied = false;
         try {
             mountFileSystems();
             for (Disk disk : disks) {
                 files.addAll(copier.copy(disk, plan::readFrom));
             }
             refuseOverflowed(null);
+            copied = true;
         } catch (IOException e) {
             refuseOverflowed(e);  // reading an overflowed snapshot fails: say why, not just "I/O error"
             throw e;
         } finally {
-            cleanUp();
+            if (copied) {
+                cleanUp();
+            } else {
+                cleanUpAfterFailure();
+            }
         }
         return files;
     }
@@ -173,10 +179,6 @@ public final class SnapshotDmHold implements GuestHold {
                 left.add(e.getMessage());
             }
         }
-        if (!mounts.isEmpty()) {
-            throw new BackupException(ExitStatus.BACKUP_FAILED, String.join("; ", left)
-                    + "; the snapshots stay until 'virt-backup recover' removes them");
-        }
         removeSnapshots(left);
         if (!left.isEmpty()) {
             throw new BackupException(ExitStatus.BACKUP_FAILED, String.join("; ", left)
@@ -184,10 +186,23 @@ public final class SnapshotDmHold implements GuestHold {
         }
     }
 
+    /** As {@link #cleanUp}, while a failure is on its way out: that failure stays the one reported. */
+    private void cleanUpAfterFailure() {
+        try {
+            cleanUp();
+        } catch (BackupException e) {
+            log.warning(e.getMessage());
+        }
+    }
+
     private void removeSnapshots(List<String> left) {
         for (SnapshotPlan.Volume volume : plan.volumes()) {
             RecoveryJournal.Undo step = snapshots.get(volume.origin().fullName());
             if (step == null) {
+                continue;
+            }
+            if (volume.mountDir() != null && mounts.containsKey(volume.mountDir())) {
+                left.add("snapshot " + volume.snapshotDevice() + " stays: it is still mounted");
                 continue;
             }
             try {

@@ -36,6 +36,8 @@ public final class FakeLvm implements VolumeTools {
     public boolean overflowOnCreate;
     /** A process keeps the mounts open: umount fails, and so does lvremove of a mounted snapshot. */
     public boolean busy;
+    /** Runs after each mount: the domain runs again by then, and may write to the origins. */
+    public Runnable afterMount = () -> { };
 
     public FakeLvm(Path root, Supplier<String> now) {
         this.root = root;
@@ -149,6 +151,7 @@ public final class FakeLvm implements VolumeTools {
         String full = nameOf(device);
         copyTree(snapshotTree(full), dir);
         mounted.add(dir);
+        afterMount.run();
     }
 
     @Override
