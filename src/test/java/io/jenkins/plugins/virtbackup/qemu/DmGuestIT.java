@@ -87,6 +87,8 @@ class DmGuestIT {
                 .containsPattern("copying disk vda from /tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-\\d+/web.raw")
                 .containsPattern("copying disk vdb from /dev/vbt/blk-vbsnap-\\d+");
         String manifest = run.file("manifest.json");
+        System.out.println("dm guest, snapshot-dm: " + manifest.lines().filter(l -> l.contains("downtime"))
+                .map(String::strip).toList());
         assertThat(manifest).contains("\"mode\": \"snapshot-dm\"").contains("\"downtimeMeasuredBy\": \"host\"")
                 .containsPattern("\"downtimeMs\": \\d+");
         assertThat(run.file("backup-files.txt").lines()).contains("manifest.json", "memory.state", "vda.raw",
@@ -94,8 +96,8 @@ class DmGuestIT {
         List<String> sums = run.file("sums.txt").lines().toList();
         assertThat(sum(sums, "backup vda")).isEqualTo(sum(sums, "source vda"));
         assertThat(sum(sums, "backup vdb")).isEqualTo(sum(sums, "source vdb"));
-        assertThat(run.file("lvs-after-backup.txt").lines()).as("no snapshot left").containsExactlyInAnyOrder(
-                "images,,-wi-ao----", "blk,,-wi-a-----");
+        assertThat(run.file("lvs-after-backup.txt").lines()).as("no snapshot left").hasSize(2)
+                .anyMatch(lv -> lv.startsWith("images,,-")).anyMatch(lv -> lv.startsWith("blk,,-"));
         assertThat(run.file("mounts-after-backup.txt")).doesNotContain("vbsnap");
         assertThat(run.file("mount-folders-after-backup.txt")).isBlank();
 
