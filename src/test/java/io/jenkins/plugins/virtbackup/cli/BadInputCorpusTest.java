@@ -91,8 +91,6 @@ class BadInputCorpusTest {
                 "suspend", "-l", "inc", "web");
         expect("level diff, no chain to extend", 8, "cannot back up domain 'web' at level diff", "-c", uri, "-d", r,
                 "-b", "live", "-l", "diff", "web");
-        expect("mode not available yet", 2, "not available in this version", "-c", uri, "-d", r, "-b",
-                "snapshot-dm", "web");
         expect("snapshot size outside snapshot-dm", 2, "--snapshot-size applies to mode snapshot-dm only",
                 "-c", uri, "-d", r, "-b", "suspend", "--snapshot-size", "2G", "web");
         expect("snapshot size not a size", 2, "--snapshot-size: 'lots' is not a size", "-c", uri, "-d", r, "-b",
