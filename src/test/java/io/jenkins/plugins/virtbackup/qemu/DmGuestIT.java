@@ -67,7 +67,8 @@ class DmGuestIT {
      * domain whose disks are an image file on an ext4 LV and an LV; it reads them from snapshots
      * (the mounted snapshot's file system, the snapshot's device), and leaves no snapshot or mount.
      * A snapshot too small for what is written meanwhile fails the backup; a disk off LVM is a
-     * usage error with nothing made.
+     * usage error with nothing made; a run killed mid-copy leaves a snapshot mounted, and
+     * {@code recover} unmounts and removes what it left.
      */
     @Test
     void snapshotDmBacksUpFromRealLvmSnapshots() throws Exception {
@@ -112,6 +113,18 @@ class DmGuestIT {
         assertThat(offLvm).contains("snapshot-dm cannot back up disk vda: /var/tmp/off-lvm.raw is on")
                 .contains("which is not an LVM logical volume");
         assertThat(run.file("lvs-after-off-lvm.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+
+        // Killed mid-copy: its snapshots and its mount outlive it; recover removes them.
+        assertThat(run.file("mounts-after-kill.txt")).as("killed while a snapshot was mounted")
+                .contains("/tmp/vbt-state/dm-mounts/bulk-vbt-images-vbsnap-");
+        assertThat(run.file("lvs-after-kill.txt").lines()).anyMatch(lv -> lv.matches("images-vbsnap-\\d+,images,s.*"))
+                .anyMatch(lv -> lv.matches("bulk-vbsnap-\\d+,bulk,s.*"));
+        String recover = run.file("recover.log");
+        assertThat(run.file("recover.exit").strip()).as("recover:%n%s", recover).isEqualTo("0");
+        assertThat(recover).contains("unmount the snapshot at").contains("remove snapshot vbt/bulk-vbsnap-");
+        assertThat(run.file("mounts-after-recover.txt")).doesNotContain("vbsnap");
+        assertThat(run.file("lvs-after-recover.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+        assertThat(run.file("kill-backups.txt")).as("the unfinished backup is removed").isBlank();
     }
 
     /** The harness reports what the script did, a failure included: not always a success. */

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Runs inside the device-mapper guest (DmGuestIT): the packaged command line backs up a test-driver
 # domain in snapshot-dm mode, its disks an image file on an ext4 LV and an LV itself, on real LVM.
-# Then a snapshot too small for what is written meanwhile, and a disk off LVM. It records what it
-# saw in /vbt/out; the test judges it.
+# Then a snapshot too small for what is written meanwhile, a disk off LVM, and a run killed
+# mid-copy followed by recover. It records what it saw in /vbt/out; the test judges it.
 set -euxo pipefail
 OUT=/vbt/out
 ms() { read -r up _ < /proc/uptime; echo "$up"; }
@@ -84,6 +84,28 @@ truncate -s 4M /var/tmp/off-lvm.raw
 node off /var/tmp/off-lvm.raw /dev/vbt/blk > /tmp/off.xml
 run off-lvm -c test:///tmp/off.xml -d /var/backups/vbt-off off
 lvs_now > "$OUT/lvs-after-off-lvm.txt"
+
+# 4. A run killed (SIGKILL) while it copies from a mounted snapshot; recover removes what it left.
+lvcreate -q -y -L 96M -n bulk vbt
+head -c 64M /dev/urandom | dd of=/dev/vbt/bulk bs=1M conv=notrunc status=none
+node bulk /mnt/images/web.raw /dev/vbt/bulk > /tmp/bulk.xml
+"${CLI[@]}" -c test:///tmp/bulk.xml -d /var/backups/vbt-kill bulk > "$OUT/killed.log" 2>&1 &
+cli=$!
+for _ in $(seq 600); do
+    findmnt -rn -o TARGET | grep -q vbsnap && break
+    sleep 0.1
+done
+kill -9 "$cli"; wait "$cli" 2>/dev/null || true
+lvs_now > "$OUT/lvs-after-kill.txt"
+findmnt -rn -o TARGET > "$OUT/mounts-after-kill.txt"
+set +e
+java -XX:TieredStopAtLevel=1 -jar /vbt/in/virt-backup-cli.jar recover -v -c test:///tmp/bulk.xml \
+    --state-dir /tmp/vbt-state bulk > "$OUT/recover.log" 2>&1
+echo $? > "$OUT/recover.exit"
+set -e
+lvs_now > "$OUT/lvs-after-recover.txt"
+findmnt -rn -o TARGET > "$OUT/mounts-after-recover.txt"
+ls -A /var/backups/vbt-kill/bulk > "$OUT/kill-backups.txt" 2>/dev/null || true
 
 umount /mnt/images
 vgremove -q -f vbt
