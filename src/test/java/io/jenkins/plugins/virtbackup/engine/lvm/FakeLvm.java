@@ -1,10 +1,14 @@
 package io.jenkins.plugins.virtbackup.engine.lvm;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,10 +53,8 @@ public final class FakeLvm implements VolumeTools {
         volumes.put(vg + "/" + name, new LogicalVolume(vg, name, bytes, segtype, "-wi-ao----", vgFree, 4L << 20));
         Path device = devicePath(vg, name);
         Files.createDirectories(device.getParent());
-        try (var file = java.nio.channels.FileChannel.open(device, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            file.truncate(bytes);
-            file.write(java.nio.ByteBuffer.allocate(1), bytes - 1);
+        try (FileChannel file = FileChannel.open(device, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.allocate(1), bytes - 1);  // a sparse file of the volume's size
         }
         return device;
     }
@@ -205,7 +207,7 @@ public final class FakeLvm implements VolumeTools {
             return;
         }
         try (Stream<Path> files = Files.walk(path)) {
-            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(file);
             }
         }
