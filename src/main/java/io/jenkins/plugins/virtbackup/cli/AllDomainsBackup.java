@@ -14,13 +14,14 @@ import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.log.ToolErrorLog;
 import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
-import io.jenkins.plugins.virtbackup.engine.retention.PruneRun;
 import io.jenkins.plugins.virtbackup.engine.restore.RestoreTest;
+import io.jenkins.plugins.virtbackup.engine.retention.PruneRun;
 import io.jenkins.plugins.virtbackup.engine.retention.RetentionPolicy;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.libvirt.QemuNbdWriter;
+import io.jenkins.plugins.virtbackup.lvm.LvmCommands;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.time.ZoneId;
@@ -142,7 +143,7 @@ final class AllDomainsBackup {
             this.request = request;
             this.log = log;
             this.engine = new BackupEngine(hypervisor, log, state, new LinuxFileExtents(),
-                    new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
+                    new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append), new LvmCommands(errors::append));
         }
 
         @Override

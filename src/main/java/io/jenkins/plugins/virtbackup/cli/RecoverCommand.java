@@ -8,6 +8,7 @@ import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.recovery.RecoverRun;
 import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
+import io.jenkins.plugins.virtbackup.lvm.LvmCommands;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +48,9 @@ final class RecoverCommand implements Callable<Integer> {
     public Integer call() {
         try (BackupLog log = new BackupLog(out, verbose, syslog);
              LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { })) {
-            RecoverRun recoverer = new RecoverRun(hypervisor, log, VirtBackupCommand.stateDirectory(stateDir));
+            // No backup root here to keep an error log in: the tools' complaints come back in the messages.
+            RecoverRun recoverer = new RecoverRun(hypervisor, log, VirtBackupCommand.stateDirectory(stateDir),
+                    new LvmCommands((tool, report) -> log.detail(tool + ": " + report.strip())));
             try {
                 if (recoverer.recover(domains).isEmpty()) {
                     log.milestone("nothing to recover");

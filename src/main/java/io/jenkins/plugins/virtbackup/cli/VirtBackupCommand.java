@@ -11,6 +11,7 @@ import io.jenkins.plugins.virtbackup.engine.RunResult;
 import io.jenkins.plugins.virtbackup.engine.ToolVersion;
 import io.jenkins.plugins.virtbackup.engine.batch.BatchResult;
 import io.jenkins.plugins.virtbackup.engine.batch.ExcludePatterns;
+import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
@@ -24,6 +25,7 @@ import io.jenkins.plugins.virtbackup.libvirt.LibvirtHypervisor;
 import io.jenkins.plugins.virtbackup.libvirt.LinuxFileExtents;
 import io.jenkins.plugins.virtbackup.libvirt.NativeSyslog;
 import io.jenkins.plugins.virtbackup.libvirt.QemuNbdWriter;
+import io.jenkins.plugins.virtbackup.lvm.LvmCommands;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -143,6 +145,12 @@ public final class VirtBackupCommand implements Callable<Integer> {
             description = "Where snapshot-libvirt puts its temporary overlays (default: overlays/ in the state "
                     + "directory).")
     Path overlayDir;
+
+    @Option(names = "--snapshot-size", paramLabel = "SIZE",
+            description = "In snapshot-dm mode, the room of each LVM snapshot for what the guest writes during the "
+                    + "copy, e.g. 2G (default: the volume's size, or an equal share of its volume group's free space "
+                    + "when that is less). A snapshot that overflows fails the backup.")
+    String snapshotSize;
 
     @Option(names = {"-v", "--verbose"}, description = "Print every step, not only start, end and problems.")
     boolean verbose;
@@ -274,7 +282,8 @@ public final class VirtBackupCommand implements Callable<Integer> {
             try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, r -> errors.append("libvirt", r))) {
                 log.detail("connected to " + hypervisor.uri());
                 BackupEngine engine = new BackupEngine(hypervisor, log, stateDirectory(stateDir),
-                        new LinuxFileExtents(), new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append));
+                        new LinuxFileExtents(), new QemuNbdWriter(BackupDirectory.FILE_MODE, errors::append),
+                        new LvmCommands(errors::append));
                 whenStopped(engine::cancel);
                 return pruned(engine.run(request), log);
             } catch (HypervisorException e) {
@@ -369,7 +378,28 @@ public final class VirtBackupCommand implements Callable<Integer> {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
-                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel, compress);
+                Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel, compress,
+                snapshotBytes(backupMode));
+    }
+
+    /** {@code --snapshot-size} in bytes, 0 when not given; only snapshot-dm takes snapshots. */
+    private long snapshotBytes(BackupMode backupMode) throws BackupException {
+        if (snapshotSize == null) {
+            return 0;
+        }
+        if (backupMode != BackupMode.SNAPSHOT_DM) {
+            throw new BackupException(ExitStatus.USAGE, "--snapshot-size applies to mode snapshot-dm only (mode is "
+                    + backupMode + ")");
+        }
+        try {
+            long bytes = Sizes.parse(snapshotSize);
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("it must be more than 0");
+            }
+            return bytes;
+        } catch (IllegalArgumentException e) {
+            throw new BackupException(ExitStatus.USAGE, "--snapshot-size: " + e.getMessage());
+        }
     }
 
     /** Either one DOMAIN (and its BLKDEVs) or {@code --all}; {@code --exclude} and {@code --parallel} go with the latter. */

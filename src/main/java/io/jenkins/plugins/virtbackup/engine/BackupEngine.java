@@ -14,6 +14,8 @@ import io.jenkins.plugins.virtbackup.engine.incremental.ChainPlan;
 import io.jenkins.plugins.virtbackup.engine.incremental.ChainPlanner;
 import io.jenkins.plugins.virtbackup.engine.incremental.Checkpoints;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.lvm.SnapshotPlan;
+import io.jenkins.plugins.virtbackup.engine.lvm.VolumeTools;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.modes.Downtime;
 import io.jenkins.plugins.virtbackup.engine.modes.FileSystemFreeze;
@@ -21,6 +23,7 @@ import io.jenkins.plugins.virtbackup.engine.modes.GuestHold;
 import io.jenkins.plugins.virtbackup.engine.modes.HypervisorAccess;
 import io.jenkins.plugins.virtbackup.engine.modes.LiveHold;
 import io.jenkins.plugins.virtbackup.engine.modes.ShutdownHold;
+import io.jenkins.plugins.virtbackup.engine.modes.SnapshotDmHold;
 import io.jenkins.plugins.virtbackup.engine.modes.SnapshotLibvirtHold;
 import io.jenkins.plugins.virtbackup.engine.modes.SuspendHold;
 import io.jenkins.plugins.virtbackup.engine.recovery.DomainLock;
@@ -62,6 +65,8 @@ public final class BackupEngine {
     public static final String RUN_LOG_FILE = "virt-backup.log";
     /** The default folder, in the state directory, of snapshot-libvirt's temporary overlays. */
     public static final String OVERLAY_FOLDER = "overlays";
+    /** The folder, in the state directory, where snapshot-dm mounts its snapshots' file systems. */
+    public static final String MOUNT_FOLDER = "dm-mounts";
 
     private final Hypervisor hypervisor;
     private final BackupLog log;
@@ -69,6 +74,7 @@ public final class BackupEngine {
     private final DiskCopier copier;
     private final ChainCopy chainCopy;
     private final Qcow2Writer qcow2Writer;
+    private final VolumeTools volumes;
     private volatile boolean cancelled;
     /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
     private GuestHold activeHold;
@@ -80,7 +86,14 @@ public final class BackupEngine {
      */
     public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state, FileExtents extents,
                         Qcow2Writer qcow2Writer) {
+        this(hypervisor, log, state, extents, qcow2Writer, VolumeTools.ABSENT);
+    }
+
+    /** @param volumes the host's LVM and mount table, for {@code snapshot-dm} */
+    public BackupEngine(Hypervisor hypervisor, BackupLog log, StateDirectory state, FileExtents extents,
+                        Qcow2Writer qcow2Writer, VolumeTools volumes) {
         this.hypervisor = hypervisor;
+        this.volumes = volumes;
         this.qcow2Writer = qcow2Writer;
         this.log = log;
         this.state = state;
@@ -145,7 +158,7 @@ public final class BackupEngine {
             RecoveryJournal journal = openJournal(name);
             if (!journal.isEmpty()) {
                 log.warning("an earlier run on domain '" + name + "' did not finish: recovering first");
-                new JournalReplay(hypervisor, log).finish(journal);
+                new JournalReplay(hypervisor, log, volumes).finish(journal);
             }
             return backUpLocked(request, start, journal);
         }
@@ -166,6 +179,8 @@ public final class BackupEngine {
         boolean pulls = request.mode() == BackupMode.LIVE && found.isActive();
         Map<String, Long> capacities = pulls ? capacities(vm, selection, name) : Map.of();
         ChainPlan plan = planLevel(request, found, vm, selection, capacities);
+        SnapshotPlan snapshots = request.mode() == BackupMode.SNAPSHOT_DM && found.isActive()
+                ? snapshotPlan(request, selection, chains) : null;
 
         log.milestone("backup of domain '" + name + "' started: mode " + request.mode()
                 + (pulls ? ", level " + plan.level() : "") + (request.compress() ? ", compressed" : "")
@@ -179,7 +194,8 @@ public final class BackupEngine {
             journal.startedBackup(directory.partialPath());
             log.recordTo(directory.file(RUN_LOG_FILE));
             boolean savesMemory = found.isActive()
-                    && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT);
+                    && (request.mode() == BackupMode.SUSPEND || request.mode() == BackupMode.SNAPSHOT_LIBVIRT
+                    || request.mode() == BackupMode.SNAPSHOT_DM);
             directory.requireSpace(estimateBytes(vm, selection, chains, savesMemory, name));
             Path overlayDir = overlayDir(request);
             Path scratchFolder = state.scratchFolder(hypervisor.uri(), name);
@@ -192,7 +208,7 @@ public final class BackupEngine {
             files.add(writeDefinition(vm, name, directory));
             Qcow2Writer writer = request.compress() ? qcow2Writer.compressed() : qcow2Writer;
             hold = pulls ? liveHold(vm, name, plan, selection, capacities, scratchFolder, directory, writer, journal)
-                    : holdFor(request, vm, found, directory, selection, chains, overlayDir, journal);
+                    : holdFor(request, vm, found, directory, selection, chains, overlayDir, snapshots, journal);
             ChainCopy diskCopy = request.compress() ? new ChainCopy(copier, log, writer) : chainCopy;
             Downtime downtime = copyWhileHeld(hold, selection, chains, diskCopy, directory, files, found.isActive(),
                     quiesce(request, found) ? vm : null, journal);
@@ -315,6 +331,21 @@ public final class BackupEngine {
         return chains;
     }
 
+    /**
+     * snapshot-dm's volumes, sizes and mount folders, found before the domain is touched: disks off
+     * LVM, thin volumes, a group without room are usage errors with nothing changed.
+     */
+    private SnapshotPlan snapshotPlan(BackupRequest request, DiskSelection selection, Map<String, BackingChain> chains)
+            throws BackupException {
+        if (request.compress() && chains.values().stream().anyMatch(BackingChain::hasBacking)) {
+            throw new BackupException(ExitStatus.USAGE, "snapshot-dm cannot compress disks with backing images "
+                    + "(QEMU would read the images below from the live volume, not the snapshot); leave out --compress");
+        }
+        String suffix = "-vbsnap-" + Instant.now().getEpochSecond();
+        return SnapshotPlan.of(request.domain(), selection.toCopy(), chains, volumes, request.snapshotBytes(), suffix,
+                state.root().resolve(MOUNT_FOLDER));
+    }
+
     private Path overlayDir(BackupRequest request) {
         return request.overlayDir() != null ? request.overlayDir() : state.root().resolve(OVERLAY_FOLDER);
     }
@@ -353,7 +384,7 @@ public final class BackupEngine {
 
     private GuestHold holdFor(BackupRequest request, VirtualMachine vm, DomainState found, BackupDirectory directory,
                               DiskSelection selection, Map<String, BackingChain> chains, Path overlayDir,
-                              RecoveryJournal journal) {
+                              SnapshotPlan snapshots, RecoveryJournal journal) {
         if (!found.isActive()) {
             return GuestHold.NONE;
         }
@@ -362,6 +393,9 @@ public final class BackupEngine {
             case SHUTDOWN:
                 return new ShutdownHold(vm, name, request.shutdownTimeout(), request.forceOff(), log, journal,
                         () -> cancelled);
+            case SNAPSHOT_DM:
+                return new SnapshotDmHold(new SuspendHold(hypervisor, vm, name, directory.file(MEMORY_FILE),
+                        found == DomainState.PAUSED, log, journal), snapshots, volumes, name, log, journal);
             case SNAPSHOT_LIBVIRT:
                 return new SnapshotLibvirtHold(vm, name, selection.toCopy(), chains, overlayDir,
                         directory.file(MEMORY_FILE), log, journal);
@@ -461,7 +495,7 @@ public final class BackupEngine {
         try {
             holdQuiesced(hold, quiesced, journal);
             files.addAll(hold.copy(selection.toCopy(),
-                    disk -> diskCopy.copy(disk, chains.get(disk.target()), directory)));
+                    (disk, readFrom) -> diskCopy.copy(disk, chains.get(disk.target()), directory, readFrom)));
         } catch (BackupException | IOException | RuntimeException e) {
             failure = e;
         } finally {

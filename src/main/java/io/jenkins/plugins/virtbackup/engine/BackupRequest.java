@@ -23,15 +23,31 @@ import java.util.List;
  * @param level           full, or only what changed since a parent backup ({@code --level})
  * @param compress        write every disk image as a qcow2 whose data clusters are zstd-compressed
  *                        ({@code --compress}); the definition and the RAM state stay as they are
+ * @param snapshotBytes   the size of each LVM snapshot in {@code snapshot-dm} mode ({@code --snapshot-size});
+ *                        0 for the default, drawn from the volume group's free space
  */
 public record BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
                             Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
-                            boolean readBack, BackupLevel level, boolean compress) {
+                            boolean readBack, BackupLevel level, boolean compress, long snapshotBytes) {
 
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(300);
 
     public BackupRequest {
         disks = List.copyOf(disks);
+    }
+
+    /** With the default snapshot size. */
+    public BackupRequest(String domain, List<String> disks, BackupMode mode, Path backupRoot,
+                         Duration shutdownTimeout, boolean forceOff, boolean quiesce, Path overlayDir,
+                         boolean readBack, BackupLevel level, boolean compress) {
+        this(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir, readBack, level, compress,
+                0);
+    }
+
+    /** The same request with snapshots of {@code bytes} each (0: the default). */
+    public BackupRequest withSnapshotSize(long bytes) {
+        return new BackupRequest(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir,
+                readBack, level, compress, bytes);
     }
 
     /** An uncompressed backup. */
@@ -52,19 +68,19 @@ public record BackupRequest(String domain, List<String> disks, BackupMode mode, 
     /** The same request at another level. */
     public BackupRequest withLevel(BackupLevel newLevel) {
         return new BackupRequest(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir,
-                readBack, newLevel, compress);
+                readBack, newLevel, compress, snapshotBytes);
     }
 
     /** The same request, compressed or not. */
     public BackupRequest withCompression(boolean compressed) {
         return new BackupRequest(domain, disks, mode, backupRoot, shutdownTimeout, forceOff, quiesce, overlayDir,
-                readBack, level, compressed);
+                readBack, level, compressed, snapshotBytes);
     }
 
     /** The same request for another domain, every disk of it ({@code --all} asks this of each domain). */
     public BackupRequest forDomain(String otherDomain) {
         return new BackupRequest(otherDomain, List.of(), mode, backupRoot, shutdownTimeout, forceOff, quiesce,
-                overlayDir, readBack, level, compress);
+                overlayDir, readBack, level, compress, snapshotBytes);
     }
 
     /** A request without read-back. */

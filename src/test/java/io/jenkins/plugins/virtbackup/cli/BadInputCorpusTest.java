@@ -91,8 +91,12 @@ class BadInputCorpusTest {
                 "suspend", "-l", "inc", "web");
         expect("level diff, no chain to extend", 8, "cannot back up domain 'web' at level diff", "-c", uri, "-d", r,
                 "-b", "live", "-l", "diff", "web");
-        expect("mode not available yet", 2, "not available in this version", "-c", uri, "-d", r, "-b",
-                "snapshot-dm", "web");
+        expect("snapshot size outside snapshot-dm", 2, "--snapshot-size applies to mode snapshot-dm only",
+                "-c", uri, "-d", r, "-b", "suspend", "--snapshot-size", "2G", "web");
+        expect("snapshot size not a size", 2, "--snapshot-size: 'lots' is not a size", "-c", uri, "-d", r, "-b",
+                "snapshot-dm", "--snapshot-size", "lots", "web");
+        expect("snapshot size zero", 2, "--snapshot-size: it must be more than 0", "-c", uri, "-d", r, "-b",
+                "snapshot-dm", "--snapshot-size", "0M", "web");
         expect("cdrom requested", 2, "it is a cdrom", "-c", uri, "-d", r, "web", "hdc");
         expect("network disk requested", 2, "of type 'network'", "-c", uri, "-d", r, "web", "vdc");
         expect("transient domain, shutdown mode", 1, "transient", "-c", uri, "-d", r, "-b", "shutdown", "transient");

@@ -64,14 +64,6 @@ class BadInputOnTestDriverTest {
     }
 
     @Test
-    void aModeNotAvailableYetIsRefusedBeforeAnythingHappens() throws Exception {
-        assertFails(request("web", BackupMode.SNAPSHOT_DM, bed.backups), ExitStatus.USAGE,
-                "not available in this version");
-        assertThat(bed.backups).doesNotExist();
-        assertThat(bed.state("web")).isEqualTo(DomainState.RUNNING);
-    }
-
-    @Test
     void liveModesTheHypervisorCannotDoFailCleanly() throws Exception {
         // The test driver has neither external snapshots nor backup jobs: a real refusal by libvirt.
         assertFails(request("web", BackupMode.SNAPSHOT_LIBVIRT, bed.backups), ExitStatus.BACKUP_FAILED,

@@ -62,6 +62,71 @@ class DmGuestIT {
         assertThat(sum(sums, "source vda")).isNotEqualTo(sum(sums, "source vdb"));
     }
 
+    /**
+     * snapshot-dm on real LVM (issue 15): the packaged command line backs up a running test-driver
+     * domain whose disks are an image file on an ext4 LV and an LV; it reads them from snapshots
+     * (the mounted snapshot's file system, the snapshot's device), and leaves no snapshot or mount.
+     * A snapshot too small for what is written meanwhile fails the backup; a disk off LVM is a
+     * usage error with nothing made; a run killed mid-copy leaves a snapshot mounted, and
+     * {@code recover} unmounts and removes what it left.
+     */
+    @Test
+    void snapshotDmBacksUpFromRealLvmSnapshots() throws Exception {
+        HostRequirement.require(Files.exists(CliProcess.JAR), "no " + CliProcess.JAR + " (mvn package builds it)");
+        DmGuest.Result run = DmGuest.run("snapshot", resource("dm-snapshot-proof.sh"),
+                Map.of("virt-backup-cli.jar", CliProcess.JAR), 256, Duration.ofMinutes(8), results);
+        System.out.printf("dm guest, snapshot-dm: boot %.1f s, whole run %.1f s; %s%n", run.boot().toMillis() / 1e3,
+                run.total().toMillis() / 1e3, run.file("timings.txt").strip().replace('\n', ' '));
+        assertThat(run.exitCode()).as("the proof script's exit status; console:%n%s", run.console()).isZero();
+
+        String log = run.file("backup.log");
+        assertThat(run.file("backup.exit").strip()).as("the backup's output:%n%s", log).isEqualTo("0");
+        assertThat(log).containsPattern("creating snapshot vbt/images-vbsnap-\\d+ of vbt/images")
+                .containsPattern("creating snapshot vbt/blk-vbsnap-\\d+ of vbt/blk")
+                .containsPattern("mounting snapshot /dev/vbt/images-vbsnap-\\d+ read-only at "
+                        + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,noload\\)")
+                .containsPattern("copying disk vda from /tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-\\d+/web.raw")
+                .containsPattern("copying disk vdb from /dev/vbt/blk-vbsnap-\\d+");
+        String manifest = run.file("manifest.json");
+        System.out.println("dm guest, snapshot-dm: " + manifest.lines().filter(l -> l.contains("downtime"))
+                .map(String::strip).toList());
+        assertThat(manifest).contains("\"mode\": \"snapshot-dm\"").contains("\"downtimeMeasuredBy\": \"host\"")
+                .containsPattern("\"downtimeMs\": \\d+");
+        assertThat(run.file("backup-files.txt").lines()).contains("manifest.json", "memory.state", "vda.raw",
+                "vdb.raw");
+        List<String> sums = run.file("sums.txt").lines().toList();
+        assertThat(sum(sums, "backup vda")).isEqualTo(sum(sums, "source vda"));
+        assertThat(sum(sums, "backup vdb")).isEqualTo(sum(sums, "source vdb"));
+        assertThat(run.file("lvs-after-backup.txt").lines()).as("no snapshot left").hasSize(2)
+                .anyMatch(lv -> lv.startsWith("images,,-")).anyMatch(lv -> lv.startsWith("blk,,-"));
+        assertThat(run.file("mounts-after-backup.txt")).doesNotContain("vbsnap");
+        assertThat(run.file("mount-folders-after-backup.txt")).isBlank();
+
+        String overflow = run.file("overflow.log");
+        assertThat(run.file("overflow.exit").strip()).as("the overflowing run:%n%s", overflow).isEqualTo("1");
+        assertThat(overflow).contains("the snapshot of vbt/blk overflowed").contains("--snapshot-size");
+        assertThat(run.file("lvs-after-overflow.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+        assertThat(run.file("overflow-backups.txt")).as("no backup kept").isBlank();
+
+        String offLvm = run.file("off-lvm.log");
+        assertThat(run.file("off-lvm.exit").strip()).as("the off-LVM run:%n%s", offLvm).isEqualTo("2");
+        assertThat(offLvm).contains("snapshot-dm cannot back up disk vda: /var/tmp/off-lvm.raw is on")
+                .contains("which is not an LVM logical volume");
+        assertThat(run.file("lvs-after-off-lvm.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+
+        // Killed mid-copy: its snapshots and its mount outlive it; recover removes them.
+        assertThat(run.file("mounts-after-kill.txt")).as("killed while a snapshot was mounted")
+                .contains("/tmp/vbt-state/dm-mounts/bulk-vbt-images-vbsnap-");
+        assertThat(run.file("lvs-after-kill.txt").lines()).anyMatch(lv -> lv.matches("images-vbsnap-\\d+,images,s.*"))
+                .anyMatch(lv -> lv.matches("bulk-vbsnap-\\d+,bulk,s.*"));
+        String recover = run.file("recover.log");
+        assertThat(run.file("recover.exit").strip()).as("recover:%n%s", recover).isEqualTo("0");
+        assertThat(recover).contains("unmount the snapshot at").contains("remove snapshot vbt/bulk-vbsnap-");
+        assertThat(run.file("mounts-after-recover.txt")).doesNotContain("vbsnap");
+        assertThat(run.file("lvs-after-recover.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+        assertThat(run.file("kill-backups.txt")).as("the unfinished backup is removed").isBlank();
+    }
+
     /** The harness reports what the script did, a failure included: not always a success. */
     @Test
     void theScriptsOutputAndExitStatusComeBack() throws Exception {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * Copies a disk's whole image chain into a backup, so that the backup stands alone: the top image
@@ -50,8 +51,19 @@ public final class ChainCopy {
     }
 
     public List<BackedUpFile> copy(Disk disk, BackingChain chain, BackupDirectory directory) throws IOException {
+        return copy(disk, chain, directory, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #copy(Disk, BackingChain, BackupDirectory)}, reading each image from
+     * {@code readFrom(image)} (a snapshot of it), while the manifest names the image itself.
+     * Compressed, QEMU opens the image and follows its header to the images below: there every
+     * image must be read where it is.
+     */
+    public List<BackedUpFile> copy(Disk disk, BackingChain chain, BackupDirectory directory,
+                                   UnaryOperator<Path> readFrom) throws IOException {
         if (compressor != null) {
-            return copyCompressed(disk, chain, directory);
+            return copyCompressed(disk, chain, directory, readFrom);
         }
         List<BackedUpFile> files = new ArrayList<>();
         List<BackingChain.Image> images = chain.images();
@@ -60,20 +72,20 @@ public final class ChainCopy {
             String name = fileName(disk.target(), level, image.format());
             String below = level + 1 < images.size()
                     ? fileName(disk.target(), level + 1, images.get(level + 1).format()) : null;
-            files.add(copyImage(disk, image, name, below, level, directory));
+            files.add(copyImage(disk, image, readFrom.apply(image.path()), name, below, level, directory));
         }
         return files;
     }
 
-    private BackedUpFile copyImage(Disk disk, BackingChain.Image image, String name, String below, int level,
-                                   BackupDirectory directory) throws IOException {
+    private BackedUpFile copyImage(Disk disk, BackingChain.Image image, Path source, String name, String below,
+                                   int level, BackupDirectory directory) throws IOException {
         Path target = directory.file(name);
         String what = level == 0 ? "disk " + disk.target() : "disk " + disk.target() + " backing image " + level;
-        log.detail("copying " + what + " from " + image.path() + " to " + target
+        log.detail("copying " + what + " from " + source + " to " + target
                 + (below == null ? "" : " (backing file renamed to " + below + ")"));
-        ChunkPipeline.FirstChunk rename = below == null ? null : renameBacking(image.path(), below);
+        ChunkPipeline.FirstChunk rename = below == null ? null : renameBacking(source, below);
         long started = System.nanoTime();
-        FileDigest digest = copier.copy(image.path(), target, new Progress(log, what), rename);
+        FileDigest digest = copier.copy(source, target, new Progress(log, what), rename);
         double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
         log.detail(String.format(Locale.ROOT, "copied %s: %s in %.1f s (%.0f MiB/s), %d of %d chunks hold data",
                 what, Sizes.human(digest.size()), seconds, digest.size() / seconds / (1 << 20),
@@ -83,27 +95,32 @@ public final class ChainCopy {
     }
 
     /** Each image as a compressed qcow2 over the copy below it, the bottom one first; listed top first. */
-    private List<BackedUpFile> copyCompressed(Disk disk, BackingChain chain, BackupDirectory directory)
-            throws IOException {
+    private List<BackedUpFile> copyCompressed(Disk disk, BackingChain chain, BackupDirectory directory,
+                                              UnaryOperator<Path> readFrom) throws IOException {
         List<BackedUpFile> files = new ArrayList<>();
         List<BackingChain.Image> images = chain.images();
+        if (chain.hasBacking() && images.stream().anyMatch(i -> !readFrom.apply(i.path()).equals(i.path()))) {
+            throw new IOException("a compressed copy of disk " + disk.target() + " would read its backing images "
+                    + "where they are, not from their snapshots");
+        }
         for (int level = images.size() - 1; level >= 0; level--) {
             String name = fileName(disk.target(), level, "qcow2");
             String below = level + 1 < images.size() ? fileName(disk.target(), level + 1, "qcow2") : null;
-            files.add(0, compressImage(disk, images.get(level), name, below, level, directory));
+            files.add(0, compressImage(disk, images.get(level), readFrom.apply(images.get(level).path()), name, below,
+                    level, directory));
         }
         return files;
     }
 
-    private BackedUpFile compressImage(Disk disk, BackingChain.Image image, String name, String below, int level,
-                                       BackupDirectory directory) throws IOException {
+    private BackedUpFile compressImage(Disk disk, BackingChain.Image image, Path source, String name, String below,
+                                       int level, BackupDirectory directory) throws IOException {
         Path target = directory.file(name);
         String what = level == 0 ? "disk " + disk.target() : "disk " + disk.target() + " backing image " + level;
-        log.detail("copying " + what + " from " + image.path() + " to " + target + ", " + compressor.compression()
+        log.detail("copying " + what + " from " + source + " to " + target + ", " + compressor.compression()
                 + "-compressed" + (below == null ? "" : " over " + below));
         Progress progress = new Progress(log, what);
         long started = System.nanoTime();
-        compressor.copyImage(image.path(), image.format(), target, below, copier.cancelled(),
+        compressor.copyImage(source, image.format(), target, below, copier.cancelled(),
                 percent -> progress.update(percent, 100));
         progress.done();
         FileDigest digest = copier.index(target);

@@ -9,7 +9,7 @@ public enum BackupMode {
     SHUTDOWN("shutdown", true),
     SUSPEND("suspend", true),
     SNAPSHOT_LIBVIRT("snapshot-libvirt", true),
-    SNAPSHOT_DM("snapshot-dm", false),
+    SNAPSHOT_DM("snapshot-dm", true),
     /** libvirt's backup API in pull mode, with checkpoints: disks only, no overlay in the definition; levels. */
     LIVE("live", true);
 

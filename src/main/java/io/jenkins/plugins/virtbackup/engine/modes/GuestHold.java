@@ -4,9 +4,11 @@ import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.Disk;
 import io.jenkins.plugins.virtbackup.engine.store.BackedUpFile;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * How a domain's disks are made stable to copy, and how the domain is put back afterwards.
@@ -52,7 +54,15 @@ public interface GuestHold {
     /** Copies one disk's image chain into the backup: its top image first, then those below it. */
     @FunctionalInterface
     interface DiskCopy {
-        List<BackedUpFile> copy(Disk disk) throws IOException;
+        /**
+         * @param readFrom where each image of the chain is read from: itself, or its stable copy
+         *                 (snapshot-dm reads them from LVM snapshots); the manifest names the image itself
+         */
+        List<BackedUpFile> copy(Disk disk, UnaryOperator<Path> readFrom) throws IOException;
+
+        default List<BackedUpFile> copy(Disk disk) throws IOException {
+            return copy(disk, UnaryOperator.identity());
+        }
     }
 
     /** A domain that is shut off needs no holding. */

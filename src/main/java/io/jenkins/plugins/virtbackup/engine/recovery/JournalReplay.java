@@ -8,9 +8,11 @@ import io.jenkins.plugins.virtbackup.engine.HypervisorException;
 import io.jenkins.plugins.virtbackup.engine.VirtualMachine;
 import io.jenkins.plugins.virtbackup.engine.image.FileIdentity;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.lvm.VolumeTools;
 import io.jenkins.plugins.virtbackup.engine.modes.FileSystemFreeze;
 import io.jenkins.plugins.virtbackup.engine.modes.OverlayMerge;
 import io.jenkins.plugins.virtbackup.engine.modes.ShutdownHold;
+import io.jenkins.plugins.virtbackup.engine.modes.SnapshotDmHold;
 import io.jenkins.plugins.virtbackup.engine.modes.SnapshotLibvirtHold;
 import io.jenkins.plugins.virtbackup.engine.modes.SuspendHold;
 import io.jenkins.plugins.virtbackup.engine.store.BackupDirectory;
@@ -34,10 +36,17 @@ public final class JournalReplay {
 
     private final Hypervisor hypervisor;
     private final BackupLog log;
+    private final VolumeTools volumes;
 
     public JournalReplay(Hypervisor hypervisor, BackupLog log) {
+        this(hypervisor, log, VolumeTools.ABSENT);
+    }
+
+    /** @param volumes the host's LVM and mount table, for what snapshot-dm left */
+    public JournalReplay(Hypervisor hypervisor, BackupLog log, VolumeTools volumes) {
         this.hypervisor = hypervisor;
         this.log = log;
+        this.volumes = volumes;
     }
 
     /**
@@ -107,6 +116,8 @@ public final class JournalReplay {
             case RecoveryJournal.Undo.THAW -> thaw(name);
             case RecoveryJournal.Undo.DELETE_CHECKPOINT -> deleteCheckpoint(name, step.detail("checkpoint"));
             case RecoveryJournal.Undo.REMOVE_SCRATCH -> removeScratch(Path.of(step.detail("folder")));
+            case RecoveryJournal.Undo.UNMOUNT -> SnapshotDmHold.unmount(volumes, Path.of(step.detail("dir")));
+            case RecoveryJournal.Undo.REMOVE_SNAPSHOT -> removeSnapshot(step);
             default -> throw new IOException("unknown step '" + step.action() + "' in the journal");
         }
     }
@@ -236,6 +247,24 @@ public final class JournalReplay {
     }
 
     /** An inactive domain, or one on a driver without jobs (the test driver), has none running. */
+    /**
+     * Removes the dead run's snapshot, if it is still there and still a snapshot of the volume the
+     * journal names: a volume of that name that is anything else is not ours to remove.
+     */
+    private void removeSnapshot(RecoveryJournal.Undo step) throws IOException, RefusedStep {
+        String vg = step.detail("vg");
+        String lv = step.detail("lv");
+        Optional<VolumeTools.SnapshotState> state = volumes.snapshotState(vg, lv);
+        if (state.isEmpty()) {
+            return;
+        }
+        if (!state.get().origin().equals(step.detail("origin"))) {
+            throw new RefusedStep("logical volume " + vg + "/" + lv + " is not a snapshot of " + step.detail("origin")
+                    + " (its origin is '" + state.get().origin() + "'): not removing it");
+        }
+        SnapshotDmHold.removeSnapshot(volumes, vg, lv, log);
+    }
+
     private static boolean hasJob(VirtualMachine vm) throws HypervisorException {
         try {
             return vm.state().isActive() && vm.currentJob().active();
@@ -291,6 +320,9 @@ public final class JournalReplay {
             case RecoveryJournal.Undo.DELETE_CHECKPOINT -> "delete checkpoint " + step.detail("checkpoint")
                     + " of a backup that never completed";
             case RecoveryJournal.Undo.REMOVE_SCRATCH -> "remove the scratch files in " + step.detail("folder");
+            case RecoveryJournal.Undo.UNMOUNT -> "unmount the snapshot at " + step.detail("dir");
+            case RecoveryJournal.Undo.REMOVE_SNAPSHOT -> "remove snapshot " + step.detail("vg") + "/"
+                    + step.detail("lv") + " of " + step.detail("origin");
             default -> step.action();
         };
     }

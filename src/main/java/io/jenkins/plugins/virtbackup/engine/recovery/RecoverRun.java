@@ -4,6 +4,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.lvm.VolumeTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +17,18 @@ public final class RecoverRun {
     private final Hypervisor hypervisor;
     private final BackupLog log;
     private final StateDirectory state;
+    private final VolumeTools volumes;
 
     public RecoverRun(Hypervisor hypervisor, BackupLog log, StateDirectory state) {
+        this(hypervisor, log, state, VolumeTools.ABSENT);
+    }
+
+    /** @param volumes the host's LVM and mount table, for what snapshot-dm left */
+    public RecoverRun(Hypervisor hypervisor, BackupLog log, StateDirectory state, VolumeTools volumes) {
         this.hypervisor = hypervisor;
         this.log = log;
         this.state = state;
+        this.volumes = volumes;
     }
 
     /**
@@ -56,7 +64,7 @@ public final class RecoverRun {
                 log.detail("domain '" + name + "': nothing to recover");
                 return false;
             }
-            new JournalReplay(hypervisor, log).finish(journal);
+            new JournalReplay(hypervisor, log, volumes).finish(journal);
             log.milestone("domain '" + name + "' recovered: it is as it was before the interrupted run");
             return true;
         }

@@ -37,6 +37,10 @@ public final class RecoveryJournal {
         public static final String DELETE_CHECKPOINT = "delete-checkpoint";
         /** The scratch files of a pull backup job: detail {@code folder}, which holds only them. */
         public static final String REMOVE_SCRATCH = "remove-scratch";
+        /** snapshot-dm's LVM snapshot: details {@code vg}, {@code lv} (the snapshot), {@code origin}. */
+        public static final String REMOVE_SNAPSHOT = "remove-snapshot";
+        /** snapshot-dm's read-only mount of a snapshot: detail {@code dir}, a folder made for it alone. */
+        public static final String UNMOUNT = "unmount";
 
         public Undo {
             details = Map.copyOf(details);

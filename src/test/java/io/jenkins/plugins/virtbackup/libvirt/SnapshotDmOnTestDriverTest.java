@@ -1,0 +1,117 @@
+package io.jenkins.plugins.virtbackup.libvirt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode;
+import io.jenkins.plugins.virtbackup.demo.TestDriverNode.RunState;
+import io.jenkins.plugins.virtbackup.engine.BackupException;
+import io.jenkins.plugins.virtbackup.engine.BackupRequest;
+import io.jenkins.plugins.virtbackup.engine.DomainState;
+import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
+import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
+import io.jenkins.plugins.virtbackup.engine.lvm.FakeLvm;
+import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
+import io.jenkins.plugins.virtbackup.engine.recovery.RecoveryJournal;
+import io.jenkins.plugins.virtbackup.engine.recovery.StateDirectory;
+import io.jenkins.plugins.virtbackup.engine.store.Manifest;
+import io.jenkins.plugins.virtbackup.testing.TestEngines;
+import io.jenkins.plugins.virtbackup.testing.Trees;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A whole snapshot-dm run through the engine on libvirt's test driver (a real save and restore),
+ * with LVM played by files ({@link FakeLvm}; the real commands run in the device-mapper guest).
+ * What the domain writes after it runs again is not in the backup.
+ */
+class SnapshotDmOnTestDriverTest {
+    private static final long MIB = 1 << 20;
+    @TempDir
+    Path dir;
+
+    @Test
+    void copiesFromTheSnapshotsWithTheRamAndLeavesNothing() throws Exception {
+        FakeLvm lvm = new FakeLvm(dir.resolve("host"), () -> "?");
+        Path mount = lvm.fileSystem("vbt", "images", "ext4");
+        Path image = new TestDriverNode(mount).rawImage("web.raw", 8 * MIB, (int) MIB, 5);
+        Path blk = lvm.volume("vbt", "blk", 4 * MIB, "linear");
+        Files.write(blk, new byte[] {7, 7, 7}, StandardOpenOption.WRITE);
+        String imageBefore = Trees.sha256(image);
+        String blkBefore = Trees.sha256(blk);
+        lvm.afterMount = () -> overwrite(image, blk);
+        String uri = new TestDriverNode(dir.resolve("node")).domain("web", RunState.RUNNING, true,
+                TestDriverNode.fileDisk("vda", image, "raw"), TestDriverNode.blockDisk("vdb", blk)).write();
+
+        Manifest manifest;
+        try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
+             BackupLog log = quietLog()) {
+            StateDirectory state = new StateDirectory(dir.resolve("state"));
+            manifest = TestEngines.of(hypervisor, log, state, lvm).run(request(0)).manifest();
+            assertThat(hypervisor.lookup("web").state()).isEqualTo(DomainState.RUNNING);
+            assertThat(RecoveryJournal.of(state, uri, "web").isEmpty()).isTrue();
+        }
+
+        assertThat(manifest.toJson()).contains("\"mode\": \"snapshot-dm\"").contains("\"downtimeMeasuredBy\": \"host\"");
+        assertThat(manifest.files()).extracting(f -> f.name()).contains("vda.raw", "vdb.raw", "memory.state");
+        Path backup = Files.list(dir.resolve("backups/web")).findFirst().orElseThrow();
+        assertThat(Trees.sha256(backup.resolve("vda.raw"))).as("the image as it was at the snapshot")
+                .isEqualTo(imageBefore).isNotEqualTo(Trees.sha256(image));
+        assertThat(Trees.sha256(backup.resolve("vdb.raw"))).isEqualTo(blkBefore).isNotEqualTo(Trees.sha256(blk));
+        assertThat(manifest.toJson()).as("the manifest names the domain's images, not the snapshots")
+                .contains(image.toString()).doesNotContain("vbsnap");
+        assertThat(lvm.snapshots()).isEmpty();
+        assertThat(lvm.mounts()).isEmpty();
+    }
+
+    @Test
+    void aDiskOffLvmIsAUsageErrorBeforeAnythingHappens() throws Exception {
+        FakeLvm lvm = new FakeLvm(dir.resolve("host"), () -> "?");
+        Path image = new TestDriverNode(dir.resolve("images")).rawImage("web.raw", 8 * MIB, (int) MIB, 5);
+        String uri = new TestDriverNode(dir.resolve("node")).domain("web", RunState.RUNNING, true,
+                TestDriverNode.fileDisk("vda", image, "raw")).write();
+
+        try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
+             BackupLog log = quietLog()) {
+            assertThatThrownBy(() -> TestEngines.of(hypervisor, log, new StateDirectory(dir.resolve("state")), lvm)
+                    .run(request(0))).isInstanceOfSatisfying(BackupException.class, e -> {
+                        assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
+                        assertThat(e.getMessage()).contains("snapshot-dm cannot back up disk vda")
+                                .contains("which is not an LVM logical volume");
+                    });
+            assertThat(hypervisor.lookup("web").state()).isEqualTo(DomainState.RUNNING);
+        }
+        assertThat(dir.resolve("backups")).doesNotExist();
+        assertThat(lvm.calls).noneMatch(c -> c.startsWith("lvcreate"));
+    }
+
+    private static void overwrite(Path image, Path blk) {
+        try {
+            Files.write(image, new byte[4096], StandardOpenOption.WRITE);
+            Files.write(blk, new byte[] {1, 2, 3}, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private BackupRequest request(long snapshotBytes) {
+        return new BackupRequest("web", List.of(), BackupMode.SNAPSHOT_DM, dir.resolve("backups"),
+                Duration.ofSeconds(5), false, false).withSnapshotSize(snapshotBytes);
+    }
+
+    private static BackupLog quietLog() {
+        return new BackupLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false,
+                SyslogSink.NONE);
+    }
+}

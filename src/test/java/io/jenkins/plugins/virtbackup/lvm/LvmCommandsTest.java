@@ -1,0 +1,45 @@
+package io.jenkins.plugins.virtbackup.lvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The adapter's own parts that need no LVM: a tool's error output goes to the error log and its
+ * first line into the failure, and findmnt's pairs are read with their escapes. The LVM commands
+ * themselves run in the device-mapper guest ({@code DmGuestIT}).
+ */
+class LvmCommandsTest {
+    private final List<String> errorLog = new ArrayList<>();
+    private final LvmCommands commands = new LvmCommands((tool, text) -> errorLog.add(tool + ": " + text));
+
+    @Test
+    void aToolsErrorOutputGoesToTheErrorLogAndItsFirstLineIntoTheReason() throws Exception {
+        LvmCommands.Outcome outcome = commands.run(List.of("sh", "-c",
+                "echo 'vbt/web: not found'; echo '  Volume group \"vbt\" not found' >&2; echo second >&2; exit 5"));
+
+        assertThat(outcome.ok()).isFalse();
+        assertThat(outcome.exitCode()).isEqualTo(5);
+        assertThat(outcome.out()).isEqualTo("vbt/web: not found\n");
+        assertThat(outcome.why()).isEqualTo("Volume group \"vbt\" not found");
+        assertThat(errorLog).singleElement().asString().startsWith("sh: sh -c ")
+                .contains("Volume group \"vbt\" not found\nsecond");
+    }
+
+    @Test
+    void aQuietToolLeavesTheErrorLogAlone() throws Exception {
+        LvmCommands.Outcome outcome = commands.run(List.of("sh", "-c", "exit 3"));
+
+        assertThat(outcome.why()).isEqualTo("exit status 3");
+        assertThat(errorLog).isEmpty();
+    }
+
+    @Test
+    void findmntPairsAreUnescaped() {
+        assertThat(LvmCommands.pairs("SOURCE=\"/dev/mapper/vbt-images\" TARGET=\"/mnt/my\\x20images\" FSTYPE=\"ext4\""))
+                .containsEntry("SOURCE", "/dev/mapper/vbt-images").containsEntry("TARGET", "/mnt/my images")
+                .containsEntry("FSTYPE", "ext4");
+    }
+}
