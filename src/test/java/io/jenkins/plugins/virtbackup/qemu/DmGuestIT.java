@@ -64,67 +64,139 @@ class DmGuestIT {
 
     /**
      * snapshot-dm on real LVM (issue 15): the packaged command line backs up a running test-driver
-     * domain whose disks are an image file on an ext4 LV and an LV; it reads them from snapshots
-     * (the mounted snapshot's file system, the snapshot's device), and leaves no snapshot or mount.
-     * A snapshot too small for what is written meanwhile fails the backup; a disk off LVM is a
-     * usage error with nothing made; a run killed mid-copy leaves a snapshot mounted, and
-     * {@code recover} unmounts and removes what it left.
+     * domain whose disks are an image file on an ext4 LV, an LV, and a linked clone on an XFS LV
+     * over a template on the ext4 LV; it reads them from snapshots (the mounted snapshots' file
+     * systems, the snapshot's device), and leaves no snapshot or mount. A snapshot too small for
+     * what is written meanwhile fails the backup; a disk off LVM, a full volume group and a thin
+     * volume are usage errors with nothing made;
+     * writes to the origins once the domain runs again do not reach the backup; runs stopped at each
+     * step of the mode leave nothing after {@code recover}, and the earlier backup intact.
      */
     @Test
     void snapshotDmBacksUpFromRealLvmSnapshots() throws Exception {
         HostRequirement.require(Files.exists(CliProcess.JAR), "no " + CliProcess.JAR + " (mvn package builds it)");
         DmGuest.Result run = DmGuest.run("snapshot", resource("dm-snapshot-proof.sh"),
-                Map.of("virt-backup-cli.jar", CliProcess.JAR), 256, Duration.ofMinutes(8), results);
+                Map.of("virt-backup-cli.jar", CliProcess.JAR), 1024, Duration.ofMinutes(12), results);
         System.out.printf("dm guest, snapshot-dm: boot %.1f s, whole run %.1f s; %s%n", run.boot().toMillis() / 1e3,
                 run.total().toMillis() / 1e3, run.file("timings.txt").strip().replace('\n', ' '));
         assertThat(run.exitCode()).as("the proof script's exit status; console:%n%s", run.console()).isZero();
 
+        assertBackupFromTheSnapshots(run);
+        assertOverflowFails(run);
+        assertOffLvmIsAUsageError(run);
+        assertWritesAfterTheSnapshotsStayOut(run);
+        assertEveryStoppedRunIsRecovered(run);
+    }
+
+    private static void assertBackupFromTheSnapshots(DmGuest.Result run) throws Exception {
         String log = run.file("backup.log");
         assertThat(run.file("backup.exit").strip()).as("the backup's output:%n%s", log).isEqualTo("0");
         assertThat(log).containsPattern("creating snapshot vbt/images-vbsnap-\\d+ of vbt/images")
                 .containsPattern("creating snapshot vbt/blk-vbsnap-\\d+ of vbt/blk")
+                .containsPattern("creating snapshot vbt/xfs-vbsnap-\\d+ of vbt/xfs")
                 .containsPattern("mounting snapshot /dev/vbt/images-vbsnap-\\d+ read-only at "
                         + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,noload\\)")
+                .containsPattern("mounting snapshot /dev/vbt/xfs-vbsnap-\\d+ read-only at "
+                        + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,nouuid,norecovery\\)")
                 .containsPattern("copying disk vda from /tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-\\d+/web.raw")
-                .containsPattern("copying disk vdb from /dev/vbt/blk-vbsnap-\\d+");
+                .containsPattern("copying disk vdb from /dev/vbt/blk-vbsnap-\\d+")
+                .containsPattern("copying disk vdc from /tmp/vbt-state/dm-mounts/web-vbt-xfs-vbsnap-\\d+/clone.qcow2")
+                .containsPattern("copying disk vdc backing image 1 from "
+                        + "/tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-\\d+/template.qcow2");
         String manifest = run.file("manifest.json");
         System.out.println("dm guest, snapshot-dm: " + manifest.lines().filter(l -> l.contains("downtime"))
                 .map(String::strip).toList());
         assertThat(manifest).contains("\"mode\": \"snapshot-dm\"").contains("\"downtimeMeasuredBy\": \"host\"")
                 .containsPattern("\"downtimeMs\": \\d+");
         assertThat(run.file("backup-files.txt").lines()).contains("manifest.json", "memory.state", "vda.raw",
-                "vdb.raw");
+                "vdb.raw", "vdc.qcow2", "vdc.backing-1.qcow2");
         List<String> sums = run.file("sums.txt").lines().toList();
-        assertThat(sum(sums, "backup vda")).isEqualTo(sum(sums, "source vda"));
-        assertThat(sum(sums, "backup vdb")).isEqualTo(sum(sums, "source vdb"));
-        assertThat(run.file("lvs-after-backup.txt").lines()).as("no snapshot left").hasSize(2)
-                .anyMatch(lv -> lv.startsWith("images,,-")).anyMatch(lv -> lv.startsWith("blk,,-"));
+        for (String disk : List.of("vda", "vdb", "vdc")) {
+            assertThat(sum(sums, "backup " + disk)).as(disk).isEqualTo(sum(sums, "source " + disk));
+        }
+        assertThat(run.file("vdc-chain.txt")).as("the copied chain, as qemu-img sees it")
+                .contains("backing file: vdc.backing-1.qcow2");
+        assertThat(run.file("lvs-after-backup.txt").lines()).as("no snapshot left").hasSize(3)
+                .allMatch(lv -> lv.matches("(images|blk|xfs),,-.*"));
         assertThat(run.file("mounts-after-backup.txt")).doesNotContain("vbsnap");
         assertThat(run.file("mount-folders-after-backup.txt")).isBlank();
+    }
 
+    private static void assertOverflowFails(DmGuest.Result run) throws Exception {
         String overflow = run.file("overflow.log");
         assertThat(run.file("overflow.exit").strip()).as("the overflowing run:%n%s", overflow).isEqualTo("1");
         assertThat(overflow).contains("the snapshot of vbt/blk overflowed").contains("--snapshot-size");
         assertThat(run.file("lvs-after-overflow.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
         assertThat(run.file("overflow-backups.txt")).as("no backup kept").isBlank();
+    }
 
+    private static void assertOffLvmIsAUsageError(DmGuest.Result run) throws Exception {
         String offLvm = run.file("off-lvm.log");
         assertThat(run.file("off-lvm.exit").strip()).as("the off-LVM run:%n%s", offLvm).isEqualTo("2");
         assertThat(offLvm).contains("snapshot-dm cannot back up disk vda: /var/tmp/off-lvm.raw is on")
                 .contains("which is not an LVM logical volume");
         assertThat(run.file("lvs-after-off-lvm.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
 
-        // Killed mid-copy: its snapshots and its mount outlive it; recover removes them.
-        assertThat(run.file("mounts-after-kill.txt")).as("killed while a snapshot was mounted")
+        String fullVg = run.file("full-vg.log");
+        assertThat(run.file("full-vg.exit").strip()).as("the run on a full volume group:%n%s", fullVg).isEqualTo("2");
+        assertThat(fullVg).contains("volume group vbt has 0 B free");
+        assertThat(run.file("lvs-after-full-vg.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+        assertThat(run.file("full-vg-backups.txt")).as("nothing made").isBlank();
+
+        String thin = run.file("thin.log");
+        assertThat(run.file("thin.exit").strip()).as("the run on a thin volume:%n%s", thin).isEqualTo("2");
+        assertThat(thin).contains("snapshot-dm does not snapshot thin logical volumes (vbt/thin is thin)");
+        assertThat(run.file("lvs-after-thin.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+    }
+
+    /** The run was held still from the domain's restart until both origins were rewritten. */
+    private static void assertWritesAfterTheSnapshotsStayOut(DmGuest.Result run) throws Exception {
+        String log = run.file("consistent.log");
+        assertThat(run.file("consistent.exit").strip()).as("the backup's output:%n%s", log).isEqualTo("0");
+        List<String> sums = run.file("consistent-sums.txt").lines().toList();
+        for (String disk : List.of("vda", "vdb")) {
+            assertThat(sum(sums, "after " + disk)).as(disk + " was rewritten").isNotEqualTo(sum(sums, "before " + disk));
+            assertThat(sum(sums, "backup " + disk)).as(disk + " as it was at the snapshot")
+                    .isEqualTo(sum(sums, "before " + disk));
+        }
+    }
+
+    /**
+     * Each row stopped a run at one step: while the domain's state was saved, while the snapshots
+     * were made (the domain stopped), while a snapshot was mounted, mid-copy; by SIGKILL, which
+     * leaves the journal to {@code recover}, or SIGTERM, after which the run cleans up itself.
+     */
+    private static void assertEveryStoppedRunIsRecovered(DmGuest.Result run) throws Exception {
+        assertThat(run.file("faults.txt").lines()).containsExactly("kill-saving", "kill-snapshotting",
+                "kill-mounting", "kill-copying", "term-copying");
+        String kept = run.file("kept-backup-name.txt").strip();
+        for (String fault : run.file("faults.txt").lines().toList()) {
+            String recover = run.file(fault + ".recover.log");
+            String exit = run.file(fault + ".exit").strip();
+            System.out.printf("dm guest, snapshot-dm fault %s: the run exited %s, recover %s%n", fault, exit,
+                    run.file(fault + ".recover.exit").strip());
+            assertThat(exit).as(fault + ": the run was stopped:%n%s", run.file(fault + ".log")).isNotEqualTo("0");
+            assertThat(run.file(fault + ".recover.exit").strip()).as(fault + ": recover:%n%s", recover).isEqualTo("0");
+            assertThat(run.file(fault + ".lvs.txt").lines()).as(fault + ": no snapshot left")
+                    .noneMatch(lv -> lv.contains("vbsnap"));
+            assertThat(run.file(fault + ".mounts.txt")).as(fault + ": no mount left").doesNotContain("vbsnap");
+            assertThat(run.file(fault + ".mount-folders.txt")).as(fault + ": no mount folder left").isBlank();
+            assertThat(run.file(fault + ".backups.txt").lines()).as(fault + ": only the complete backup")
+                    .containsExactly(kept);
+        }
+        // SIGKILL mid-copy leaves both snapshots, one mounted, to recover, which names what it undoes.
+        assertThat(run.file("kill-copying.mounts-before-recover.txt"))
                 .contains("/tmp/vbt-state/dm-mounts/bulk-vbt-images-vbsnap-");
-        assertThat(run.file("lvs-after-kill.txt").lines()).anyMatch(lv -> lv.matches("images-vbsnap-\\d+,images,s.*"))
+        assertThat(run.file("kill-copying.lvs-before-recover.txt").lines())
+                .anyMatch(lv -> lv.matches("images-vbsnap-\\d+,images,s.*"))
                 .anyMatch(lv -> lv.matches("bulk-vbsnap-\\d+,bulk,s.*"));
-        String recover = run.file("recover.log");
-        assertThat(run.file("recover.exit").strip()).as("recover:%n%s", recover).isEqualTo("0");
-        assertThat(recover).contains("unmount the snapshot at").contains("remove snapshot vbt/bulk-vbsnap-");
-        assertThat(run.file("mounts-after-recover.txt")).doesNotContain("vbsnap");
-        assertThat(run.file("lvs-after-recover.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
-        assertThat(run.file("kill-backups.txt")).as("the unfinished backup is removed").isBlank();
+        assertThat(run.file("kill-copying.recover.log")).contains("unmount the snapshot at")
+                .contains("remove snapshot vbt/bulk-vbsnap-");
+        // SIGTERM: the run put everything away before it ended.
+        assertThat(run.file("term-copying.lvs-before-recover.txt")).doesNotContain("vbsnap");
+        assertThat(run.file("term-copying.mounts-before-recover.txt")).doesNotContain("vbsnap");
+        assertThat(run.file("kept-backup-after.txt")).as("the complete backup, byte for byte")
+                .isEqualTo(run.file("kept-backup-before.txt"));
     }
 
     /** The harness reports what the script did, a failure included: not always a success. */
