@@ -47,6 +47,8 @@ public final class BackupOptions implements EngineTask {
     private final List<String> keep;
     /** {@code --quiesce}: freeze the guest's file systems for the point in time (the live modes). */
     private final boolean quiesce;
+    /** {@code --snapshot-size} as written ({@code 2G}): each LVM snapshot's room; null for the engine's default. */
+    private final String snapshotSize;
     /** {@code --overlay-dir}, {@code --state-dir}, {@code --error-log}: null for the engine's defaults. */
     private final String overlayDir;
     private final String stateDir;
@@ -96,6 +98,7 @@ public final class BackupOptions implements EngineTask {
         this.verbose = verbose;
         this.keep = new ArrayList<>();
         this.quiesce = false;
+        this.snapshotSize = null;
         this.overlayDir = null;
         this.stateDir = null;
         this.errorLog = null;
@@ -103,12 +106,12 @@ public final class BackupOptions implements EngineTask {
 
     /** {@code base} with {@code keep} for its {@code --keep-*} arguments. */
     private BackupOptions(BackupOptions base, List<String> keep) {
-        this(base, keep, base.quiesce, base.overlayDir, base.stateDir, base.errorLog);
+        this(base, keep, base.quiesce, base.snapshotSize, base.overlayDir, base.stateDir, base.errorLog);
     }
 
-    /** {@code base} with these retention arguments, quiesce and places on the node. */
-    private BackupOptions(BackupOptions base, List<String> keep, boolean quiesce, String overlayDir, String stateDir,
-                          String errorLog) {
+    /** {@code base} with these retention arguments, quiesce, snapshot size and places on the node. */
+    private BackupOptions(BackupOptions base, List<String> keep, boolean quiesce, String snapshotSize,
+                          String overlayDir, String stateDir, String errorLog) {
         this.domain = base.domain;
         this.uri = base.uri;
         this.disks = base.disks;
@@ -127,6 +130,7 @@ public final class BackupOptions implements EngineTask {
         this.unstableOnFailure = base.unstableOnFailure;
         this.keep = new ArrayList<>(keep);
         this.quiesce = quiesce;
+        this.snapshotSize = Fields.trimToNull(snapshotSize);
         this.overlayDir = Fields.trimmedPath(overlayDir);
         this.stateDir = Fields.trimmedPath(stateDir);
         this.errorLog = Fields.trimmedPath(errorLog);
@@ -148,7 +152,19 @@ public final class BackupOptions implements EngineTask {
      * elsewhere with a notice.
      */
     public BackupOptions withQuiesce(boolean freeze) {
-        return new BackupOptions(this, keep, freeze, overlayDir, stateDir, errorLog);
+        return new BackupOptions(this, keep, freeze, snapshotSize, overlayDir, stateDir, errorLog);
+    }
+
+    /**
+     * The same options with the room of each LVM snapshot in snapshot-dm mode ({@code --snapshot-size}).
+     *
+     * @param size as an admin writes it ({@code 2G}, {@code 512M}; a plain number is bytes); null or
+     *             empty for the engine's default: the volume's own size, or an equal share of its volume
+     *             group's free space when that is less. Other modes take no snapshot: there it is left
+     *             off the command line, which the engine would refuse it on.
+     */
+    public BackupOptions withSnapshotSize(String size) {
+        return new BackupOptions(this, keep, quiesce, size, overlayDir, stateDir, errorLog);
     }
 
     /**
@@ -162,7 +178,7 @@ public final class BackupOptions implements EngineTask {
      *                 {@code virt-backup-errors.log} in the backup root
      */
     public BackupOptions withNodePaths(String overlays, String state, String errors) {
-        return new BackupOptions(this, keep, quiesce, overlays, state, errors);
+        return new BackupOptions(this, keep, quiesce, snapshotSize, overlays, state, errors);
     }
 
     /**
@@ -201,9 +217,9 @@ public final class BackupOptions implements EngineTask {
                 forceOff, verify, compress, verbose));
     }
 
-    /** {@code fresh} with this one's retention, quiesce and places on the node. */
+    /** {@code fresh} with this one's retention, quiesce, snapshot size and places on the node. */
     private BackupOptions carryingOver(BackupOptions fresh) {
-        return new BackupOptions(fresh, keep, quiesce, overlayDir, stateDir, errorLog);
+        return new BackupOptions(fresh, keep, quiesce, snapshotSize, overlayDir, stateDir, errorLog);
     }
 
     public String domain() {
@@ -259,7 +275,8 @@ public final class BackupOptions implements EngineTask {
                 expand(expander, mode), expand(expander, level), expand(expander, backupDir), shutdownTimeout,
                 forceOff, verify, compress, verbose, expandEach(expander, domains), allDomains,
                 expandEach(expander, excludes), parallel, unstableOnFailure), keep, quiesce,
-                expand(expander, overlayDir), expand(expander, stateDir), expand(expander, errorLog));
+                expand(expander, snapshotSize), expand(expander, overlayDir), expand(expander, stateDir),
+                expand(expander, errorLog));
     }
 
     private static List<String> expandEach(UnaryOperator<String> expander, List<String> values) {
@@ -298,6 +315,7 @@ public final class BackupOptions implements EngineTask {
         Fields.addIfPresent(problems, Fields.levelProblem(level));
         Fields.addIfPresent(problems, Fields.backupDirProblem(backupDir));
         Fields.addIfPresent(problems, Fields.shutdownTimeoutProblem(shutdownTimeout));
+        Fields.addIfPresent(problems, Fields.snapshotSizeProblem(snapshotSize));
         Fields.addIfPresent(problems, Fields.overlayDirProblem(overlayDir));
         Fields.addIfPresent(problems, Fields.stateDirProblem(stateDir));
         Fields.addIfPresent(problems, Fields.errorLogProblem(errorLog));
@@ -351,9 +369,12 @@ public final class BackupOptions implements EngineTask {
         if (compress) {
             args.add("--compress");
         }
-        addPath(args, "--overlay-dir", overlayDir);
-        addPath(args, "--state-dir", stateDir);
-        addPath(args, "--error-log", errorLog);
+        if (mode.equals(BackupMode.SNAPSHOT_DM.cliName())) {
+            addOption(args, "--snapshot-size", snapshotSize);
+        }
+        addOption(args, "--overlay-dir", overlayDir);
+        addOption(args, "--state-dir", stateDir);
+        addOption(args, "--error-log", errorLog);
         if (verbose) {
             args.add("--verbose");
         }
@@ -374,10 +395,11 @@ public final class BackupOptions implements EngineTask {
         return args;
     }
 
-    private static void addPath(List<String> args, String option, String path) {
-        if (path != null) {
+    /** {@code option value}, unless the value is null (not given). */
+    private static void addOption(List<String> args, String option, String value) {
+        if (value != null) {
             args.add(option);
-            args.add(path);
+            args.add(value);
         }
     }
 

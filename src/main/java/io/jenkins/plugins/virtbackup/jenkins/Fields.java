@@ -1,5 +1,6 @@
 package io.jenkins.plugins.virtbackup.jenkins;
 
+import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.incremental.BackupLevel;
 import io.jenkins.plugins.virtbackup.engine.modes.BackupMode;
 import io.jenkins.plugins.virtbackup.engine.restore.LifeProof;
@@ -244,10 +245,9 @@ public final class Fields {
      * notice, for quiesce), so this is a warning for the form, not a reason to refuse the run.
      */
     public static String unusedInModeProblem(String mode, boolean quiesce, String overlayDir) {
-        String value = trimToNull(mode);
-        BackupMode known = value == null ? BackupMode.SUSPEND : BackupMode.fromCliName(value).orElse(null);
+        BackupMode known = knownMode(mode);
         if (known == null) {
-            return null;  // a variable, or a mode modeProblem already names
+            return null;
         }
         if (quiesce && !known.canQuiesce()) {
             return Messages.Fields_quiesceUnused(known.cliName());
@@ -256,6 +256,42 @@ public final class Fields {
             return Messages.Fields_overlayDirUnused(known.cliName());
         }
         return null;
+    }
+
+    /**
+     * The room of each LVM snapshot in snapshot-dm mode ({@code --snapshot-size}): empty (the
+     * engine's default) or a size the engine's own parser takes, more than 0, so that the form and
+     * the command line agree on what a size is.
+     */
+    public static String snapshotSizeProblem(String size) {
+        String value = trimToNull(size);
+        if (value == null || hasVariable(value)) {
+            return null;
+        }
+        try {
+            return Sizes.parse(value) > 0 ? null : Messages.Fields_snapshotSizeZero();
+        } catch (IllegalArgumentException e) {  // not a size, or more bytes than a long holds
+            return Messages.Fields_snapshotSizeBad(value);
+        }
+    }
+
+    /**
+     * A snapshot size given for a mode that takes no LVM snapshots. The engine refuses the option
+     * there, so the step leaves it off the command line ({@link BackupOptions#cliArguments}): a
+     * warning for the form, not a reason to refuse the run (a job may choose its mode by parameter).
+     */
+    public static String snapshotSizeUnusedProblem(String mode, String size) {
+        BackupMode known = knownMode(mode);
+        if (known == null || known == BackupMode.SNAPSHOT_DM || trimToNull(size) == null) {
+            return null;
+        }
+        return Messages.Fields_snapshotSizeUnused(known.cliName());
+    }
+
+    /** The mode a field names, empty for the default; null for a variable or a mode {@link #modeProblem} names. */
+    private static BackupMode knownMode(String mode) {
+        String value = trimToNull(mode);
+        return value == null ? BackupMode.SUSPEND : BackupMode.fromCliName(value).orElse(null);
     }
 
     /** The names the proof list offers, strongest first: the engine's {@code --proof} values. */

@@ -36,6 +36,19 @@ final class Forms {
         return unused == null ? FormValidation.ok() : FormValidation.warning(unused);
     }
 
+    /**
+     * The snapshot size: one that is no size, or 0, is an error; one the mode does not use is a
+     * warning under it, as the step then leaves it out and runs.
+     */
+    static FormValidation checkSnapshotSize(String size, String mode) {
+        String problem = Fields.snapshotSizeProblem(size);
+        if (problem != null) {
+            return FormValidation.error(problem);
+        }
+        String unused = Fields.snapshotSizeUnusedProblem(mode, size);
+        return unused == null ? FormValidation.ok() : FormValidation.warning(unused);
+    }
+
     /** The restore test's proofs, after an empty choice: the strongest the clone allows, as the engine picks. */
     static ListBoxModel proofItems() {
         ListBoxModel items = new ListBoxModel();

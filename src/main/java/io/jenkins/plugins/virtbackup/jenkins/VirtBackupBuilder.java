@@ -45,6 +45,7 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     private boolean unstableOnFailure;
     private BackupRetention retention;
     private boolean quiesce;
+    private String snapshotSize;
     private String overlayDir;
     private String stateDir;
     private String errorLog;
@@ -138,6 +139,19 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     @DataBoundSetter
     public void setQuiesce(boolean quiesce) {
         this.quiesce = quiesce;
+    }
+
+    public String getSnapshotSize() {
+        return snapshotSize;
+    }
+
+    /**
+     * In snapshot-dm mode, the room of each LVM snapshot, e.g. {@code 2G}; empty for the engine's
+     * default (the volume's size, or an equal share of its volume group's free space when less).
+     */
+    @DataBoundSetter
+    public void setSnapshotSize(String snapshotSize) {
+        this.snapshotSize = Fields.trimToNull(snapshotSize);
     }
 
     public String getOverlayDir() {
@@ -295,7 +309,8 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
     BackupOptions options() {
         return new BackupOptions(domain, uri, getDisks(), mode, level, backupDir, shutdownTimeout, forceOff, verify,
                 compress, verbose).withDomains(getDomains(), allDomains, getExcludes(), parallel, unstableOnFailure)
-                .withRetention(retention).withQuiesce(quiesce).withNodePaths(overlayDir, stateDir, errorLog);
+                .withRetention(retention).withQuiesce(quiesce).withSnapshotSize(snapshotSize)
+                .withNodePaths(overlayDir, stateDir, errorLog);
     }
 
     @Override
@@ -340,6 +355,11 @@ public class VirtBackupBuilder extends Builder implements SimpleBuildStep {
         public FormValidation doCheckMode(@QueryParameter String value, @QueryParameter boolean quiesce,
                                           @QueryParameter String overlayDir) {
             return Forms.checkMode(value, quiesce, overlayDir);
+        }
+
+        /** Not a size, or 0; a warning when the mode takes no snapshots (the step then leaves it out). */
+        public FormValidation doCheckSnapshotSize(@QueryParameter String value, @QueryParameter String mode) {
+            return Forms.checkSnapshotSize(value, mode);
         }
 
         public FormValidation doCheckOverlayDir(@QueryParameter String value) {

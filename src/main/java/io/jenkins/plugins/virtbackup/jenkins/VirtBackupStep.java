@@ -45,6 +45,7 @@ public class VirtBackupStep extends Step {
     private boolean unstableOnFailure;
     private BackupRetention retention;
     private boolean quiesce;
+    private String snapshotSize;
     private String overlayDir;
     private String stateDir;
     private String errorLog;
@@ -137,6 +138,19 @@ public class VirtBackupStep extends Step {
     @DataBoundSetter
     public void setQuiesce(boolean quiesce) {
         this.quiesce = quiesce;
+    }
+
+    public String getSnapshotSize() {
+        return snapshotSize;
+    }
+
+    /**
+     * In snapshot-dm mode, the room of each LVM snapshot, e.g. {@code 2G}; empty for the engine's
+     * default (the volume's size, or an equal share of its volume group's free space when less).
+     */
+    @DataBoundSetter
+    public void setSnapshotSize(String snapshotSize) {
+        this.snapshotSize = Fields.trimToNull(snapshotSize);
     }
 
     public String getOverlayDir() {
@@ -271,7 +285,8 @@ public class VirtBackupStep extends Step {
     BackupOptions options() {
         return new BackupOptions(domain, uri, disks, mode, level, backupDir, shutdownTimeout, forceOff, verify,
                 compress, verbose).withDomains(domains, allDomains, excludes, parallel, unstableOnFailure)
-                .withRetention(retention).withQuiesce(quiesce).withNodePaths(overlayDir, stateDir, errorLog);
+                .withRetention(retention).withQuiesce(quiesce).withSnapshotSize(snapshotSize)
+                .withNodePaths(overlayDir, stateDir, errorLog);
     }
 
     @Override
@@ -335,6 +350,11 @@ public class VirtBackupStep extends Step {
         public FormValidation doCheckMode(@QueryParameter String value, @QueryParameter boolean quiesce,
                                           @QueryParameter String overlayDir) {
             return Forms.checkMode(value, quiesce, overlayDir);
+        }
+
+        /** Not a size, or 0; a warning when the mode takes no snapshots (the step then leaves it out). */
+        public FormValidation doCheckSnapshotSize(@QueryParameter String value, @QueryParameter String mode) {
+            return Forms.checkSnapshotSize(value, mode);
         }
 
         public FormValidation doCheckOverlayDir(@QueryParameter String value) {

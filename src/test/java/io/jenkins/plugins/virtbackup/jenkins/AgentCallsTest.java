@@ -65,7 +65,7 @@ class AgentCallsTest {
     @Test
     void whatCrossesToTheAgentSurvivesSerializationAndCarriesOnlyPlainValues() throws Exception {
         BackupOptions options = new BackupOptions("web", "qemu:///system", List.of("vda"), "live", "inc", "/b", 9,
-                true, true, true).withQuiesce(true).withNodePaths("/o", "/state", "/e.log");
+                true, true, true).withQuiesce(true).withSnapshotSize("2G").withNodePaths("/o", "/state", "/e.log");
         RestoreOptions restore = RestoreOptions.restore("/b/web/20261203T021500Z", "qemu:///system", "web-2", "/r",
                 true, true).withNodePaths("/state", null);
         RestoreOptions test = RestoreOptions.test("/b/web/20261203T021500Z", null, "/s", 2, "login:", false)

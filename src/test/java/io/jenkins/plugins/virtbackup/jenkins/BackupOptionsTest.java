@@ -106,6 +106,94 @@ class BackupOptionsTest {
                 .withQuiesce(true).withNodePaths("/o", null, null).problems()).isEmpty();
     }
 
+    /**
+     * The snapshot size reaches the engine as written, after the options it follows in the form, in
+     * snapshot-dm mode; in every other mode it is left out, since the engine refuses it there
+     * ({@code --snapshot-size applies to mode snapshot-dm only}, exit 2) and the form only warns.
+     */
+    @Test
+    void theSnapshotSizeReachesTheCommandLineInSnapshotDmModeOnly() {
+        BackupOptions snapshotDm = new BackupOptions("web", null, null, "snapshot-dm", null, "/b", 300, false, false,
+                false);
+
+        assertThat(snapshotDm.withSnapshotSize(" 2G ").cliArguments()).containsExactly("--mode", "snapshot-dm",
+                "--level", "full", "--dir", "/b", "--shutdown-timeout", "300", "--snapshot-size", "2G", "--",
+                "web");
+        assertThat(snapshotDm.withSnapshotSize("512 MiB").cliArguments()).as("one argument, as the engine parses it")
+                .containsSubsequence("--snapshot-size", "512 MiB", "--");
+        assertThat(snapshotDm.withSnapshotSize(" ").cliArguments()).as("empty: the engine's default")
+                .isEqualTo(snapshotDm.withSnapshotSize(null).cliArguments()).isEqualTo(snapshotDm.cliArguments())
+                .doesNotContain("--snapshot-size");
+        for (String mode : Fields.availableModes()) {
+            BackupOptions sized = new BackupOptions("web", null, null, mode, null, "/b", 300, false, false, false)
+                    .withSnapshotSize("2G");
+            assertThat(sized.problems()).as(mode).isEmpty();
+            assertThat(sized.cliArguments().contains("--snapshot-size")).as(mode)
+                    .isEqualTo(mode.equals("snapshot-dm"));
+        }
+        BackupOptions everything = snapshotDm.withQuiesce(true).withSnapshotSize("1G").withNodePaths("/o", "/s", "/e");
+        assertThat(everything.cliArguments()).containsSubsequence("--quiesce", "--snapshot-size", "1G",
+                "--overlay-dir", "/o", "--state-dir", "/s", "--error-log", "/e", "--", "web");
+        assertThat(everything.withQuiesce(false).withNodePaths(null, null, null).cliArguments())
+                .as("the other withers keep it").containsSubsequence("--snapshot-size", "1G");
+        assertThat(everything.withSnapshotSize(null).cliArguments()).as("and it keeps theirs")
+                .doesNotContain("--snapshot-size").contains("--quiesce", "--overlay-dir", "--state-dir");
+    }
+
+    /** Several domains, all domains, a retention and the freestyle builder's expansion keep the snapshot size. */
+    @Test
+    void theSnapshotSizeGoesWithEveryDomainAndThroughExpansion() {
+        BackupOptions options = new BackupOptions(null, null, null, "${MODE}", null, "/b", 300, false, false, false)
+                .withSnapshotSize("${SIZE}").withDomains(List.of("web db"), false, List.of(), 1, false)
+                .withRetention(null);
+        assertThat(options.problems()).as("unexpanded variables are not judged").isEmpty();
+        BackupOptions expanded = options.expand(s -> s.replace("${MODE}", "snapshot-dm").replace("${SIZE}", "4G"));
+
+        assertThat(expanded.forDomain("db").cliArguments()).containsSubsequence("--snapshot-size", "4G", "--", "db");
+        assertThat(expanded.withDomains(List.of(), true, List.of(), 1, false).cliArguments())
+                .containsSubsequence("--snapshot-size", "4G", "--all");
+        assertThat(options.expand(s -> s.replace("${MODE}", "snapshot-dm").replace("${SIZE}", "0")).problems())
+                .as("judged once expanded: the engine is not started")
+                .containsExactly(Messages.Fields_snapshotSizeZero());
+    }
+
+    /**
+     * What a size is, decided by the engine's own parser: a number of bytes or with a binary unit,
+     * more than 0. A value that is none, or 0, is refused before the engine starts.
+     */
+    @Test
+    void aSnapshotSizeIsWhatTheEngineParses() {
+        for (String size : List.of("2G", "512m", "1 GiB", "4096", "3T", "64KiB", "${SIZE}", " ")) {
+            assertThat(Fields.snapshotSizeProblem(size)).as("'%s'", size).isNull();
+        }
+        for (String size : List.of("2X", "1.5G", "-1G", "G", "2 G B", "2PB", "99999999999T", "99999999999999999999")) {
+            assertThat(Fields.snapshotSizeProblem(size)).as("'%s'", size)
+                    .isEqualTo(Messages.Fields_snapshotSizeBad(size));
+        }
+        assertThat(Fields.snapshotSizeProblem(" 0M ")).isEqualTo(Messages.Fields_snapshotSizeZero());
+        assertThat(new BackupOptions("web", null, null, "snapshot-dm", null, null, 300, false, false, false)
+                .withSnapshotSize("2X").problems()).containsExactly(Messages.Fields_snapshotSizeBad("2X"));
+        assertThat(new BackupOptions("web", null, null, "live", null, null, 300, false, false, false)
+                .withSnapshotSize("0").problems()).as("a bad size is refused in any mode")
+                .containsExactly(Messages.Fields_snapshotSizeZero());
+    }
+
+    /**
+     * A size for a mode that takes no snapshots: named, not refused (the step leaves it out). The form
+     * shows it as a warning under the field; {@code FormsJenkinsIT} checks that in a real Jenkins.
+     */
+    @Test
+    void aSnapshotSizeInAnotherModeIsNamedNotRefused() {
+        assertThat(Fields.snapshotSizeUnusedProblem("live", "2G"))
+                .isEqualTo(Messages.Fields_snapshotSizeUnused("live"));
+        assertThat(Fields.snapshotSizeUnusedProblem("", "2G")).as("the default mode, suspend")
+                .isEqualTo(Messages.Fields_snapshotSizeUnused("suspend"));
+        assertThat(Fields.snapshotSizeUnusedProblem("snapshot-dm", "2G")).isNull();
+        assertThat(Fields.snapshotSizeUnusedProblem("live", " ")).isNull();
+        assertThat(Fields.snapshotSizeUnusedProblem("${MODE}", "2G")).as("judged once expanded").isNull();
+        assertThat(Fields.snapshotSizeUnusedProblem("sideways", "2G")).as("modeProblem names it").isNull();
+    }
+
     /** The step's own option, first: the user's options stay together as the form shows them. */
     @Test
     void theResultFileComesFirstAndOnlyWhenGiven() {

@@ -185,6 +185,7 @@ class FormsJenkinsIT {
         entered.put("parallel", "1");
         entered.put("unstableOnFailure", "false");
         entered.put("quiesce", "true");
+        entered.put("snapshotSize", "2G");
         entered.put("overlayDir", work.resolve("form-overlays").toString());
         entered.put("stateDir", work.resolve("form-state").toString());
         entered.put("errorLog", work.resolve("form-errors.log").toString());
@@ -203,6 +204,8 @@ class FormsJenkinsIT {
         fill(page, entered);
         assertThat(validationOf(page, "mode")).as("quiesce in a mode that cannot freeze: a warning")
                 .isEqualTo(Messages.Fields_quiesceUnused("shutdown"));
+        assertThat(validationOf(page, "snapshotSize")).as("a snapshot size in a mode without snapshots: a warning")
+                .isEqualTo(Messages.Fields_snapshotSizeUnused("shutdown"));
         HtmlPage saved = save(page);
 
         assertThat(saved.getUrl().getPath()).isEqualTo("/job/" + job + "/");
@@ -216,6 +219,8 @@ class FormsJenkinsIT {
                 + entered.get("errorLog") + " --verbose -- web vdb",
                 "--quiesce applies to a running domain in the live modes only: ignored",
                 "virt-backup: backup of domain 'web' complete: 2 file(s)");
+        assertThat(build.console()).as("left out: shutdown mode takes no snapshots")
+                .doesNotContain("--snapshot-size");
         assertThat(work.resolve("form-state")).as("the engine's locks and journals went there").isDirectory();
     }
 
@@ -311,6 +316,19 @@ class FormsJenkinsIT {
         browser.waitForBackgroundJavaScript(5_000);
         assertThat(validationOf(page, "mode")).isEqualTo("Quiesce applies to the live modes only "
                 + "(snapshot-libvirt, live): in mode suspend the engine ignores it.");
+
+        // The snapshot size: what the engine's parser refuses is an error, before the mode is looked at.
+        assertThat(validate(page, "snapshotSize", "2X")).isEqualTo("The snapshot size must be a size such as 512M "
+                + "or 2G (K, M, G, T are binary units; a plain number is bytes), not '2X'.");
+        assertThat(validate(page, "snapshotSize", "0M"))
+                .isEqualTo("The snapshot size must be more than 0; leave it empty for the engine's default.");
+        assertThat(validate(page, "snapshotSize", "4G")).as("its check depends on the mode, which is suspend")
+                .isEqualTo("The snapshot size is used by snapshot-dm mode only: in mode suspend the step leaves it "
+                        + "out.");
+        ((HtmlSelect) page.getElementByName("_.mode")).setSelectedAttribute("snapshot-dm", true);
+        assertThat(validationOf(page, "snapshotSize")).as("checked again as the mode changes").isEmpty();
+        assertThat(validate(page, "snapshotSize", "512 MiB")).isEmpty();
+        assertThat(validate(page, "snapshotSize", "")).as("empty: the engine's default").isEmpty();
     }
 
     /** Both restore builders: every field filled in through the page, saved with its button, read back. */
@@ -409,16 +427,17 @@ class FormsJenkinsIT {
         form.put("uri", uri);
         form.put("backupDir", backups.toString());
         form.put("quiesce", true);
+        form.put("snapshotSize", "2G");
         form.put("overlayDir", "");
         form.put("stateDir", state.toString());
         form.put("errorLog", errors.toString());
         String backup = snippet(form);
         assertThat(backup).startsWith("virtBackup ").contains("quiesce: true", "stateDir: '" + state + "'",
-                "errorLog: '" + errors + "'").doesNotContain("overlayDir");
+                "errorLog: '" + errors + "'", "snapshotSize: '2G'").doesNotContain("overlayDir");
         form.put("overlayDir", "/srv/overlays");
         assertThat(snippet(form)).contains("overlayDir: '/srv/overlays'");
         assertThat(snippet(Map.of("stapler-class", VirtBackupStep.class.getName(), "domain", "web", "quiesce", false,
-                "overlayDir", " ", "stateDir", "", "errorLog", ""))).as("defaults left out")
+                "snapshotSize", "", "overlayDir", " ", "stateDir", "", "errorLog", ""))).as("defaults left out")
                 .isEqualTo("virtBackup 'web'");
 
         assertThat(snippet(Map.of("stapler-class", VirtBackupRestoreTestStep.class.getName(), "backup", "/b/w/s",
@@ -437,6 +456,8 @@ class FormsJenkinsIT {
         assertThat(build.result()).as(build.console()).isEqualTo("SUCCESS");
         assertThat(build.console()).contains("--quiesce --state-dir " + state + " --error-log " + errors + " -- web",
                 "--quiesce applies to a running domain in the live modes only: ignored");
+        assertThat(build.console()).as("suspend mode takes no snapshots: the size is left out")
+                .doesNotContain("--snapshot-size");
         assertThat(state).as("the engine's locks and journals went there").isDirectory();
     }
 

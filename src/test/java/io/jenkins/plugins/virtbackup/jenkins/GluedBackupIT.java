@@ -88,6 +88,40 @@ class GluedBackupIT {
         assertThat(run.result).as("written on failure too").isEqualTo(RunResult.withoutBackup(3, "nosuch"));
     }
 
+    /**
+     * The form and the engine agree on what a snapshot size is, since both use the engine's parser:
+     * with each size the step accepts, the engine ends exactly as it does without one (at its LVM
+     * preflight: this host's test-driver disks are plain files, and whether {@code lvs} is installed
+     * decides the message); each size the step refuses is the engine's own usage error about
+     * {@code --snapshot-size}. In another mode the step leaves the size out, and the backup runs.
+     */
+    @Test
+    void snapshotSizesTheStepTakesAreTheOnesTheEngineTakes() throws Exception {
+        BackupOptions snapshotDm = new BackupOptions("web", uri, null, "snapshot-dm", null, backups, 300, false, false,
+                false);
+        Run unsized = run(snapshotDm);
+        assertThat(unsized.code).as(unsized.output).isNotZero();
+        assertThat(unsized.console.lastProblem()).as(unsized.output).isNotNull().doesNotContain("snapshot-size");
+        for (String size : List.of("2G", "512 MiB", "4096")) {
+            BackupOptions options = snapshotDm.withSnapshotSize(size);
+            assertThat(options.cliArguments()).containsSubsequence("--snapshot-size", size, "--");
+            Run run = run(options);
+            assertThat(run.code).as(run.output).isEqualTo(unsized.code);
+            assertThat(run.console.lastProblem()).as(size).isEqualTo(unsized.console.lastProblem());
+        }
+        for (String size : List.of("0", "2X", "1.5G", "99999999999T")) {
+            BackupOptions options = snapshotDm.withSnapshotSize(size);
+            assertThat(options.problems()).as(size).hasSize(1);
+            Run run = start(options);
+            assertThat(run.code).as(run.output).isEqualTo(2);
+            assertThat(run.console.lastProblem()).as(size).startsWith("--snapshot-size: ");
+        }
+
+        Run suspend = run(new BackupOptions("web", uri, null, "suspend", null, backups, 300, false, false, false)
+                .withSnapshotSize("2G"));
+        checkAgainstTheManifest(suspend, "web", "suspend");
+    }
+
     /** The step's map against the manifest file and the directory itself, read independently. */
     private Map<String, Object> checkAgainstTheManifest(Run run, String domain, String mode) throws Exception {
         assertThat(run.code).as(run.output).isZero();
@@ -142,6 +176,11 @@ class GluedBackupIT {
 
     private Run run(BackupOptions options) throws Exception {
         assertThat(options.problems()).isEmpty();
+        return start(options);
+    }
+
+    /** The engine with these options' arguments, whatever {@link BackupOptions#problems} says of them. */
+    private Run start(BackupOptions options) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         // As the step does: an empty file of its own, which the engine replaces with its result.

@@ -97,6 +97,10 @@ class JenkinsFormsTest {
             // Quiesce and the overlay directory are checked against the mode, under the mode.
             assertThat(descriptor.getMethod("doCheckMode", String.class, boolean.class, String.class)).isNotNull();
         }
+        if (bound.contains("snapshotSize")) {
+            // Its check depends on the mode: a size the mode does not use is a warning under it.
+            assertThat(descriptor.getMethod("doCheckSnapshotSize", String.class, String.class)).isNotNull();
+        }
         if (bound.contains("proof")) {
             assertThat(descriptor.getMethod("doFillProofItems")).isNotNull();
         }

@@ -29,7 +29,8 @@ class StepConfigurationTest {
                 .isEqualTo(JenkinsFormsTest.boundProperties(VirtBackupBuilder.class))
                 .containsOnlyKeys("domain", "uri", "disks", "mode", "level", "backupDir", "shutdownTimeout",
                         "forceOff", "verify", "compress", "verbose", "domains", "allDomains", "excludes", "parallel",
-                        "unstableOnFailure", "retention", "quiesce", "overlayDir", "stateDir", "errorLog");
+                        "unstableOnFailure", "retention", "quiesce", "snapshotSize", "overlayDir", "stateDir",
+                        "errorLog");
     }
 
     @Test
@@ -53,6 +54,7 @@ class StepConfigurationTest {
         submitted.setParallel(1);
         submitted.setUnstableOnFailure(false);
         submitted.setQuiesce(false);
+        submitted.setSnapshotSize(" ");
         submitted.setOverlayDir("");
         submitted.setStateDir(" ");
         submitted.setErrorLog("");
@@ -72,6 +74,7 @@ class StepConfigurationTest {
         assertThat(fresh.isCompress()).as("compression is opt-in").isFalse();
         assertThat(new VirtBackupStep("web").isCompress()).isFalse();
         assertThat(fresh.isQuiesce()).as("quiesce is opt-in, as in the engine").isFalse();
+        assertThat(fresh.getSnapshotSize()).as("the engine's default size").isNull();
         assertThat(fresh.getOverlayDir()).isNull();
         assertThat(fresh.getStateDir()).isNull();
         assertThat(fresh.getErrorLog()).isNull();
@@ -87,6 +90,7 @@ class StepConfigurationTest {
         step.setExcludes(List.of(" "));
         step.setStateDir("");
         step.setErrorLog(" ");
+        step.setSnapshotSize("");
         assertThat(step).usingRecursiveComparison().isEqualTo(new VirtBackupStep("web"));
     }
 
@@ -155,6 +159,24 @@ class StepConfigurationTest {
                 .containsExactly("--connect", "qemu:///system", "--mode", "live", "--level", "diff",
                         "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--quiesce", "--verify",
                         "--compress", "--overlay-dir", "/srv/overlays", "--state-dir", "/var/lib/vb",
+                        "--error-log", "/var/log/vb.log", "--verbose",
+                        "--", "db", "vda", "vdb");
+
+        builder.setSnapshotSize(" 2G ");
+        step.setSnapshotSize("2G");
+        assertThat(builder.options().cliArguments()).as("live mode takes no snapshots: left out")
+                .isEqualTo(step.options().cliArguments()).doesNotContain("--snapshot-size");
+        builder.setMode("snapshot-dm");
+        step.setMode("snapshot-dm");
+        builder.setQuiesce(false);
+        step.setQuiesce(false);
+        builder.setOverlayDir(null);
+        step.setOverlayDir(null);
+        assertThat(builder.options().problems()).isEmpty();
+        assertThat(builder.options().cliArguments()).isEqualTo(step.options().cliArguments())
+                .containsExactly("--connect", "qemu:///system", "--mode", "snapshot-dm", "--level", "diff",
+                        "--dir", "/srv/backup", "--shutdown-timeout", "60", "--force-off", "--verify",
+                        "--compress", "--snapshot-size", "2G", "--state-dir", "/var/lib/vb",
                         "--error-log", "/var/log/vb.log", "--verbose",
                         "--", "db", "vda", "vdb");
     }
