@@ -48,6 +48,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -175,6 +176,9 @@ public final class BackupEngine {
         DomainState found = inspect(() -> vm.state(), name);
         DiskSelection selection = DiskSelection.choose(name, inspect(vm::disks, name), request.disks());
         checkModeFits(request.mode(), found, vm, name);
+        if (request.mode() == BackupMode.SNAPSHOT_DM && found.isActive()) {
+            refuseRemoteVolumes();
+        }
         Map<String, BackingChain> chains = readChains(selection);
         boolean pulls = request.mode() == BackupMode.LIVE && found.isActive();
         Map<String, Long> capacities = pulls ? capacities(vm, selection, name) : Map.of();
@@ -316,6 +320,16 @@ public final class BackupEngine {
         if (!persistent) {
             throw new BackupException(ExitStatus.BACKUP_FAILED, "domain '" + name
                     + "' is transient: it would vanish when shut down; use mode suspend");
+        }
+    }
+
+    /** snapshot-dm runs LVM here: on a hypervisor elsewhere, it would snapshot and read the wrong machine's volumes. */
+    private void refuseRemoteVolumes() throws BackupException {
+        Optional<String> remote = HypervisorHost.otherMachine(hypervisor.uri());
+        if (remote.isPresent()) {
+            throw new BackupException(ExitStatus.USAGE, "snapshot-dm snapshots the domain's logical volumes with "
+                    + "this machine's LVM and reads them here, but the hypervisor is on " + remote.get()
+                    + ": run virt-backup on " + remote.get() + " itself (a Jenkins agent there), or use another mode");
         }
     }
 

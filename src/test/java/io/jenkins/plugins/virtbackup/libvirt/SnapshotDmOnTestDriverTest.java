@@ -9,6 +9,7 @@ import io.jenkins.plugins.virtbackup.engine.BackupException;
 import io.jenkins.plugins.virtbackup.engine.BackupRequest;
 import io.jenkins.plugins.virtbackup.engine.DomainState;
 import io.jenkins.plugins.virtbackup.engine.ExitStatus;
+import io.jenkins.plugins.virtbackup.engine.Hypervisor;
 import io.jenkins.plugins.virtbackup.engine.log.BackupLog;
 import io.jenkins.plugins.virtbackup.engine.log.SyslogSink;
 import io.jenkins.plugins.virtbackup.engine.lvm.FakeLvm;
@@ -22,6 +23,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,6 +97,48 @@ class SnapshotDmOnTestDriverTest {
         }
         assertThat(dir.resolve("backups")).doesNotExist();
         assertThat(lvm.calls).noneMatch(c -> c.startsWith("lvcreate"));
+    }
+
+    /**
+     * With the hypervisor on another machine, this machine's LVM is not the one under the domain's
+     * disks: refused before anything, even with the images' paths on LVM here.
+     */
+    @Test
+    void aHypervisorOnAnotherMachineIsAUsageErrorBeforeAnythingHappens() throws Exception {
+        FakeLvm lvm = new FakeLvm(dir.resolve("host"), () -> "?");
+        Path image = new TestDriverNode(lvm.fileSystem("vbt", "images", "ext4")).rawImage("web.raw", 8 * MIB,
+                (int) MIB, 5);
+        String uri = new TestDriverNode(dir.resolve("node")).domain("web", RunState.RUNNING, true,
+                TestDriverNode.fileDisk("vda", image, "raw")).write();
+
+        try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
+             BackupLog log = quietLog()) {
+            Hypervisor remote = reachedAs("qemu+ssh://root@198.51.100.7/system", hypervisor);
+            assertThatThrownBy(() -> TestEngines.of(remote, log, new StateDirectory(dir.resolve("state")), lvm)
+                    .run(request(0))).isInstanceOfSatisfying(BackupException.class, e -> {
+                        assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
+                        assertThat(e.getMessage()).contains("the hypervisor is on 198.51.100.7")
+                                .contains("run virt-backup on 198.51.100.7 itself");
+                    });
+            assertThat(hypervisor.lookup("web").state()).isEqualTo(DomainState.RUNNING);
+        }
+        assertThat(dir.resolve("backups")).doesNotExist();
+        assertThat(lvm.calls).isEmpty();
+    }
+
+    /** {@code hypervisor} as if connected through {@code uri}: only what it says of its URI differs. */
+    private static Hypervisor reachedAs(String uri, Hypervisor hypervisor) {
+        return (Hypervisor) Proxy.newProxyInstance(Hypervisor.class.getClassLoader(), new Class<?>[] {Hypervisor.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("uri")) {
+                        return uri;
+                    }
+                    try {
+                        return method.invoke(hypervisor, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     private static void overwrite(Path image, Path blk) {

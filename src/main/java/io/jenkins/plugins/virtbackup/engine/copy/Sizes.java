@@ -37,10 +37,14 @@ public final class Sizes {
         }
         String unit = m.group(2).toUpperCase(Locale.ROOT);
         int shift = unit.isEmpty() ? 0 : "KMGT".indexOf(unit) + 1;
-        long number = Long.parseLong(m.group(1));
-        if (shift > 0 && number > (Long.MAX_VALUE >> (10 * shift))) {
-            throw new IllegalArgumentException("'" + text + "' is too large");
+        try {
+            long number = Long.parseLong(m.group(1));
+            if (number <= (Long.MAX_VALUE >> (10 * shift))) {
+                return number << (10 * shift);
+            }
+        } catch (NumberFormatException e) {
+            // more digits than a long holds: too large, as below
         }
-        return number << (10 * shift);
+        throw new IllegalArgumentException("'" + text + "' is too large");
     }
 }

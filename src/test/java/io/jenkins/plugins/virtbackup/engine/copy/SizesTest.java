@@ -21,5 +21,9 @@ class SizesTest {
         assertThatThrownBy(() -> Sizes.parse("2.5G")).hasMessageContaining("is not a size");
         assertThatThrownBy(() -> Sizes.parse("-1M")).hasMessageContaining("is not a size");
         assertThatThrownBy(() -> Sizes.parse("9999999999T")).hasMessageContaining("too large");
+        // More digits than a long holds: the same words, not Java's "For input string".
+        assertThatThrownBy(() -> Sizes.parse("99999999999999999999")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("'99999999999999999999' is too large");
+        assertThat(Sizes.parse(Long.toString(Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
     }
 }
