@@ -178,6 +178,7 @@ public final class BackupEngine {
         checkModeFits(request.mode(), found, vm, name);
         if (request.mode() == BackupMode.SNAPSHOT_DM && found.isActive()) {
             refuseRemoteVolumes();
+            SnapshotPlan.requirePrivileges(volumes);
         }
         Map<String, BackingChain> chains = readChains(selection);
         boolean pulls = request.mode() == BackupMode.LIVE && found.isActive();

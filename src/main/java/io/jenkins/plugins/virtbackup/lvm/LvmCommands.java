@@ -45,6 +45,25 @@ public final class LvmCommands implements VolumeTools {
         }
     }
 
+    /** Root, as the kernel sees this process: the effective user id of /proc/self/status. */
+    @Override
+    public Optional<String> missingPrivileges() throws IOException {
+        long uid = effectiveUid(Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8));
+        return uid == 0 ? Optional.empty()
+                : Optional.of("virt-backup runs as user id " + uid + ", and lvcreate, lvremove and mount need root");
+    }
+
+    /** The second number of the {@code Uid:} line: real, effective, saved, file system. */
+    static long effectiveUid(List<String> status) throws IOException {
+        for (String line : status) {
+            String[] f = line.strip().split("\\s+");
+            if (f[0].equals("Uid:") && f.length > 2) {
+                return Long.parseLong(f[2]);
+            }
+        }
+        throw new IOException("no Uid line in /proc/self/status");
+    }
+
     @Override
     public Optional<LogicalVolume> logicalVolume(Path device) throws IOException {
         Outcome lvs = run(List.of("lvs", "--noheadings", "--nosuffix", "--units", "b", "--separator", "|",

@@ -31,6 +31,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,20 +83,9 @@ class SnapshotDmOnTestDriverTest {
     void aDiskOffLvmIsAUsageErrorBeforeAnythingHappens() throws Exception {
         FakeLvm lvm = new FakeLvm(dir.resolve("host"), () -> "?");
         Path image = new TestDriverNode(dir.resolve("images")).rawImage("web.raw", 8 * MIB, (int) MIB, 5);
-        String uri = new TestDriverNode(dir.resolve("node")).domain("web", RunState.RUNNING, true,
-                TestDriverNode.fileDisk("vda", image, "raw")).write();
 
-        try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
-             BackupLog log = quietLog()) {
-            assertThatThrownBy(() -> TestEngines.of(hypervisor, log, new StateDirectory(dir.resolve("state")), lvm)
-                    .run(request(0))).isInstanceOfSatisfying(BackupException.class, e -> {
-                        assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
-                        assertThat(e.getMessage()).contains("snapshot-dm cannot back up disk vda")
-                                .contains("which is not an LVM logical volume");
-                    });
-            assertThat(hypervisor.lookup("web").state()).isEqualTo(DomainState.RUNNING);
-        }
-        assertThat(dir.resolve("backups")).doesNotExist();
+        assertRefusedBeforeAnything(lvm, image, hypervisor -> hypervisor, "snapshot-dm cannot back up disk vda",
+                "which is not an LVM logical volume");
         assertThat(lvm.calls).noneMatch(c -> c.startsWith("lvcreate"));
     }
 
@@ -108,22 +98,40 @@ class SnapshotDmOnTestDriverTest {
         FakeLvm lvm = new FakeLvm(dir.resolve("host"), () -> "?");
         Path image = new TestDriverNode(lvm.fileSystem("vbt", "images", "ext4")).rawImage("web.raw", 8 * MIB,
                 (int) MIB, 5);
+
+        assertRefusedBeforeAnything(lvm, image, hypervisor -> reachedAs("qemu+ssh://root@198.51.100.7/system",
+                hypervisor), "the hypervisor is on 198.51.100.7", "run virt-backup on 198.51.100.7 itself");
+        assertThat(lvm.calls).isEmpty();
+    }
+
+    /** A user LVM refuses (a Jenkins agent's own): refused before anything, not after the save. */
+    @Test
+    void withoutRootItIsAUsageErrorBeforeAnythingHappens() throws Exception {
+        FakeLvm lvm = new FakeLvm(dir.resolve("host"), () -> "?");
+        lvm.unprivileged = "virt-backup runs as user id 1000, and lvcreate, lvremove and mount need root";
+        Path image = new TestDriverNode(lvm.fileSystem("vbt", "images", "ext4")).rawImage("web.raw", 8 * MIB,
+                (int) MIB, 5);
+
+        assertRefusedBeforeAnything(lvm, image, hypervisor -> hypervisor, "snapshot-dm needs root",
+                "user id 1000");
+        assertThat(lvm.calls).isEmpty();
+    }
+
+    private void assertRefusedBeforeAnything(FakeLvm lvm, Path image, UnaryOperator<Hypervisor> reached,
+                                             String... message) throws Exception {
         String uri = new TestDriverNode(dir.resolve("node")).domain("web", RunState.RUNNING, true,
                 TestDriverNode.fileDisk("vda", image, "raw")).write();
-
         try (LibvirtHypervisor hypervisor = LibvirtHypervisor.connect(uri, report -> { });
              BackupLog log = quietLog()) {
-            Hypervisor remote = reachedAs("qemu+ssh://root@198.51.100.7/system", hypervisor);
-            assertThatThrownBy(() -> TestEngines.of(remote, log, new StateDirectory(dir.resolve("state")), lvm)
-                    .run(request(0))).isInstanceOfSatisfying(BackupException.class, e -> {
+            assertThatThrownBy(() -> TestEngines.of(reached.apply(hypervisor), log,
+                    new StateDirectory(dir.resolve("state")), lvm).run(request(0)))
+                    .isInstanceOfSatisfying(BackupException.class, e -> {
                         assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
-                        assertThat(e.getMessage()).contains("the hypervisor is on 198.51.100.7")
-                                .contains("run virt-backup on 198.51.100.7 itself");
+                        assertThat(e.getMessage()).contains(message);
                     });
             assertThat(hypervisor.lookup("web").state()).isEqualTo(DomainState.RUNNING);
         }
         assertThat(dir.resolve("backups")).doesNotExist();
-        assertThat(lvm.calls).isEmpty();
     }
 
     /** {@code hypervisor} as if connected through {@code uri}: only what it says of its URI differs. */

@@ -1,7 +1,9 @@
 package io.jenkins.plugins.virtbackup.lvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -34,6 +36,20 @@ class LvmCommandsTest {
 
         assertThat(outcome.why()).isEqualTo("exit status 3");
         assertThat(errorLog).isEmpty();
+    }
+
+    @Test
+    void theEffectiveUserIdIsTheSecondOfTheUidLine() throws Exception {
+        assertThat(LvmCommands.effectiveUid(List.of("Name:\tjava", "Uid:\t1000\t0\t0\t0", "Gid:\t0\t0\t0\t0")))
+                .isZero();
+        assertThat(LvmCommands.effectiveUid(List.of("Uid:\t0\t1000\t1000\t1000"))).isEqualTo(1000);
+        assertThatThrownBy(() -> LvmCommands.effectiveUid(List.of("Name:\tjava"))).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void thisProcessIsTakenForWhatItIs() throws Exception {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        assertThat(commands.missingPrivileges().isEmpty()).as("root: " + root).isEqualTo(root);
     }
 
     @Test

@@ -67,8 +67,8 @@ class DmGuestIT {
      * domain whose disks are an image file on an ext4 LV, an LV, and a linked clone on an XFS LV
      * over a template on the ext4 LV; it reads them from snapshots (the mounted snapshots' file
      * systems, the snapshot's device), and leaves no snapshot or mount. A snapshot too small for
-     * what is written meanwhile fails the backup; a disk off LVM, a full volume group and a thin
-     * volume are usage errors with nothing made;
+     * what is written meanwhile fails the backup; a disk off LVM, a full volume group, a thin
+     * volume and a run as another user than root are usage errors with nothing made;
      * writes to the origins once the domain runs again do not reach the backup; runs stopped at each
      * step of the mode leave nothing after {@code recover}, and the earlier backup intact.
      */
@@ -147,9 +147,18 @@ class DmGuestIT {
         assertThat(run.file("thin.exit").strip()).as("the run on a thin volume:%n%s", thin).isEqualTo("2");
         assertThat(thin).contains("snapshot-dm does not snapshot thin logical volumes (vbt/thin is thin)");
         assertThat(run.file("lvs-after-thin.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+
+        String notRoot = run.file("not-root.log");
+        assertThat(run.file("not-root.exit").strip()).as("the run as nobody:%n%s", notRoot).isEqualTo("2");
+        assertThat(notRoot).contains("snapshot-dm needs root: virt-backup runs as user id 65534");
+        assertThat(run.file("lvs-after-not-root.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+        assertThat(run.file("not-root-backups.txt")).as("nothing made").isBlank();
     }
 
-    /** The run was held still from the domain's restart until both origins were rewritten. */
+    /**
+     * The run was held still from the domain's restart until both origins were rewritten; the
+     * backup restores with virt-backup as a copy, its LV disk as a file, and with qemu-img onto an LV.
+     */
     private static void assertWritesAfterTheSnapshotsStayOut(DmGuest.Result run) throws Exception {
         String log = run.file("consistent.log");
         assertThat(run.file("consistent.exit").strip()).as("the backup's output:%n%s", log).isEqualTo("0");
@@ -159,16 +168,23 @@ class DmGuestIT {
             assertThat(sum(sums, "backup " + disk)).as(disk + " as it was at the snapshot")
                     .isEqualTo(sum(sums, "before " + disk));
         }
+        String restore = run.file("restore.log");
+        assertThat(run.file("restore.exit").strip()).as("virt-backup restore:%n%s", restore).isEqualTo("0");
+        for (String disk : List.of("vda", "vdb")) {
+            assertThat(sum(sums, "restored " + disk)).as("restored " + disk).isEqualTo(sum(sums, "before " + disk));
+        }
+        assertThat(sum(sums, "stock vdb")).as("qemu-img convert -n onto an LV").isEqualTo(sum(sums, "before vdb"));
     }
 
     /**
      * Each row stopped a run at one step: while the domain's state was saved, while the snapshots
      * were made (the domain stopped), while a snapshot was mounted, mid-copy; by SIGKILL, which
-     * leaves the journal to {@code recover}, or SIGTERM, after which the run cleans up itself.
+     * leaves the journal to {@code recover}, or SIGTERM (a Jenkins abort), after which the run puts
+     * the domain back itself and, given the time, everything else.
      */
     private static void assertEveryStoppedRunIsRecovered(DmGuest.Result run) throws Exception {
         assertThat(run.file("faults.txt").lines()).containsExactly("kill-saving", "kill-snapshotting",
-                "kill-mounting", "kill-copying", "term-copying");
+                "kill-mounting", "kill-copying", "term-snapshotting", "term-copying");
         String kept = run.file("kept-backup-name.txt").strip();
         for (String fault : run.file("faults.txt").lines().toList()) {
             String recover = run.file(fault + ".recover.log");
@@ -192,7 +208,9 @@ class DmGuestIT {
                 .anyMatch(lv -> lv.matches("bulk-vbsnap-\\d+,bulk,s.*"));
         assertThat(run.file("kill-copying.recover.log")).contains("unmount the snapshot at")
                 .contains("remove snapshot vbt/bulk-vbsnap-");
-        // SIGTERM: the run put everything away before it ended.
+        // SIGTERM while the domain is off for the snapshots: the run itself restores it first.
+        assertThat(run.file("term-snapshotting.log")).containsPattern("domain 'bulk' runs again after");
+        // SIGTERM mid-copy: the run put everything away before it ended.
         assertThat(run.file("term-copying.lvs-before-recover.txt")).doesNotContain("vbsnap");
         assertThat(run.file("term-copying.mounts-before-recover.txt")).doesNotContain("vbsnap");
         assertThat(run.file("kept-backup-after.txt")).as("the complete backup, byte for byte")

@@ -139,6 +139,18 @@ lvs_now > "$OUT/lvs-after-thin.txt"
 lvremove -q -y --config 'global/thin_check_executable=""' vbt/thin vbt/pool
 lap thin
 
+# 3d. Not root (a Jenkins agent's own user, say): a usage error before the domain is touched.
+install -m 644 /vbt/in/virt-backup-cli.jar /tmp/cli.jar
+set +e
+setpriv --reuid=65534 --regid=65534 --clear-groups java -XX:TieredStopAtLevel=1 -jar /tmp/cli.jar \
+    --state-dir /tmp/nobody-state --error-log /tmp/nobody-error.log -b snapshot-dm -c test:///tmp/web.xml \
+    -d /tmp/nobody-backups web > "$OUT/not-root.log" 2>&1
+echo $? > "$OUT/not-root.exit"
+set -e
+lvs_now > "$OUT/lvs-after-not-root.txt"
+ls -A /tmp/nobody-backups > "$OUT/not-root-backups.txt" 2>/dev/null || true
+lap not_root
+
 # 4. Writes to the origins right after the domain runs again (the run held still meanwhile, so
 # that they land before the copy): the backup has the content of the snapshot's moment.
 lvcreate -q -y -L 96M -n bulk vbt
@@ -164,6 +176,20 @@ backup=$(sed -n 's/^ *"backup": "\(.*\)",$/\1/p' "$OUT/consistent.json")
         echo "backup $disk $(sha256sum < "$backup/$disk.raw" | cut -d' ' -f1)"
     done
 } >> "$OUT/consistent-sums.txt"
+# Restored with virt-backup as a copy beside the domain: the LV disk comes back as a file.
+set +e
+java -XX:TieredStopAtLevel=1 -jar /vbt/in/virt-backup-cli.jar restore -c test:///tmp/bulk.xml \
+    --state-dir /tmp/vbt-state --name bulk-copy --disk-dir /var/tmp/restored "$backup" > "$OUT/restore.log" 2>&1
+echo $? > "$OUT/restore.exit"
+set -e
+for disk in vda vdb; do
+    echo "restored $disk $(sha256sum < "/var/tmp/restored/bulk-copy-$disk.raw" | cut -d' ' -f1)"
+done >> "$OUT/consistent-sums.txt"
+# And with stock tools, as the README says: the LV's copy back onto an LV of its size.
+lvcreate -q -y -L 96M -n bulk-back vbt
+qemu-img convert -n -f raw -O raw "$backup/vdb.raw" /dev/vbt/bulk-back
+echo "stock vdb $(sha256sum < /dev/vbt/bulk-back | cut -d' ' -f1)" >> "$OUT/consistent-sums.txt"
+lvremove -q -y vbt/bulk-back
 # This complete backup must come through every fault below unchanged.
 (cd "$backup" && sha256sum -- *) > "$OUT/kept-backup-before.txt"
 basename "$backup" > "$OUT/kept-backup-name.txt"
@@ -196,6 +222,7 @@ fault kill-saving KILL "saving the state of domain"
 fault kill-snapshotting KILL "creating snapshot vbt/bulk-"
 fault kill-mounting KILL "mounting snapshot"
 fault kill-copying KILL "copying disk vdb from"
+fault term-snapshotting TERM "creating snapshot vbt/bulk-"
 fault term-copying TERM "copying disk vdb from"
 (cd "$backup" && sha256sum -- *) > "$OUT/kept-backup-after.txt"
 

@@ -123,6 +123,24 @@ public final class SnapshotPlan {
         return new SnapshotPlan(volumes, readFrom);
     }
 
+    /**
+     * A usage error when this process cannot make snapshots (not root): asked before anything else
+     * of the domain's disks, which a user without the rights may not even be able to read.
+     */
+    public static void requirePrivileges(VolumeTools tools) throws BackupException {
+        Optional<String> missing;
+        try {
+            missing = tools.missingPrivileges();
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot tell whether LVM snapshots can be made here: "
+                    + e.getMessage(), e);
+        }
+        if (missing.isPresent()) {
+            throw new BackupException(ExitStatus.USAGE, "snapshot-dm needs root: " + missing.get()
+                    + "; run virt-backup as root (from Jenkins: on an agent that runs as root), or use another mode");
+        }
+    }
+
     /** A block disk's images are devices; so is any image in /dev, whatever the disk's type says. */
     private static boolean isDevice(Disk disk, Path path) {
         return "block".equals(disk.type()) || path.startsWith("/dev");

@@ -8,9 +8,16 @@ import java.util.Optional;
  * What {@code snapshot-dm} asks of the host's volume manager and mount table. The engine owns this
  * seam and stays plain Java; the real commands ({@code lvs}, {@code lvcreate -s}, {@code lvremove},
  * {@code findmnt}, {@code mount}, {@code umount}) live in an adapter, whose tools' error output goes
- * to the error log. Each call is one command: a test can record the sequence.
+ * to the error log. Each call but {@link #missingPrivileges} is one command: a test can record the
+ * sequence.
  */
 public interface VolumeTools {
+
+    /**
+     * Why this process cannot create snapshots and mount them (LVM and mount need root), or empty
+     * when it can. Asked first, so that a run without the rights stops before the domain is touched.
+     */
+    Optional<String> missingPrivileges() throws IOException;
 
     /** The logical volume whose device is {@code device} (symlinks followed), or empty when it is not one. */
     Optional<LogicalVolume> logicalVolume(Path device) throws IOException;
@@ -48,6 +55,11 @@ public interface VolumeTools {
     VolumeTools ABSENT = new VolumeTools() {
         private IOException absent() {
             return new IOException("this virt-backup has no LVM tools set up");
+        }
+
+        @Override
+        public Optional<String> missingPrivileges() throws IOException {
+            throw absent();
         }
 
         @Override

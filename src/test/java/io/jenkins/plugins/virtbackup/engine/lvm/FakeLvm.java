@@ -40,12 +40,19 @@ public final class FakeLvm implements VolumeTools {
     public boolean overflowOnCreate;
     /** A process keeps the mounts open: umount fails, and so does lvremove of a mounted snapshot. */
     public boolean busy;
+    /** Set: this process lacks the rights LVM needs, for this reason. */
+    public String unprivileged;
     /** Runs after each mount: the domain runs again by then, and may write to the origins. */
     public Runnable afterMount = () -> { };
 
     public FakeLvm(Path root, Supplier<String> now) {
         this.root = root;
         this.now = now;
+    }
+
+    @Override
+    public Optional<String> missingPrivileges() {
+        return Optional.ofNullable(unprivileged);
     }
 
     /** A linear volume {@code vg/name} of {@code bytes}, its device a file of that length. */

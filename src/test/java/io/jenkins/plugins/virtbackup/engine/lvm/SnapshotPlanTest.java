@@ -133,6 +133,21 @@ class SnapshotPlanTest {
         assertUsage(List.of(file("vda", image)), "is on a btrfs file system");
     }
 
+    @Test
+    void withoutRootItIsAUsageErrorBeforeLvmIsAsked() throws Exception {
+        lvm.unprivileged = "virt-backup runs as user id 1000, and lvcreate, lvremove and mount need root";
+
+        assertThatThrownBy(() -> SnapshotPlan.requirePrivileges(lvm)).isInstanceOfSatisfying(BackupException.class,
+                e -> {
+                    assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
+                    assertThat(e.getMessage()).startsWith("snapshot-dm needs root: virt-backup runs as user id 1000")
+                            .contains("on an agent that runs as root");
+                });
+        lvm.unprivileged = null;
+        SnapshotPlan.requirePrivileges(lvm);
+        assertThat(lvm.calls).isEmpty();
+    }
+
     private void assertUsage(List<Disk> disks, String message) {
         assertThatThrownBy(() -> plan(disks, 0)).isInstanceOfSatisfying(BackupException.class, e -> {
             assertThat(e.status()).isEqualTo(ExitStatus.USAGE);
