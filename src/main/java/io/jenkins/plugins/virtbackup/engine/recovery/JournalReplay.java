@@ -246,7 +246,6 @@ public final class JournalReplay {
         }
     }
 
-    /** An inactive domain, or one on a driver without jobs (the test driver), has none running. */
     /**
      * Removes the dead run's snapshot, if it is still there and still a snapshot of the volume the
      * journal names: a volume of that name that is anything else is not ours to remove.
@@ -265,6 +264,7 @@ public final class JournalReplay {
         SnapshotDmHold.removeSnapshot(volumes, vg, lv, log);
     }
 
+    /** An inactive domain, or one on a driver without jobs (the test driver), has none running. */
     private static boolean hasJob(VirtualMachine vm) throws HypervisorException {
         try {
             return vm.state().isActive() && vm.currentJob().active();
