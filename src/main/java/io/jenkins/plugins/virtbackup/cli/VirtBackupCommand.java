@@ -377,6 +377,12 @@ public final class VirtBackupCommand implements Callable<Integer> {
         if (shutdownTimeoutSeconds <= 0) {
             throw new BackupException(ExitStatus.USAGE, "--shutdown-timeout must be a positive number of seconds");
         }
+        if (backupMode == BackupMode.SNAPSHOT_DM && parallel != null && parallel > 1) {
+            // Each run sizes its snapshots from the same free space: side by side, the later ones would
+            // find it taken, after their domains were saved.
+            throw new BackupException(ExitStatus.USAGE, "snapshot-dm backs up one domain at a time: its snapshots "
+                    + "share the volume groups' free space; leave out --parallel");
+        }
         return new BackupRequest(domain, disks, backupMode, backupRoot != null ? backupRoot : DEFAULT_BACKUP_ROOT,
                 Duration.ofSeconds(shutdownTimeoutSeconds), forceOff, quiesce, overlayDir, verify, backupLevel, compress,
                 snapshotBytes(backupMode));

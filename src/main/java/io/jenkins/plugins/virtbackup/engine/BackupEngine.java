@@ -50,6 +50,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -76,6 +77,8 @@ public final class BackupEngine {
     private final ChainCopy chainCopy;
     private final Qcow2Writer qcow2Writer;
     private final VolumeTools volumes;
+    /** How many snapshot-dm runs this process made: part of their snapshots' names. */
+    private static final AtomicInteger SNAPSHOT_RUNS = new AtomicInteger();
     private volatile boolean cancelled;
     /** The hold in force while disks are copied, so that {@link #cancel} can put the domain back. */
     private GuestHold activeHold;
@@ -356,7 +359,10 @@ public final class BackupEngine {
             throw new BackupException(ExitStatus.USAGE, "snapshot-dm cannot compress disks with backing images "
                     + "(QEMU would read the images below from the live volume, not the snapshot); leave out --compress");
         }
-        String suffix = "-vbsnap-" + Instant.now().getEpochSecond();
+        // Unique among runs: two processes backing up domains whose images share a volume, or
+        // this one again within the second, never take each other's snapshot for their own.
+        String suffix = "-vbsnap-" + Instant.now().getEpochSecond() + "-" + ProcessHandle.current().pid() + "-"
+                + SNAPSHOT_RUNS.incrementAndGet();
         return SnapshotPlan.of(request.domain(), selection.toCopy(), chains, volumes, request.snapshotBytes(), suffix,
                 state.root().resolve(MOUNT_FOLDER));
     }

@@ -3,6 +3,7 @@ package io.jenkins.plugins.virtbackup.lvm;
 import io.jenkins.plugins.virtbackup.engine.lvm.LogicalVolume;
 import io.jenkins.plugins.virtbackup.engine.lvm.MountedFileSystem;
 import io.jenkins.plugins.virtbackup.engine.lvm.VolumeTools;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -110,39 +111,69 @@ public final class LvmCommands implements VolumeTools {
         return pairs;
     }
 
+    /** Each {@code \\xHH} is a byte of the UTF-8 name: a non-ASCII letter is two or more of them. */
     private static String unescape(String value) {
-        Matcher hex = Pattern.compile("\\\\x([0-9a-fA-F]{2})").matcher(value);
-        StringBuilder out = new StringBuilder();
-        while (hex.find()) {
-            hex.appendReplacement(out, Matcher.quoteReplacement(
-                    String.valueOf((char) Integer.parseInt(hex.group(1), 16))));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int i = 0;
+        while (i < value.length()) {
+            if (value.startsWith("\\x", i) && i + 3 < value.length()
+                    && isHex(value.charAt(i + 2)) && isHex(value.charAt(i + 3))) {
+                bytes.write(Integer.parseInt(value.substring(i + 2, i + 4), 16));
+                i += 4;
+            } else {
+                int codePoint = value.codePointAt(i);
+                bytes.writeBytes(Character.toString(codePoint).getBytes(StandardCharsets.UTF_8));
+                i += Character.charCount(codePoint);
+            }
         }
-        hex.appendTail(out);
-        return out.toString();
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isHex(char c) {
+        return Character.digit(c, 16) >= 0;
     }
 
     @Override
     public void createSnapshot(LogicalVolume origin, String name, long bytes) throws IOException {
-        require(run(List.of("lvcreate", "-q", "-y", "-s", "-L", bytes + "b", "-n", name, origin.fullName())),
-                "cannot create snapshot " + name + " of " + origin.fullName());
+        // Read-only: nothing but the origin's old blocks ever lands in its room.
+        require(run(List.of("lvcreate", "-q", "-y", "-s", "-p", "r", "-L", bytes + "b", "-n", name,
+                origin.fullName())), "cannot create snapshot " + name + " of " + origin.fullName());
     }
 
+    /**
+     * Lists the group's volumes rather than asking for the one: {@code lvs VG/NAME} fails the same
+     * way for a volume that is not there and for a user LVM refuses, and only the first means gone.
+     */
     @Override
     public Optional<SnapshotState> snapshotState(String vg, String name) throws IOException {
-        Outcome lvs = run(List.of("lvs", "--noheadings", "--separator", "|", "-o", "lv_attr,origin", vg + "/" + name));
-        if (!lvs.ok() || lvs.out().isBlank()) {
-            return Optional.empty();
+        Outcome lvs = run(List.of("lvs", "--noheadings", "--separator", "|", "-o", "lv_name,lv_attr,origin", vg));
+        if (!lvs.ok()) {
+            if (lvs.err().contains("Volume group \"" + vg + "\" not found")) {
+                return Optional.empty();
+            }
+            throw new IOException("cannot list the volumes of group " + vg + ": " + lvs.why());
         }
-        String[] f = lvs.out().strip().split("\\|", -1);
-        String attr = f[0].strip();
-        // lv_attr's fifth letter is the state: I (invalid) or S (suspended invalid) once it overflowed.
-        boolean invalid = attr.length() > 4 && (attr.charAt(4) == 'I' || attr.charAt(4) == 'S');
-        return Optional.of(new SnapshotState(invalid, f.length > 1 ? f[1].strip() : ""));
+        return parseSnapshotState(lvs.out(), name);
+    }
+
+    /** The state of volume {@code name} in {@code lvs -o lv_name,lv_attr,origin} output, or empty. */
+    static Optional<SnapshotState> parseSnapshotState(String lvsOutput, String name) {
+        for (String line : lvsOutput.lines().toList()) {
+            String[] f = line.strip().split("\\|", -1);
+            if (f.length < 3 || !f[0].strip().equals(name)) {
+                continue;
+            }
+            String attr = f[1].strip();
+            // lv_attr's fifth letter is the state: I (invalid) or S (suspended invalid) once it overflowed.
+            boolean invalid = attr.length() > 4 && (attr.charAt(4) == 'I' || attr.charAt(4) == 'S');
+            return Optional.of(new SnapshotState(invalid, f[2].strip()));
+        }
+        return Optional.empty();
     }
 
     @Override
     public void removeSnapshot(String vg, String name) throws IOException {
-        require(run(List.of("lvremove", "-q", "-y", vg + "/" + name)), "cannot remove snapshot " + vg + "/" + name);
+        require(runRetried(List.of("lvremove", "-q", "-y", vg + "/" + name)), "cannot remove snapshot " + vg + "/" + name);
     }
 
     @Override
@@ -159,13 +190,31 @@ public final class LvmCommands implements VolumeTools {
 
     @Override
     public void unmount(Path dir) throws IOException {
-        require(run(List.of("umount", dir.toString())), "cannot unmount " + dir);
+        require(runRetried(List.of("umount", dir.toString())), "cannot unmount " + dir);
     }
 
     private static void require(Outcome outcome, String what) throws IOException {
         if (!outcome.ok()) {
             throw new IOException(what + ": " + outcome.why());
         }
+    }
+
+    /**
+     * As {@link #run}, twice more a second apart if it fails: udev and blkid open a device for a
+     * moment after it changes, and umount or lvremove then fail as if it were in use.
+     */
+    private Outcome runRetried(List<String> command) throws IOException {
+        Outcome outcome = run(command);
+        for (int retry = 0; retry < 2 && !outcome.ok(); retry++) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return outcome;
+            }
+            outcome = run(command);
+        }
+        return outcome;
     }
 
     /** Runs a command to its end; its stderr goes to the error log, and comes back for the message. */

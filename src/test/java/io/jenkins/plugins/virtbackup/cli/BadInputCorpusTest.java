@@ -97,6 +97,8 @@ class BadInputCorpusTest {
                 "snapshot-dm", "--snapshot-size", "lots", "web");
         expect("snapshot size zero", 2, "--snapshot-size: it must be more than 0", "-c", uri, "-d", r, "-b",
                 "snapshot-dm", "--snapshot-size", "0M", "web");
+        expect("snapshot-dm side by side", 2, "snapshot-dm backs up one domain at a time", "-c", uri, "-d", r,
+                "-b", "snapshot-dm", "--all", "--parallel", "2");
         expect("cdrom requested", 2, "it is a cdrom", "-c", uri, "-d", r, "web", "hdc");
         expect("network disk requested", 2, "of type 'network'", "-c", uri, "-d", r, "web", "vdc");
         expect("transient domain, shutdown mode", 1, "transient", "-c", uri, "-d", r, "-b", "shutdown", "transient");

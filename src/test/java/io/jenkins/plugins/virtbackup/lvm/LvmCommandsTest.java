@@ -3,6 +3,7 @@ package io.jenkins.plugins.virtbackup.lvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jenkins.plugins.virtbackup.engine.lvm.VolumeTools;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,32 @@ class LvmCommandsTest {
     void thisProcessIsTakenForWhatItIs() throws Exception {
         boolean root = "root".equals(System.getProperty("user.name"));
         assertThat(commands.missingPrivileges().isEmpty()).as("root: " + root).isEqualTo(root);
+    }
+
+    @Test
+    void aSnapshotsStateIsReadFromItsLineInTheGroupsListing() {
+        String lvs = "  images|owi-aos---|\n"
+                + "  images-vbsnap-1|sri-aos---|images\n"
+                + "  blk-vbsnap-1|sri-I-s---|blk\n"
+                + "  web-vbsnap-1|sri-S-s---|web\n"
+                + "  images-vbsnap-10|swi-a-s---|images\n";
+
+        assertThat(LvmCommands.parseSnapshotState(lvs, "images-vbsnap-1"))
+                .contains(new VolumeTools.SnapshotState(false, "images"));
+        assertThat(LvmCommands.parseSnapshotState(lvs, "blk-vbsnap-1")).as("invalid: it overflowed")
+                .contains(new VolumeTools.SnapshotState(true, "blk"));
+        assertThat(LvmCommands.parseSnapshotState(lvs, "web-vbsnap-1")).as("suspended invalid")
+                .contains(new VolumeTools.SnapshotState(true, "web"));
+        assertThat(LvmCommands.parseSnapshotState(lvs, "images")).as("no snapshot: no origin")
+                .contains(new VolumeTools.SnapshotState(false, ""));
+        assertThat(LvmCommands.parseSnapshotState(lvs, "images-vbsnap")).as("a name is matched whole").isEmpty();
+    }
+
+    @Test
+    void findmntPairsWithUtf8NamesAreDecoded() {
+        assertThat(LvmCommands.pairs("TARGET=\"/srv/m\\xc3\\xa4rz\\x20images\" FSTYPE=\"xfs\""))
+                .containsEntry("TARGET", "/srv/m\u00e4rz images");
+        assertThat(LvmCommands.pairs("TARGET=\"/srv/\u00e9t\u00e9\"")).containsEntry("TARGET", "/srv/\u00e9t\u00e9");
     }
 
     @Test

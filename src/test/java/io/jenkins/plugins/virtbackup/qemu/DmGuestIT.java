@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jenkins.plugins.virtbackup.testing.CliProcess;
 import io.jenkins.plugins.virtbackup.testing.HostRequirement;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,18 +93,18 @@ class DmGuestIT {
     private static void assertBackupFromTheSnapshots(DmGuest.Result run) throws Exception {
         String log = run.file("backup.log");
         assertThat(run.file("backup.exit").strip()).as("the backup's output:%n%s", log).isEqualTo("0");
-        assertThat(log).containsPattern("creating snapshot vbt/images-vbsnap-\\d+ of vbt/images")
-                .containsPattern("creating snapshot vbt/blk-vbsnap-\\d+ of vbt/blk")
-                .containsPattern("creating snapshot vbt/xfs-vbsnap-\\d+ of vbt/xfs")
-                .containsPattern("mounting snapshot /dev/vbt/images-vbsnap-\\d+ read-only at "
-                        + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,noload\\)")
-                .containsPattern("mounting snapshot /dev/vbt/xfs-vbsnap-\\d+ read-only at "
-                        + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,nouuid,norecovery\\)")
-                .containsPattern("copying disk vda from /tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-\\d+/web.raw")
-                .containsPattern("copying disk vdb from /dev/vbt/blk-vbsnap-\\d+")
-                .containsPattern("copying disk vdc from /tmp/vbt-state/dm-mounts/web-vbt-xfs-vbsnap-\\d+/clone.qcow2")
+        assertThat(log).containsPattern("creating snapshot vbt/images-vbsnap-[\\d-]+ of vbt/images")
+                .containsPattern("creating snapshot vbt/blk-vbsnap-[\\d-]+ of vbt/blk")
+                .containsPattern("creating snapshot vbt/xfs-vbsnap-[\\d-]+ of vbt/xfs")
+                .containsPattern("mounting snapshot /dev/vbt/images-vbsnap-[\\d-]+ read-only at "
+                        + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,noload,nodev,nosuid,noexec\\)")
+                .containsPattern("mounting snapshot /dev/vbt/xfs-vbsnap-[\\d-]+ read-only at "
+                        + "/tmp/vbt-state/dm-mounts/\\S+ \\(ro,nouuid,norecovery,nodev,nosuid,noexec\\)")
+                .containsPattern("copying disk vda from /tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-[\\d-]+/web.raw")
+                .containsPattern("copying disk vdb from /dev/vbt/blk-vbsnap-[\\d-]+")
+                .containsPattern("copying disk vdc from /tmp/vbt-state/dm-mounts/web-vbt-xfs-vbsnap-[\\d-]+/clone.qcow2")
                 .containsPattern("copying disk vdc backing image 1 from "
-                        + "/tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-\\d+/template.qcow2");
+                        + "/tmp/vbt-state/dm-mounts/web-vbt-images-vbsnap-[\\d-]+/template.qcow2");
         String manifest = run.file("manifest.json");
         System.out.println("dm guest, snapshot-dm: " + manifest.lines().filter(l -> l.contains("downtime"))
                 .map(String::strip).toList());
@@ -156,21 +158,22 @@ class DmGuestIT {
     }
 
     /**
-     * The run was held still from the domain's restart until both origins were rewritten; the
-     * backup restores with virt-backup as a copy, its LV disk as a file, and with qemu-img onto an LV.
+     * The run was held still from the domain's restart until every origin was rewritten (the
+     * linked clone's template too); the backup restores with virt-backup as a copy, its LV disk as
+     * a file, and with qemu-img onto an LV.
      */
     private static void assertWritesAfterTheSnapshotsStayOut(DmGuest.Result run) throws Exception {
         String log = run.file("consistent.log");
         assertThat(run.file("consistent.exit").strip()).as("the backup's output:%n%s", log).isEqualTo("0");
         List<String> sums = run.file("consistent-sums.txt").lines().toList();
-        for (String disk : List.of("vda", "vdb")) {
+        for (String disk : List.of("vda", "vdb", "vdc")) {
             assertThat(sum(sums, "after " + disk)).as(disk + " was rewritten").isNotEqualTo(sum(sums, "before " + disk));
             assertThat(sum(sums, "backup " + disk)).as(disk + " as it was at the snapshot")
                     .isEqualTo(sum(sums, "before " + disk));
         }
         String restore = run.file("restore.log");
         assertThat(run.file("restore.exit").strip()).as("virt-backup restore:%n%s", restore).isEqualTo("0");
-        for (String disk : List.of("vda", "vdb")) {
+        for (String disk : List.of("vda", "vdb", "vdc")) {
             assertThat(sum(sums, "restored " + disk)).as("restored " + disk).isEqualTo(sum(sums, "before " + disk));
         }
         assertThat(sum(sums, "stock vdb")).as("qemu-img convert -n onto an LV").isEqualTo(sum(sums, "before vdb"));
@@ -186,6 +189,12 @@ class DmGuestIT {
         assertThat(run.file("faults.txt").lines()).containsExactly("kill-saving", "kill-snapshotting",
                 "kill-mounting", "kill-copying", "term-snapshotting", "term-copying");
         String kept = run.file("kept-backup-name.txt").strip();
+        // What each SIGKILL left to recover: the journal holds the step of the moment it struck.
+        Map<String, List<String>> leftSteps = Map.of("kill-saving", List.of("restore"),
+                "kill-snapshotting", List.of("restore", "remove-snapshot"), "kill-mounting", List.of("unmount"),
+                "kill-copying", List.of("unmount", "remove-snapshot"));
+        leftSteps.forEach((fault, steps) -> steps.forEach(step -> assertThat(journal(run, fault))
+                .as(fault + ": the journal before recover").containsPattern("\"action\":\\s*\"" + step + "\"")));
         for (String fault : run.file("faults.txt").lines().toList()) {
             String recover = run.file(fault + ".recover.log");
             String exit = run.file(fault + ".exit").strip();
@@ -204,8 +213,8 @@ class DmGuestIT {
         assertThat(run.file("kill-copying.mounts-before-recover.txt"))
                 .contains("/tmp/vbt-state/dm-mounts/bulk-vbt-images-vbsnap-");
         assertThat(run.file("kill-copying.lvs-before-recover.txt").lines())
-                .anyMatch(lv -> lv.matches("images-vbsnap-\\d+,images,s.*"))
-                .anyMatch(lv -> lv.matches("bulk-vbsnap-\\d+,bulk,s.*"));
+                .anyMatch(lv -> lv.matches("images-vbsnap-[\\d-]+,images,s.*"))
+                .anyMatch(lv -> lv.matches("bulk-vbsnap-[\\d-]+,bulk,s.*"));
         assertThat(run.file("kill-copying.recover.log")).contains("unmount the snapshot at")
                 .contains("remove snapshot vbt/bulk-vbsnap-");
         // SIGTERM while the domain is off for the snapshots: the run itself restores it first.
@@ -242,6 +251,14 @@ class DmGuestIT {
         }
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse("")))
                 .noneMatch(command -> command.contains("vbt-dm-timeout-"));
+    }
+
+    private static String journal(DmGuest.Result run, String fault) {
+        try {
+            return run.file(fault + ".journal.txt");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static String sum(List<String> sums, String prefix) {

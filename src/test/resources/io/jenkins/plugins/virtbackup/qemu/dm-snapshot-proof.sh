@@ -152,13 +152,17 @@ ls -A /tmp/nobody-backups > "$OUT/not-root-backups.txt" 2>/dev/null || true
 lap not_root
 
 # 4. Writes to the origins right after the domain runs again (the run held still meanwhile, so
-# that they land before the copy): the backup has the content of the snapshot's moment.
+# that they land before the copy): the image file, the LV, and the linked clone and its template
+# on two file systems. The backup has the content of the snapshots' moment.
 lvcreate -q -y -L 96M -n bulk vbt
 head -c 64M /dev/urandom | dd of=/dev/vbt/bulk bs=1M conv=notrunc status=none
 sync
-node bulk file:/mnt/images/web.raw:raw block:/dev/vbt/bulk > /tmp/bulk.xml
-echo "before vda $(sha256sum < /mnt/images/web.raw | cut -d' ' -f1)" > "$OUT/consistent-sums.txt"
-echo "before vdb $(sha256sum < /dev/vbt/bulk | cut -d' ' -f1)" >> "$OUT/consistent-sums.txt"
+node bulk file:/mnt/images/web.raw:raw block:/dev/vbt/bulk file:/mnt/xfs/clone.qcow2:qcow2 > /tmp/bulk.xml
+{
+    echo "before vda $(sha256sum < /mnt/images/web.raw | cut -d' ' -f1)"
+    echo "before vdb $(sha256sum < /dev/vbt/bulk | cut -d' ' -f1)"
+    echo "before vdc $(raw_sum /mnt/xfs/clone.qcow2 qcow2)"
+} > "$OUT/consistent-sums.txt"
 "${CLI[@]}" -v -c test:///tmp/bulk.xml -d /var/backups/vbt-bulk --result-file "$OUT/consistent.json" bulk \
     > "$OUT/consistent.log" 2>&1 &
 cli=$!
@@ -166,25 +170,34 @@ wait_for_line "$OUT/consistent.log" "runs again after"
 kill -STOP "$cli"
 head -c 8M /dev/urandom | dd of=/mnt/images/web.raw conv=notrunc,fsync status=none
 head -c 48M /dev/urandom | dd of=/dev/vbt/bulk bs=1M oflag=direct conv=notrunc status=none
+qemu-io -c 'write -P 0x11 0 2M' /mnt/images/template.qcow2 > /dev/null  # under the clone's unwritten part
+qemu-io -c 'write -P 0x22 1M 1M' /mnt/xfs/clone.qcow2 > /dev/null
+sync
 kill -CONT "$cli"
 set +e; wait "$cli"; echo $? > "$OUT/consistent.exit"; set -e
 backup=$(sed -n 's/^ *"backup": "\(.*\)",$/\1/p' "$OUT/consistent.json")
 {
     echo "after vda $(sha256sum < /mnt/images/web.raw | cut -d' ' -f1)"
     echo "after vdb $(sha256sum < /dev/vbt/bulk | cut -d' ' -f1)"
+    echo "after vdc $(raw_sum /mnt/xfs/clone.qcow2 qcow2)"
     for disk in vda vdb; do
         echo "backup $disk $(sha256sum < "$backup/$disk.raw" | cut -d' ' -f1)"
     done
+    echo "backup vdc $(cd "$backup" && raw_sum vdc.qcow2 qcow2)"
 } >> "$OUT/consistent-sums.txt"
-# Restored with virt-backup as a copy beside the domain: the LV disk comes back as a file.
+# Restored with virt-backup as a copy beside the domain: the LV disk comes back as a file, the
+# clone as one standalone image.
 set +e
 java -XX:TieredStopAtLevel=1 -jar /vbt/in/virt-backup-cli.jar restore -c test:///tmp/bulk.xml \
     --state-dir /tmp/vbt-state --name bulk-copy --disk-dir /var/tmp/restored "$backup" > "$OUT/restore.log" 2>&1
 echo $? > "$OUT/restore.exit"
 set -e
-for disk in vda vdb; do
-    echo "restored $disk $(sha256sum < "/var/tmp/restored/bulk-copy-$disk.raw" | cut -d' ' -f1)"
-done >> "$OUT/consistent-sums.txt"
+{
+    for disk in vda vdb; do
+        echo "restored $disk $(sha256sum < "/var/tmp/restored/bulk-copy-$disk.raw" | cut -d' ' -f1)"
+    done
+    echo "restored vdc $(raw_sum /var/tmp/restored/bulk-copy-vdc.qcow2 qcow2)"
+} >> "$OUT/consistent-sums.txt"
 # And with stock tools, as the README says: the LV's copy back onto an LV of its size.
 lvcreate -q -y -L 96M -n bulk-back vbt
 qemu-img convert -n -f raw -O raw "$backup/vdb.raw" /dev/vbt/bulk-back
@@ -204,6 +217,7 @@ fault() {  # fault NAME SIGNAL PATTERN: stop a run of bulk once its -v output ha
     wait_for_line "$OUT/$name.log" "$pattern"
     kill -"$signal" "$cli"
     set +e; wait "$cli"; echo $? > "$OUT/$name.exit"; set -e
+    cat /tmp/vbt-state/journal/*.json > "$OUT/$name.journal.txt" 2>/dev/null || true
     lvs_now > "$OUT/$name.lvs-before-recover.txt"
     findmnt -rn -o TARGET > "$OUT/$name.mounts-before-recover.txt"
     set +e

@@ -3,12 +3,15 @@ package io.jenkins.plugins.virtbackup.engine.lvm;
 import java.util.Optional;
 
 /**
- * The mount options under which a snapshot's file system is read without a single write. A
- * snapshot of a mounted file system looks like one that crashed: a plain read-only mount would
- * still replay its journal, which writes to the snapshot (and fills its room). XFS also refuses a
+ * The mount options under which a snapshot's file system is read without a single write. LVM
+ * freezes a mounted file system while it takes the snapshot, yet a plain read-only mount may still
+ * replay a journal, which writes to the snapshot (and fills its room). XFS also refuses a
  * second mount of the same UUID unless told {@code nouuid}.
  */
 public final class ReadOnlyMount {
+    /** Nothing on a snapshot is run or opened as a device: it holds a guest's files, not the host's. */
+    private static final String HARMLESS = "nodev,nosuid,noexec";
+
     private ReadOnlyMount() {
     }
 
@@ -17,9 +20,9 @@ public final class ReadOnlyMount {
         switch (fsType) {
             case "ext3":
             case "ext4":
-                return Optional.of("ro,noload");
+                return Optional.of("ro,noload," + HARMLESS);
             case "xfs":
-                return Optional.of("ro,nouuid,norecovery");
+                return Optional.of("ro,nouuid,norecovery," + HARMLESS);
             default:
                 return Optional.empty();
         }

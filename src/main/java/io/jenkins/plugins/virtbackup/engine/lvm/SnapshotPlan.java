@@ -6,6 +6,8 @@ import io.jenkins.plugins.virtbackup.engine.ExitStatus;
 import io.jenkins.plugins.virtbackup.engine.copy.Sizes;
 import io.jenkins.plugins.virtbackup.engine.image.BackingChain;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,9 +45,13 @@ public final class SnapshotPlan {
     /** Each image's path, as the domain uses it, to the path it is read from in the snapshot. */
     private final Map<Path, Path> readFrom;
 
-    private SnapshotPlan(Map<String, Volume> volumes, Map<Path, Path> readFrom) {
+    /** Each image's path, as the domain uses it, to the volume it resides on. */
+    private final Map<Path, Volume> volumeOf;
+
+    private SnapshotPlan(Map<String, Volume> volumes, Map<Path, Path> readFrom, Map<Path, Volume> volumeOf) {
         this.volumes = volumes;
         this.readFrom = readFrom;
+        this.volumeOf = volumeOf;
     }
 
     public List<Volume> volumes() {
@@ -72,17 +78,22 @@ public final class SnapshotPlan {
         Map<String, LogicalVolume> origins = new LinkedHashMap<>();
         Map<String, MountedFileSystem> fileSystems = new LinkedHashMap<>();
         Map<Path, String> imageVolume = new LinkedHashMap<>();
+        Map<Path, Path> realPaths = new LinkedHashMap<>();
         for (Disk disk : disks) {
             for (BackingChain.Image image : chains.get(disk.target()).images()) {
                 Path path = image.path();
                 try {
-                    if (isDevice(disk, path)) {
+                    if (isDevice(disk, path, image == chains.get(disk.target()).images().get(0))) {
                         LogicalVolume lv = tools.logicalVolume(path).orElseThrow(() -> usage(disk, path
                                 + " is a block device but not an LVM logical volume"));
                         origins.put(lv.fullName(), lv);
                         imageVolume.put(path, lv.fullName());
                     } else {
-                        MountedFileSystem fs = tools.fileSystemOf(path);
+                        // Its real place: a symbolic link on the way (images -> /home/images) must
+                        // not lead the copy from the snapshot back to the live file system.
+                        Path real = path.toRealPath();
+                        realPaths.put(path, real);
+                        MountedFileSystem fs = tools.fileSystemOf(real);
                         LogicalVolume lv = tools.logicalVolume(fs.source()).orElseThrow(() -> usage(disk, path
                                 + " is on " + fs.source() + " (mounted at " + fs.mountPoint()
                                 + "), which is not an LVM logical volume"));
@@ -109,18 +120,21 @@ public final class SnapshotPlan {
         for (LogicalVolume lv : origins.values()) {
             MountedFileSystem fs = fileSystems.get(lv.fullName());
             String snapshot = lv.name() + suffix;
+            refuseLongNames(domain, lv, snapshot);
             volumes.put(lv.fullName(), new Volume(lv, snapshot, tools.devicePath(lv.vg(), snapshot),
                     sizes.get(lv.fullName()), fs,
                     fs == null ? null : ReadOnlyMount.options(fs.fsType()).orElseThrow(),
-                    fs == null ? null : mountRoot.resolve(domain + "-" + lv.vg() + "-" + snapshot)));
+                    fs == null ? null : mountRoot.resolve(mountFolderName(domain, lv.vg(), snapshot))));
         }
         Map<Path, Path> readFrom = new LinkedHashMap<>();
+        Map<Path, Volume> volumeOf = new LinkedHashMap<>();
         imageVolume.forEach((image, lvName) -> {
             Volume volume = volumes.get(lvName);
+            volumeOf.put(image, volume);
             readFrom.put(image, volume.fileSystem() == null ? volume.snapshotDevice()
-                    : volume.mountDir().resolve(volume.fileSystem().mountPoint().relativize(image)));
+                    : volume.mountDir().resolve(volume.fileSystem().mountPoint().relativize(realPaths.get(image))));
         });
-        return new SnapshotPlan(volumes, readFrom);
+        return new SnapshotPlan(volumes, readFrom, volumeOf);
     }
 
     /**
@@ -141,9 +155,58 @@ public final class SnapshotPlan {
         }
     }
 
-    /** A block disk's images are devices; so is any image in /dev, whatever the disk's type says. */
-    private static boolean isDevice(Disk disk, Path path) {
-        return "block".equals(disk.type()) || path.startsWith("/dev");
+    /**
+     * A block disk's own image is a device, and so is any image that is no regular file, whatever
+     * the disk's type says: an image below a block disk's top one is a file more often than not.
+     */
+    private static boolean isDevice(Disk disk, Path path, boolean top) {
+        return top && "block".equals(disk.type()) || !Files.isRegularFile(path);
+    }
+
+    /**
+     * Device-mapper names the snapshot {@code VG-LV} with each dash doubled, in 127 bytes at most;
+     * its mount folder is one name of 255 bytes at most. Said now, not after the domain was saved.
+     */
+    private static void refuseLongNames(String domain, LogicalVolume lv, String snapshot) throws BackupException {
+        String dmName = lv.vg().replace("-", "--") + "-" + snapshot.replace("-", "--");
+        if (dmName.getBytes(StandardCharsets.UTF_8).length > 127) {
+            throw new BackupException(ExitStatus.USAGE, "snapshot-dm cannot snapshot " + lv.fullName()
+                    + ": the snapshot's device-mapper name " + dmName + " would be longer than 127 bytes; "
+                    + "use another mode for this domain");
+        }
+        if (mountFolderName(domain, lv.vg(), snapshot).getBytes(StandardCharsets.UTF_8).length > 255) {
+            throw new BackupException(ExitStatus.USAGE, "snapshot-dm cannot mount the snapshots of domain '" + domain
+                    + "': its name is too long for a folder name with the snapshot's; use another mode");
+        }
+    }
+
+    private static String mountFolderName(String domain, String vg, String snapshot) {
+        return domain + "-" + vg + "-" + snapshot;
+    }
+
+    /**
+     * After the mounts: every image read from a mounted snapshot really lies in it. A symbolic
+     * link made inside the file system after the plan would otherwise lead back to the origin.
+     */
+    public void requireInsideSnapshots() throws BackupException {
+        for (Map.Entry<Path, Path> entry : readFrom.entrySet()) {
+            Volume volume = volumeOf.get(entry.getKey());
+            if (volume.fileSystem() == null) {
+                continue;
+            }
+            try {
+                Path real = entry.getValue().toRealPath();
+                if (!real.startsWith(volume.mountDir().toRealPath())) {
+                    throw new BackupException(ExitStatus.BACKUP_FAILED, "image " + entry.getKey() + " leads out of the "
+                            + "snapshot of " + volume.origin().fullName() + " to " + real + " (a symbolic link): "
+                            + "not copying a live image");
+                }
+            } catch (IOException e) {
+                throw new BackupException(ExitStatus.BACKUP_FAILED, "image " + entry.getKey() + " is not in the "
+                        + "snapshot of " + volume.origin().fullName() + " at " + entry.getValue() + ": "
+                        + e.getMessage(), e);
+            }
+        }
     }
 
     private static BackupException usage(Disk disk, String why) {

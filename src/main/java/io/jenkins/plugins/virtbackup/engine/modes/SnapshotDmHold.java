@@ -88,6 +88,9 @@ public final class SnapshotDmHold implements GuestHold {
             try {
                 tools.createSnapshot(volume.origin(), volume.snapshot(), volume.bytes());
             } catch (IOException e) {
+                // LVM made nothing (a volume of that name there already is not ours to remove).
+                snapshots.remove(volume.origin().fullName());
+                Journaling.undone(journal, step, log);
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot snapshot logical volume "
                         + volume.origin().fullName() + " of domain '" + name + "': " + e.getMessage()
                         + " (the error log has LVM's words)", e);
@@ -107,6 +110,7 @@ public final class SnapshotDmHold implements GuestHold {
         boolean copied = false;
         try {
             mountFileSystems();
+            plan.requireInsideSnapshots();
             for (Disk disk : disks) {
                 files.addAll(copier.copy(disk, plan::readFrom));
             }
@@ -157,7 +161,12 @@ public final class SnapshotDmHold implements GuestHold {
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot check snapshot "
                         + volume.origin().vg() + "/" + volume.snapshot() + ": " + e.getMessage(), e);
             }
-            if (state.isEmpty() || state.get().invalid()) {
+            if (state.isEmpty()) {
+                throw new BackupException(ExitStatus.BACKUP_FAILED, "the snapshot " + volume.origin().vg() + "/"
+                        + volume.snapshot() + " of " + volume.origin().fullName() + " is gone before the copy was "
+                        + "complete (removed by someone else?): the copy is not consistent; the domain runs on", cause);
+            }
+            if (state.get().invalid()) {
                 throw new BackupException(ExitStatus.BACKUP_FAILED, "the snapshot of "
                         + volume.origin().fullName() + " overflowed before the copy was complete: the guest wrote more than its "
                         + Sizes.human(volume.bytes()) + " meanwhile, so LVM dropped it and the copy is not "

@@ -71,8 +71,7 @@ public final class JournalReplay {
             } catch (BackupException e) {
                 throw new BackupException(e.status(), e.getMessage() + keptForNextTry(journal), e);
             } catch (HypervisorException | IOException e) {
-                throw new BackupException(ExitStatus.VM_NOT_RESTORED, "cannot recover domain '" + name + "' ("
-                        + describe(step) + "): " + e.getMessage() + keptForNextTry(journal), e);
+                throw notUndone(name, step, e, journal);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new BackupException(ExitStatus.VM_NOT_RESTORED, "interrupted while recovering '" + name + "'", e);
@@ -91,6 +90,21 @@ public final class JournalReplay {
             failure.markReported();
             throw failure;
         }
+    }
+
+    /**
+     * A step that stays undone: the domain is not as it was, unless the step is about what the
+     * earlier run left beside it (a snapshot, a mount), which is a failure but no unrestored domain.
+     */
+    private static BackupException notUndone(String name, RecoveryJournal.Undo step, Exception e,
+                                             RecoveryJournal journal) {
+        boolean besideTheDomain = step.action().equals(RecoveryJournal.Undo.REMOVE_SNAPSHOT)
+                || step.action().equals(RecoveryJournal.Undo.UNMOUNT);
+        return besideTheDomain
+                ? new BackupException(ExitStatus.BACKUP_FAILED, "cannot clean up after the earlier run of domain '"
+                        + name + "' (" + describe(step) + "): " + e.getMessage() + keptForNextTry(journal), e)
+                : new BackupException(ExitStatus.VM_NOT_RESTORED, "cannot recover domain '" + name + "' ("
+                        + describe(step) + "): " + e.getMessage() + keptForNextTry(journal), e);
     }
 
     /** What happens to a step recovery could not finish, and the way out once an admin has. */
@@ -250,7 +264,7 @@ public final class JournalReplay {
      * Removes the dead run's snapshot, if it is still there and still a snapshot of the volume the
      * journal names: a volume of that name that is anything else is not ours to remove.
      */
-    private void removeSnapshot(RecoveryJournal.Undo step) throws IOException, RefusedStep {
+    private void removeSnapshot(RecoveryJournal.Undo step) throws IOException {
         String vg = step.detail("vg");
         String lv = step.detail("lv");
         Optional<VolumeTools.SnapshotState> state = volumes.snapshotState(vg, lv);
@@ -258,8 +272,10 @@ public final class JournalReplay {
             return;
         }
         if (!state.get().origin().equals(step.detail("origin"))) {
-            throw new RefusedStep("logical volume " + vg + "/" + lv + " is not a snapshot of " + step.detail("origin")
-                    + " (its origin is '" + state.get().origin() + "'): not removing it");
+            // The dead run never made it (its lvcreate failed): the name belongs to something else.
+            log.warning("logical volume " + vg + "/" + lv + " is not a snapshot of " + step.detail("origin")
+                    + ": not the earlier run's, left as it is");
+            return;
         }
         SnapshotDmHold.removeSnapshot(volumes, vg, lv, log);
     }

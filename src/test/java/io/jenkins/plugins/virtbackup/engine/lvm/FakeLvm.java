@@ -116,6 +116,9 @@ public final class FakeLvm implements VolumeTools {
             throw failCreate;
         }
         String full = origin.vg() + "/" + name;
+        if (volumes.containsKey(full)) {
+            throw new IOException("Logical Volume \"" + name + "\" already exists in volume group \"" + origin.vg() + "\"");
+        }
         Optional<Path> mount = fileSystems.entrySet().stream().filter(e -> e.getValue().equals(origin.fullName()))
                 .map(Map.Entry::getKey).findFirst();
         if (mount.isPresent()) {
@@ -137,8 +140,12 @@ public final class FakeLvm implements VolumeTools {
     public Optional<SnapshotState> snapshotState(String vg, String name) {
         calls.add("lvs " + vg + "/" + name);
         String full = vg + "/" + name;
-        return volumes.containsKey(full) && origins.containsKey(full)
-                ? Optional.of(new SnapshotState(invalid.get(full), origins.get(full))) : Optional.empty();
+        if (!volumes.containsKey(full)) {
+            return Optional.empty();
+        }
+        // As lvs says it: a volume that is no snapshot has no origin.
+        return Optional.of(origins.containsKey(full) ? new SnapshotState(invalid.get(full), origins.get(full))
+                : new SnapshotState(false, ""));
     }
 
     @Override

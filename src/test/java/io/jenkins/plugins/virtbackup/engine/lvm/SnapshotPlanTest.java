@@ -39,12 +39,69 @@ class SnapshotPlanTest {
         assertThat(plan.volumes()).extracting(v -> v.origin().fullName()).containsExactly("vbt/images", "vbt/blk");
         SnapshotPlan.Volume images = plan.volume("vbt/images").orElseThrow();
         assertThat(images.snapshot()).isEqualTo("images-vbsnap-1");
-        assertThat(images.mountOptions()).isEqualTo("ro,noload");
+        assertThat(images.mountOptions()).isEqualTo("ro,noload,nodev,nosuid,noexec");
         assertThat(images.mountDir()).isEqualTo(dir.resolve("mounts/web-vbt-images-vbsnap-1"));
         assertThat(plan.readFrom(image)).isEqualTo(images.mountDir().resolve("vms/web.raw"));
         assertThat(plan.readFrom(blk)).isEqualTo(lvm.devicePath("vbt", "blk-vbsnap-1"));
         assertThat(plan.volume("vbt/blk").orElseThrow().fileSystem()).isNull();
         assertThat(lvm.calls).as("looked up only, nothing made").noneMatch(c -> c.startsWith("lvcreate"));
+    }
+
+    /** The usual libvirt layout behind a link: the copy must find the image in the snapshot, not through the link. */
+    @Test
+    void anImageReachedThroughASymbolicLinkIsReadAtItsRealPlaceInTheSnapshot() throws Exception {
+        Path mount = lvm.fileSystem("vbt", "home", "ext4");
+        Path image = Files.write(Files.createDirectories(mount.resolve("images")).resolve("web.raw"), new byte[512]);
+        Path link = Files.createSymbolicLink(dir.resolve("libvirt-images"), mount.resolve("images"));
+
+        SnapshotPlan plan = plan(List.of(file("vda", link.resolve("web.raw"))), 0);
+
+        SnapshotPlan.Volume home = plan.volume("vbt/home").orElseThrow();
+        assertThat(plan.readFrom(link.resolve("web.raw"))).isEqualTo(home.mountDir().resolve("images/web.raw"));
+        assertThat(image).exists();
+    }
+
+    @Test
+    void anImageThatLeadsOutOfTheMountedSnapshotIsRefused() throws Exception {
+        Path mount = lvm.fileSystem("vbt", "images", "ext4");
+        Path image = Files.write(mount.resolve("web.raw"), new byte[512]);
+        SnapshotPlan plan = plan(List.of(file("vda", image)), 0);
+        Path mountDir = plan.volume("vbt/images").orElseThrow().mountDir();
+        Files.createDirectories(mountDir);
+        // Made after the plan: in the snapshot, web.raw is a link back to the live image.
+        Files.createSymbolicLink(mountDir.resolve("web.raw"), image);
+        Path live = image.toRealPath();
+
+        assertThatThrownBy(plan::requireInsideSnapshots).isInstanceOfSatisfying(BackupException.class, e -> {
+            assertThat(e.status()).isEqualTo(ExitStatus.BACKUP_FAILED);
+            assertThat(e.getMessage()).contains("leads out of the snapshot of vbt/images to " + live);
+        });
+        Files.delete(mountDir.resolve("web.raw"));
+        Files.copy(image, mountDir.resolve("web.raw"));
+        plan.requireInsideSnapshots();
+    }
+
+    @Test
+    void theFilesBelowABlockDisksTopImageAreReadFromTheirFileSystemsSnapshot() throws Exception {
+        Path mount = lvm.fileSystem("vbt", "images", "ext4");
+        Path template = Files.write(mount.resolve("template.qcow2"), new byte[512]);
+        Path top = lvm.volume("vbt", "web", 16 * MIB, "linear");
+        Disk disk = new Disk("vda", "disk", "block", top.toString(), "qcow2", false, false);
+        Map<String, BackingChain> chains = Map.of("vda", new BackingChain(List.of(
+                new BackingChain.Image(top, "qcow2", template.toString()), new BackingChain.Image(template, "qcow2", null))));
+
+        SnapshotPlan plan = SnapshotPlan.of("web", List.of(disk), chains, lvm, 0, "-vbsnap-1", dir.resolve("mounts"));
+
+        assertThat(plan.readFrom(top)).isEqualTo(lvm.devicePath("vbt", "web-vbsnap-1"));
+        assertThat(plan.readFrom(template)).isEqualTo(plan.volume("vbt/images").orElseThrow().mountDir()
+                .resolve("template.qcow2"));
+    }
+
+    @Test
+    void aSnapshotWhoseDeviceMapperNameWouldBeTooLongIsAUsageError() throws Exception {
+        Path device = lvm.volume("vbt", "a-" + "x".repeat(110), 8 * MIB, "linear");
+
+        assertUsage(List.of(block("vda", device)), "would be longer than 127 bytes");
     }
 
     @Test
@@ -53,7 +110,7 @@ class SnapshotPlanTest {
         Path image = Files.write(mount.resolve("web.raw"), new byte[512]);
 
         assertThat(plan(List.of(file("vda", image)), 0).volumes().get(0).mountOptions())
-                .isEqualTo("ro,nouuid,norecovery");
+                .isEqualTo("ro,nouuid,norecovery,nodev,nosuid,noexec");
     }
 
     @Test

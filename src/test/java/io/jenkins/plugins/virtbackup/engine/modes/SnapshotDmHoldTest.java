@@ -110,7 +110,7 @@ class SnapshotDmHoldTest {
         assertThat(lvm.calls).filteredOn(c -> !c.startsWith("lvs") && !c.startsWith("findmnt")).containsExactly(
                 "lvcreate -s -L " + (64 * MIB) + " -n images-vbsnap-1 vbt/images (domain shut_off)",
                 "lvcreate -s -L " + (8 * MIB) + " -n blk-vbsnap-1 vbt/blk (domain shut_off)",
-                "mount -t ext4 -o ro,noload dev/vbt/images-vbsnap-1",
+                "mount -t ext4 -o ro,noload,nodev,nosuid,noexec dev/vbt/images-vbsnap-1",
                 "umount web-vbt-images-vbsnap-1",
                 "lvremove vbt/images-vbsnap-1",
                 "lvremove vbt/blk-vbsnap-1");
@@ -161,6 +161,22 @@ class SnapshotDmHoldTest {
         assertThat(journal.pending()).isEmpty();
     }
 
+    /** Another run's snapshot of the same volume under the name this one wanted: never removed. */
+    @Test
+    void aSnapshotNameTakenAlreadyFailsTheRunAndLeavesThatVolumeAlone() throws Exception {
+        SnapshotDmHold hold = hold();
+        Path taken = lvm.volume("vbt", "blk-vbsnap-1", 8 * MIB, "linear");
+
+        assertThatThrownBy(hold::hold).isInstanceOfSatisfying(BackupException.class, e -> assertThat(e.getMessage())
+                .contains("cannot snapshot logical volume vbt/blk").contains("already exists"));
+
+        assertThat(taken).exists();
+        assertThat(lvm.calls).noneMatch(c -> c.equals("lvremove vbt/blk-vbsnap-1"))
+                .contains("lvremove vbt/images-vbsnap-1");
+        assertThat(vm.state()).isEqualTo(DomainState.RUNNING);
+        assertThat(journal.pending()).isEmpty();
+    }
+
     @Test
     void whatCouldNotBeUnmountedOrRemovedStaysInTheJournalAndRecoveryRemovesIt() throws Exception {
         SnapshotDmHold hold = hold();
@@ -192,9 +208,10 @@ class SnapshotDmHoldTest {
         journal.willDo(new RecoveryJournal.Undo(RecoveryJournal.Undo.REMOVE_SNAPSHOT,
                 Map.of("vg", "vbt", "lv", "images-vbsnap-1", "origin", "images")));
 
-        new JournalReplay(hypervisor, log, lvm).finish(journal);
+        new JournalReplay(hypervisor, log, lvm).finish(journal);  // no failure: nothing of the domain's is wrong
 
         assertThat(other).exists();
         assertThat(lvm.calls).noneMatch(c -> c.startsWith("lvremove"));
+        assertThat(journal.isEmpty()).as("the step is done with").isTrue();
     }
 }
