@@ -50,7 +50,10 @@ node() {  # node NAME DISK...: a running test-driver domain; DISK is file:PATH:F
     done
     echo "</devices></domain></node>"
 }
-node web file:/mnt/images/web.raw:raw block:/dev/vbt/blk file:/mnt/xfs/clone.qcow2:qcow2 > /tmp/web.xml
+# web's first image through a link from the root file system (no LV), as /var/lib/libvirt/images
+# often is: the copy must find it in the snapshot of the LV the link leads to.
+ln -s /mnt/images /var/lib/vbt-images
+node web file:/var/lib/vbt-images/web.raw:raw block:/dev/vbt/blk file:/mnt/xfs/clone.qcow2:qcow2 > /tmp/web.xml
 CLI=(java -XX:TieredStopAtLevel=1 -jar /vbt/in/virt-backup-cli.jar --state-dir /tmp/vbt-state
      --error-log "$OUT/error.log" -b snapshot-dm)
 run() {  # run NAME ARGS...: the CLI's output and exit status into OUT/NAME.*
