@@ -31,13 +31,7 @@ class DmGuestIT {
 
     @Test
     void lvmSnapshotsAndThePackagedCommandLineWorkInTheGuest() throws Exception {
-        HostRequirement.require(Files.exists(CliProcess.JAR), "no " + CliProcess.JAR + " (mvn package builds it)");
-        DmGuest.Result run = DmGuest.run("proof", resource("dm-proof.sh"),
-                Map.of("virt-backup-cli.jar", CliProcess.JAR), 256, Duration.ofMinutes(8), results);
-        System.out.printf("dm guest: boot %.1f s, whole run %.1f s; %s%n", run.boot().toMillis() / 1e3,
-                run.total().toMillis() / 1e3, run.file("timings.txt").strip().replace('\n', ' '));
-
-        assertThat(run.exitCode()).as("the proof script's exit status; console:%n%s", run.console()).isZero();
+        DmGuest.Result run = runWithTheJar("proof", "dm-proof.sh", 256, Duration.ofMinutes(8));
         assertThat(run.file("dm-targets.txt").lines()).anyMatch(line -> line.startsWith("snapshot "));
 
         // While the snapshot exists: it is a snapshot of images, which is its origin.
@@ -76,12 +70,7 @@ class DmGuestIT {
      */
     @Test
     void snapshotDmBacksUpFromRealLvmSnapshots() throws Exception {
-        HostRequirement.require(Files.exists(CliProcess.JAR), "no " + CliProcess.JAR + " (mvn package builds it)");
-        DmGuest.Result run = DmGuest.run("snapshot", resource("dm-snapshot-proof.sh"),
-                Map.of("virt-backup-cli.jar", CliProcess.JAR), 1024, Duration.ofMinutes(12), results);
-        System.out.printf("dm guest, snapshot-dm: boot %.1f s, whole run %.1f s; %s%n", run.boot().toMillis() / 1e3,
-                run.total().toMillis() / 1e3, run.file("timings.txt").strip().replace('\n', ' '));
-        assertThat(run.exitCode()).as("the proof script's exit status; console:%n%s", run.console()).isZero();
+        DmGuest.Result run = runWithTheJar("snapshot", "dm-snapshot-proof.sh", 1024, Duration.ofMinutes(12));
 
         assertBackupFromTheSnapshots(run);
         assertOverflowFails(run);
@@ -251,6 +240,17 @@ class DmGuestIT {
         }
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse("")))
                 .noneMatch(command -> command.contains("vbt-dm-timeout-"));
+    }
+
+    /** Runs a proof script in the guest beside the packaged jar; it must end with status 0. */
+    private DmGuest.Result runWithTheJar(String purpose, String script, int pvMiB, Duration timeout) throws Exception {
+        HostRequirement.require(Files.exists(CliProcess.JAR), "no " + CliProcess.JAR + " (mvn package builds it)");
+        DmGuest.Result run = DmGuest.run(purpose, resource(script), Map.of("virt-backup-cli.jar", CliProcess.JAR),
+                pvMiB, timeout, results);
+        System.out.printf("dm guest, %s: boot %.1f s, whole run %.1f s; %s%n", script, run.boot().toMillis() / 1e3,
+                run.total().toMillis() / 1e3, run.file("timings.txt").strip().replace('\n', ' '));
+        assertThat(run.exitCode()).as("the proof script's exit status; console:%n%s", run.console()).isZero();
+        return run;
     }
 
     private static String journal(DmGuest.Result run, String fault) {
