@@ -173,7 +173,8 @@ public final class LvmCommands implements VolumeTools {
 
     @Override
     public void removeSnapshot(String vg, String name) throws IOException {
-        require(runRetried(List.of("lvremove", "-q", "-y", vg + "/" + name)), "cannot remove snapshot " + vg + "/" + name);
+        require(runRetried(List.of("lvremove", "-q", "-y", vg + "/" + name)),
+                "cannot remove snapshot " + vg + "/" + name);
     }
 
     @Override

@@ -70,46 +70,23 @@ public final class SnapshotPlan {
     /**
      * @param requestedBytes {@code --snapshot-size}, or 0 for the default: the origin's size, or an
      *                       equal share of the group's free space when that is less
-     * @param suffix         what makes the snapshots' names this run's own, e.g. {@code -virt-backup-1700000000}
+     * @param suffix         what makes the snapshots' names this run's own, e.g. {@code -vbsnap-1700000000-4242-1}
      */
     public static SnapshotPlan of(String domain, List<Disk> disks, Map<String, BackingChain> chains,
                                   VolumeTools tools, long requestedBytes, String suffix, Path mountRoot)
             throws BackupException {
         Map<String, LogicalVolume> origins = new LinkedHashMap<>();
         Map<String, MountedFileSystem> fileSystems = new LinkedHashMap<>();
-        Map<Path, String> imageVolume = new LinkedHashMap<>();
-        Map<Path, Path> realPaths = new LinkedHashMap<>();
+        Map<Path, Place> places = new LinkedHashMap<>();
         for (Disk disk : disks) {
-            for (BackingChain.Image image : chains.get(disk.target()).images()) {
-                Path path = image.path();
-                try {
-                    if (isDevice(disk, path, image == chains.get(disk.target()).images().get(0))) {
-                        LogicalVolume lv = tools.logicalVolume(path).orElseThrow(() -> usage(disk, path
-                                + " is a block device but not an LVM logical volume"));
-                        origins.put(lv.fullName(), lv);
-                        imageVolume.put(path, lv.fullName());
-                    } else {
-                        // Its real place: a symbolic link on the way (images -> /home/images) must
-                        // not lead the copy from the snapshot back to the live file system.
-                        Path real = path.toRealPath();
-                        realPaths.put(path, real);
-                        MountedFileSystem fs = tools.fileSystemOf(real);
-                        LogicalVolume lv = tools.logicalVolume(fs.source()).orElseThrow(() -> usage(disk, path
-                                + " is on " + fs.source() + " (mounted at " + fs.mountPoint()
-                                + "), which is not an LVM logical volume"));
-                        if (ReadOnlyMount.options(fs.fsType()).isEmpty()) {
-                            throw usage(disk, path + " is on a " + fs.fsType() + " file system, whose snapshot "
-                                    + "virt-backup cannot mount without writing to it (it can: "
-                                    + ReadOnlyMount.known() + ")");
-                        }
-                        origins.put(lv.fullName(), lv);
-                        fileSystems.put(lv.fullName(), fs);
-                        imageVolume.put(path, lv.fullName());
-                    }
-                } catch (IOException e) {
-                    throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot tell where disk " + disk.target()
-                            + " of domain '" + domain + "' resides: " + e.getMessage(), e);
+            List<BackingChain.Image> images = chains.get(disk.target()).images();
+            for (BackingChain.Image image : images) {
+                Place place = locate(domain, disk, image.path(), image == images.get(0), tools);
+                origins.put(place.volume().fullName(), place.volume());
+                if (place.fileSystem() != null) {
+                    fileSystems.put(place.volume().fullName(), place.fileSystem());
                 }
+                places.put(image.path(), place);
             }
         }
         for (LogicalVolume lv : origins.values()) {
@@ -128,13 +105,47 @@ public final class SnapshotPlan {
         }
         Map<Path, Path> readFrom = new LinkedHashMap<>();
         Map<Path, Volume> volumeOf = new LinkedHashMap<>();
-        imageVolume.forEach((image, lvName) -> {
-            Volume volume = volumes.get(lvName);
+        places.forEach((image, place) -> {
+            Volume volume = volumes.get(place.volume().fullName());
             volumeOf.put(image, volume);
             readFrom.put(image, volume.fileSystem() == null ? volume.snapshotDevice()
-                    : volume.mountDir().resolve(volume.fileSystem().mountPoint().relativize(realPaths.get(image))));
+                    : volume.mountDir().resolve(volume.fileSystem().mountPoint().relativize(place.realPath())));
         });
         return new SnapshotPlan(volumes, readFrom, volumeOf);
+    }
+
+    /**
+     * Where one image resides: the volume, and for a file the file system and the file's real path.
+     *
+     * @param fileSystem null for an image that is a volume
+     * @param realPath   the file with every symbolic link on the way resolved; null for a volume
+     */
+    private record Place(LogicalVolume volume, MountedFileSystem fileSystem, Path realPath) {
+    }
+
+    private static Place locate(String domain, Disk disk, Path path, boolean top, VolumeTools tools)
+            throws BackupException {
+        try {
+            if (isDevice(disk, path, top)) {
+                LogicalVolume lv = tools.logicalVolume(path).orElseThrow(() -> usage(disk, path
+                        + " is a block device but not an LVM logical volume"));
+                return new Place(lv, null, null);
+            }
+            // Its real place: a symbolic link on the way (images -> /home/images) must not lead the
+            // copy from the snapshot back to the live file system.
+            Path real = path.toRealPath();
+            MountedFileSystem fs = tools.fileSystemOf(real);
+            LogicalVolume lv = tools.logicalVolume(fs.source()).orElseThrow(() -> usage(disk, path + " is on "
+                    + fs.source() + " (mounted at " + fs.mountPoint() + "), which is not an LVM logical volume"));
+            if (ReadOnlyMount.options(fs.fsType()).isEmpty()) {
+                throw usage(disk, path + " is on a " + fs.fsType() + " file system, whose snapshot virt-backup "
+                        + "cannot mount without writing to it (it can: " + ReadOnlyMount.known() + ")");
+            }
+            return new Place(lv, fs, real);
+        } catch (IOException e) {
+            throw new BackupException(ExitStatus.BACKUP_FAILED, "cannot tell where disk " + disk.target()
+                    + " of domain '" + domain + "' resides: " + e.getMessage(), e);
+        }
     }
 
     /**
