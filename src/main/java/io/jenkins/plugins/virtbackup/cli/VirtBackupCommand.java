@@ -74,8 +74,13 @@ public final class VirtBackupCommand implements Callable<Integer> {
     static final String ERROR_LOG_NAME = "virt-backup-errors.log";
     /** The state directory when {@code --state-dir} is not given (a Jenkins agent's environment, say). */
     static final String STATE_DIR_ENV = "VIRT_BACKUP_STATE_DIR";
-    /** Jenkins kills 5 s after SIGTERM; leave the cleanup most of that. */
-    private static final long SIGNAL_GRACE_SECONDS = 4;
+    /**
+     * How long a stopped run may take to clean up before the JVM goes. Jenkins never follows its
+     * SIGTERM with SIGKILL (the plugin's supervisor waits for the engine); systemd does after 90 s.
+     * snapshot-dm's unmounts and lvremoves take seconds each on a busy host: left undone, they slow
+     * the origins' writes until someone runs recover. A cleanup that ends sooner ends the wait.
+     */
+    private static final long SIGNAL_GRACE_SECONDS = 60;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show usage and exit.")
     boolean help;
