@@ -74,7 +74,7 @@ class DmGuestIT {
 
         assertBackupFromTheSnapshots(run);
         assertOverflowFails(run);
-        assertOffLvmIsAUsageError(run);
+        assertEachRefusalMakesNothing(run);
         assertWritesAfterTheSnapshotsStayOut(run);
         assertEveryStoppedRunIsRecovered(run);
     }
@@ -121,29 +121,22 @@ class DmGuestIT {
         assertThat(run.file("overflow-backups.txt")).as("no backup kept").isBlank();
     }
 
-    private static void assertOffLvmIsAUsageError(DmGuest.Result run) throws Exception {
-        String offLvm = run.file("off-lvm.log");
-        assertThat(run.file("off-lvm.exit").strip()).as("the off-LVM run:%n%s", offLvm).isEqualTo("2");
-        assertThat(offLvm).contains("snapshot-dm cannot back up disk vda: /var/tmp/off-lvm.raw is on")
-                .contains("which is not an LVM logical volume");
-        assertThat(run.file("lvs-after-off-lvm.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
-
-        String fullVg = run.file("full-vg.log");
-        assertThat(run.file("full-vg.exit").strip()).as("the run on a full volume group:%n%s", fullVg).isEqualTo("2");
-        assertThat(fullVg).contains("volume group vbt has 0 B free");
-        assertThat(run.file("lvs-after-full-vg.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+    private static void assertEachRefusalMakesNothing(DmGuest.Result run) throws Exception {
+        assertUsageError(run, "off-lvm", "snapshot-dm cannot back up disk vda: /var/tmp/off-lvm.raw is on",
+                "which is not an LVM logical volume");
+        assertUsageError(run, "full-vg", "volume group vbt has 0 B free");
         assertThat(run.file("full-vg-backups.txt")).as("nothing made").isBlank();
-
-        String thin = run.file("thin.log");
-        assertThat(run.file("thin.exit").strip()).as("the run on a thin volume:%n%s", thin).isEqualTo("2");
-        assertThat(thin).contains("snapshot-dm does not snapshot thin logical volumes (vbt/thin is thin)");
-        assertThat(run.file("lvs-after-thin.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
-
-        String notRoot = run.file("not-root.log");
-        assertThat(run.file("not-root.exit").strip()).as("the run as nobody:%n%s", notRoot).isEqualTo("2");
-        assertThat(notRoot).contains("snapshot-dm needs root: virt-backup runs as user id 65534");
-        assertThat(run.file("lvs-after-not-root.txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
+        assertUsageError(run, "thin", "snapshot-dm does not snapshot thin logical volumes (vbt/thin is thin)");
+        assertUsageError(run, "not-root", "snapshot-dm needs root: virt-backup runs as user id 65534");
         assertThat(run.file("not-root-backups.txt")).as("nothing made").isBlank();
+    }
+
+    /** Run {@code name} exited 2 saying {@code messages}, and no snapshot was left. */
+    private static void assertUsageError(DmGuest.Result run, String name, String... messages) throws IOException {
+        String log = run.file(name + ".log");
+        assertThat(run.file(name + ".exit").strip()).as("the %s run:%n%s", name, log).isEqualTo("2");
+        assertThat(log).contains(messages);
+        assertThat(run.file("lvs-after-" + name + ".txt").lines()).noneMatch(lv -> lv.contains("vbsnap"));
     }
 
     /**

@@ -69,6 +69,14 @@ raw_sum() {  # raw_sum IMAGE FORMAT
     sha256sum < /tmp/raw-sum.img | cut -d' ' -f1
     rm -f /tmp/raw-sum.img
 }
+backup_sums() {  # backup_sums DIR: the guest's view of vda and vdb (raw) and vdc (the copied chain)
+    local disk
+    for disk in vda vdb; do
+        echo "backup $disk $(sha256sum < "$1/$disk.raw" | cut -d' ' -f1)"
+    done
+    # What a stock tool makes of the copied chain: the clone over its renamed template.
+    echo "backup vdc $(cd "$1" && raw_sum vdc.qcow2 qcow2)"
+}
 wait_for_line() {  # wait_for_line FILE PATTERN: up to 60 s, without tracing each look
     { set +x; } 2>/dev/null
     for _ in $(seq 1200); do
@@ -99,11 +107,7 @@ ls -1 "$backup" > "$OUT/backup-files.txt"
     echo "source vda $(sha256sum < /mnt/images/web.raw | cut -d' ' -f1)"
     echo "source vdb $(sha256sum < /dev/vbt/blk | cut -d' ' -f1)"
     echo "source vdc $(raw_sum /mnt/xfs/clone.qcow2 qcow2)"
-    for disk in vda vdb; do
-        echo "backup $disk $(sha256sum < "$backup/$disk.raw" | cut -d' ' -f1)"
-    done
-    # What a stock tool makes of the copied chain: the clone over its renamed template.
-    echo "backup vdc $(cd "$backup" && raw_sum vdc.qcow2 qcow2)"
+    backup_sums "$backup"
 } > "$OUT/sums.txt"
 qemu-img info --backing-chain "$backup/vdc.qcow2" > "$OUT/vdc-chain.txt"
 
@@ -183,10 +187,7 @@ backup=$(sed -n 's/^ *"backup": "\(.*\)",$/\1/p' "$OUT/consistent.json")
     echo "after vda $(sha256sum < /mnt/images/web.raw | cut -d' ' -f1)"
     echo "after vdb $(sha256sum < /dev/vbt/bulk | cut -d' ' -f1)"
     echo "after vdc $(raw_sum /mnt/xfs/clone.qcow2 qcow2)"
-    for disk in vda vdb; do
-        echo "backup $disk $(sha256sum < "$backup/$disk.raw" | cut -d' ' -f1)"
-    done
-    echo "backup vdc $(cd "$backup" && raw_sum vdc.qcow2 qcow2)"
+    backup_sums "$backup"
 } >> "$OUT/consistent-sums.txt"
 # Restored with virt-backup as a copy beside the domain: the LV disk comes back as a file, the
 # clone as one standalone image.
